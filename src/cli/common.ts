@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { formatDiagnostic } from '../config/diagnostic.ts';
+import { CONFIG_EXIT_CODE, type ConfigFailure } from '../config/failure.ts';
+
+export const EXIT = { ok: 0, stageFailed: 1, config: CONFIG_EXIT_CODE, interrupted: 130 } as const;
+
+/** The project root: `-C DIR`, or the nearest directory at or above the cwd holding pipeline.yaml. */
+export function findRoot(cwdOption: string | undefined): string {
+  const start = resolve(cwdOption ?? process.cwd());
+  if (cwdOption !== undefined) return start;
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'pipeline.yaml'))) return dir;
+    if (dirname(dir) === dir) return start;
+  }
+}
+
+export function printFailures(failures: ConfigFailure[]): number {
+  for (const f of failures) process.stderr.write(`${formatDiagnostic(f.diagnostic)}\n`);
+  return EXIT.config;
+}
+
+/** A one-line error for problems outside pipeline.yaml (lock held, store unreadable, ...). */
+export function printError(e: unknown): number {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`error: ${msg.split('\n')[0]}\n`);
+  return EXIT.stageFailed;
+}

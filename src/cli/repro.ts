@@ -1,0 +1,88 @@
+import { LiveReporter, PlainReporter, type Reporter, type StageReport } from '../run/reporter.ts';
+import { repro } from '../run/repro.ts';
+import { EXIT, printFailures } from './common.ts';
+
+export interface ReproCliOptions {
+  force?: boolean;
+  dry?: boolean;
+  downstream?: boolean;
+  jobs?: string;
+  json?: boolean;
+  keepGoing?: boolean;
+  wait?: boolean;
+}
+
+export function summarise(stages: StageReport[]): string {
+  const count = (s: StageReport['status']) => stages.filter((r) => r.status === s).length;
+  const restored = stages.filter((r) => r.cache === 'store').length;
+  const parts = [`${count('ran')} ran`, `${count('cached')} cached${restored > 0 ? ` (${restored} from the store)` : ''}`];
+  if (count('would-run') > 0) parts.push(`${count('would-run')} would run`);
+  if (count('failed') > 0) parts.push(`${count('failed')} failed`);
+  if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`);
+  return `${stages.length} stages: ${parts.join(', ')}`;
+}
+
+export async function reproCommand(root: string, targets: string[], o: ReproCliOptions, mode: 'repro' | 'status' = 'repro'): Promise<number> {
+  const jobs = o.jobs === undefined ? 1 : Number(o.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    process.stderr.write(`error: -j expects a positive integer, got "${o.jobs}"\n`);
+    return EXIT.config;
+  }
+  // With --json, stdout carries the one JSON object; human progress goes to stderr.
+  const human = o.json ? process.stderr : process.stdout;
+  const reporter: Reporter = human.isTTY ? await LiveReporter.create(human) : new PlainReporter(human);
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('\ninterrupted: stopping running stages (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const status = mode === 'status';
+    const result = await repro({
+      root,
+      targets,
+      force: o.force ?? false,
+      dry: status || (o.dry ?? false),
+      downstream: o.downstream ?? false,
+      jobs,
+      keepGoing: o.keepGoing ?? false,
+      wait: o.wait ?? false,
+      useStore: !status,
+      reporter,
+      signal: controller.signal,
+      command: process.argv.slice(2).join(' '),
+    });
+    reporter.close();
+    if (result.kind === 'config-error') return printFailures(result.failures);
+    if (o.json) {
+      const stages = result.stages.map((s) => ({
+        name: s.name,
+        status: s.status,
+        fingerprint: s.fingerprint,
+        seconds: s.seconds,
+        ...(s.reasons.length > 0 ? { reasons: s.reasons } : {}),
+        ...(s.cache === undefined ? {} : { cache: s.cache }),
+        ...(s.error === undefined ? {} : { error: s.error }),
+      }));
+      process.stdout.write(`${JSON.stringify({ stages })}\n`);
+    } else if (status) {
+      const stale = result.stages.filter((s) => s.status === 'would-run');
+      if (stale.length === 0) human.write('everything is up to date\n');
+    } else {
+      human.write(`${summarise(result.stages)}\n`);
+    }
+    if (result.interrupted) {
+      const done = result.stages.filter((s) => s.status === 'ran').map((s) => s.name);
+      process.stderr.write(`interrupted; finished and stored: ${done.length > 0 ? done.join(', ') : 'none'}\n`);
+      return EXIT.interrupted;
+    }
+    return result.stages.some((s) => s.status === 'failed') ? EXIT.stageFailed : EXIT.ok;
+  } finally {
+    reporter.close();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

@@ -1,0 +1,163 @@
+import type { JsonObject, JsonValue } from '../fingerprint/canonical-json.ts';
+import { err, ok, type Result } from '../result.ts';
+import type { ConfigFailure } from './failure.ts';
+import { interpolate, type Scope } from './interpolate.ts';
+import type { LoadedPipeline } from './load.ts';
+import type { StageYaml } from './schema.ts';
+import type { YamlPath } from './source-map.ts';
+import type { StageSpec } from './stage-spec.ts';
+
+type Scalar = string | number | boolean;
+
+/**
+ * Turns declarations into runnable stages: expands each `matrix:` into one stage per
+ * combination (named `name@v1-v2`, as DVC does) and resolves `${...}` in params, deps, outs,
+ * uses and cmd. `shellQuote` is applied to every value interpolated into a command.
+ */
+export function expandStages(
+  loaded: LoadedPipeline,
+  shellQuote: (s: string) => string,
+): Result<StageSpec[], ConfigFailure[]> {
+  const failures: ConfigFailure[] = [];
+  const vars = (loaded.yaml.vars ?? {}) as Scope;
+  const specs: StageSpec[] = [];
+  const seen = new Map<string, string>();
+  const fail = (f: ConfigFailure): void => void failures.push(f);
+  const at = (path: YamlPath, key = false) => loaded.map.locate(path, { key });
+
+  for (const [group, decl] of Object.entries(loaded.yaml.stages)) {
+    const base: YamlPath = ['stages', group];
+    if ((decl.cmd === undefined) === (decl.uses === undefined)) {
+      fail({
+        reason: 'invalid-value',
+        diagnostic: { message: `stage "${group}" must have exactly one of "cmd" or "uses"`, location: at(base, true) },
+      });
+      continue;
+    }
+    const combos = matrixCombinations(decl, vars, base, at);
+    if (!combos.ok) {
+      failures.push(...combos.error);
+      continue;
+    }
+    for (const item of combos.value) {
+      const name = item === undefined ? group : `${group}@${Object.values(item).map(String).join('-')}`;
+      if (item !== undefined && /[\s/\\]/.test(name)) {
+        fail({
+          reason: 'invalid-value',
+          diagnostic: { message: `matrix of "${group}" gives the stage name "${name}", which has a space or slash`, location: at([...base, 'matrix']) },
+        });
+        continue;
+      }
+      const first = seen.get(name);
+      if (first !== undefined) {
+        fail({
+          reason: 'duplicate-stage',
+          stage: name,
+          diagnostic: {
+            message:
+              first === group
+                ? `matrix of "${group}" gives two stages named "${name}": make the matrix values distinct`
+                : `stage name "${name}" from "${group}" is already taken by "${first}"`,
+            location: at(item === undefined ? base : [...base, 'matrix'], item === undefined),
+          },
+        });
+        continue;
+      }
+      seen.set(name, group);
+      const spec = resolveStage({ group, name, decl, vars, item, base, at, shellQuote });
+      if (spec.ok) specs.push(spec.value);
+      else failures.push(...spec.error);
+    }
+  }
+  return failures.length > 0 ? err(failures) : ok(specs);
+}
+
+function matrixCombinations(
+  decl: StageYaml,
+  vars: Scope,
+  base: YamlPath,
+  at: (p: YamlPath, key?: boolean) => ReturnType<LoadedPipeline['map']['locate']>,
+): Result<Array<Record<string, Scalar> | undefined>, ConfigFailure[]> {
+  if (decl.matrix === undefined) return ok([undefined]);
+  let combos: Array<Record<string, Scalar>> = [{}];
+  for (const [axis, raw] of Object.entries(decl.matrix)) {
+    const path = [...base, 'matrix', axis];
+    const r = interpolate(raw, vars);
+    if (!r.ok) return err([undefinedVar(r.error.variable, r.error.message, at(path))]);
+    const values = r.value;
+    if (!Array.isArray(values) || values.length === 0 || values.some((v) => v === null || typeof v === 'object')) {
+      return err([
+        { reason: 'invalid-value', diagnostic: { message: `matrix axis "${axis}" must be a non-empty list of scalars`, location: at(path) } },
+      ]);
+    }
+    combos = combos.flatMap((c) => (values as Scalar[]).map((v) => ({ ...c, [axis]: v })));
+  }
+  return ok(combos);
+}
+
+interface StageDeclaration {
+  group: string;
+  name: string;
+  decl: StageYaml;
+  vars: Scope;
+  item: Record<string, Scalar> | undefined;
+  base: YamlPath;
+  at: (p: YamlPath, key?: boolean) => ReturnType<LoadedPipeline['map']['locate']>;
+  shellQuote: (s: string) => string;
+}
+
+function resolveStage({ group, name, decl, vars, item, base, at, shellQuote }: StageDeclaration): Result<StageSpec, ConfigFailure[]> {
+  const failures: ConfigFailure[] = [];
+  const paramScope: Scope = item === undefined ? vars : { ...vars, item };
+  const p = interpolate(decl.params ?? {}, paramScope);
+  if (!p.ok) return err([undefinedVar(p.error.variable, p.error.message, at([...base, 'params']))]);
+  const params = p.value as JsonObject;
+  const scope: Scope = { ...vars, ...params, ...(item === undefined ? {} : { item }) };
+
+  const strings = (field: 'deps' | 'outs' | 'metrics', quote?: (s: string) => string): string[] =>
+    (decl[field] ?? []).flatMap((raw, i) => {
+      const r = interpolate(raw, scope, quote);
+      if (!r.ok) {
+        failures.push(undefinedVar(r.error.variable, r.error.message, at([...base, field, i])));
+        return [];
+      }
+      return [String(r.value)];
+    });
+
+  const deps = strings('deps');
+  const outs = strings('outs');
+  const metrics = strings('metrics');
+  let uses: string | undefined;
+  if (decl.uses !== undefined) {
+    const r = interpolate(decl.uses, scope);
+    if (r.ok) uses = String(r.value);
+    else failures.push(undefinedVar(r.error.variable, r.error.message, at([...base, 'uses'])));
+  }
+  const cmd: string[] = [];
+  const rawCmd = decl.cmd === undefined ? [] : Array.isArray(decl.cmd) ? decl.cmd : [decl.cmd];
+  rawCmd.forEach((line, i) => {
+    const r = interpolate(line, scope, shellQuote);
+    if (r.ok) cmd.push(String(r.value));
+    else failures.push(undefinedVar(r.error.variable, r.error.message, at([...base, 'cmd', ...(Array.isArray(decl.cmd) ? [i] : [])])));
+  });
+  if (failures.length > 0) return err(failures);
+  return ok({
+    name,
+    group,
+    kind: decl.cmd === undefined ? 'uses' : 'cmd',
+    cmd,
+    uses,
+    deps,
+    params,
+    outs,
+    metrics,
+    item: item as Record<string, JsonValue> | undefined,
+    alwaysChanged: decl.always_changed ?? false,
+    desc: decl.desc,
+    yamlPath: base,
+  });
+}
+
+function undefinedVar(variable: string, message: string, location: ReturnType<LoadedPipeline['map']['locate']>): ConfigFailure {
+  return { reason: 'undefined-variable', variable, diagnostic: { message, location } };
+}

@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import { closest, distance } from 'fastest-levenshtein';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { err, ok, type Result } from '../result.ts';
+import type { ConfigFailure } from './failure.ts';
+import { pipelineSchema, STAGE_KEYS, TOP_KEYS, type PipelineYaml } from './schema.ts';
+import { SourceMap, type YamlPath } from './source-map.ts';
+
+export interface LoadedPipeline {
+  file: string;
+  yaml: PipelineYaml;
+  map: SourceMap;
+}
+
+/** Reads and validates pipeline.yaml; every problem found comes back with its location. */
+export async function loadPipelineFile(file: string): Promise<Result<LoadedPipeline, ConfigFailure[]>> {
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (e) {
+    return err([
+      { reason: 'file-not-found', diagnostic: { message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` } },
+    ]);
+  }
+  return parsePipeline(file, source);
+}
+
+/**
+ * `{seed: ${item.seed}}` is how DVC users write references, but in a YAML flow map the braces of
+ * `${...}` are syntax. Each reference is swapped for a same-length stand-in before parsing (so
+ * every reported line:column still matches the file) and swapped back in the parsed values.
+ */
+const OPEN = '$\u27e8';
+const CLOSE = '\u27e9';
+function protectReferences(source: string): string {
+  return source.replace(/\$\{([^{}\n]*)\}/g, (_m, inner: string) => `${OPEN}${inner}${CLOSE}`);
+}
+function restoreReferences(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes(OPEN) ? value.replace(/\$\u27e8([^\u27e9]*)\u27e9/g, '${$1}') : value;
+  if (Array.isArray(value)) return value.map(restoreReferences);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [restoreReferences(k) as string, restoreReferences(v)]));
+  }
+  return value;
+}
+
+export function parsePipeline(file: string, source: string): Result<LoadedPipeline, ConfigFailure[]> {
+  const lines = new LineCounter();
+  const doc = parseDocument(protectReferences(source), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const map = new SourceMap(file, source, doc, lines);
+  if (doc.errors.length > 0) {
+    // Later syntax errors are nearly always echoes of the first; one clear line beats a cascade.
+    return err(
+      doc.errors.slice(0, 1).map((e) => ({
+        reason: 'invalid-yaml' as const,
+        diagnostic: { message: `invalid YAML: ${e.message.split('\n')[0]}`, location: map.range(e.pos[0], e.pos[1]) },
+      })),
+    );
+  }
+  const data: unknown = restoreReferences(doc.toJS({ maxAliasCount: 100 }));
+  if (data === null || data === undefined) {
+    return err([{ reason: 'invalid-value', diagnostic: { message: 'the file is empty: expected a `stages:` map', location: map.range(0, 0) } }]);
+  }
+  const parsed = pipelineSchema.safeParse(data);
+  if (!parsed.success) return err(parsed.error.issues.flatMap((issue) => describeIssue(issue, map)));
+  return ok({ file, yaml: parsed.data, map });
+}
+
+function describeIssue(issue: z.core.$ZodIssue, map: SourceMap): ConfigFailure[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const inStage = path.length === 2 && path[0] === 'stages';
+    const known = inStage ? STAGE_KEYS : path.length === 0 ? TOP_KEYS : [];
+    return issue.keys.map((key) => {
+      const suggestion = suggest(key, known);
+      const where = inStage ? ` in stage "${String(path[1])}"` : '';
+      const hint = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
+      return {
+        reason: 'unknown-key' as const,
+        key,
+        ...(suggestion === undefined ? {} : { suggestion }),
+        diagnostic: { message: `unknown key "${key}"${where}${hint}`, location: map.locate([...path, key], { key: true }) },
+      };
+    });
+  }
+  const keyLevel = issue.code === 'invalid_key' || (issue.code === 'invalid_format' && isRecordKey(path));
+  return [
+    {
+      reason: 'invalid-value',
+      diagnostic: {
+        message: `${describePath(path)}: ${issue.message}`,
+        location: map.locate(path as YamlPath, { key: keyLevel }),
+      },
+    },
+  ];
+}
+
+function isRecordKey(path: Array<string | number>): boolean {
+  return (path.length === 2 && (path[0] === 'stages' || path[0] === 'vars')) || (path.length === 4 && path[2] === 'matrix');
+}
+
+function describePath(path: Array<string | number>): string {
+  if (path.length === 0) return 'pipeline';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  if (candidates.length === 0) return undefined;
+  const best = closest(word, candidates as string[]);
+  return distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, readdir, stat, writeFile, rename } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+
+interface CacheEntry {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  hash: string;
+  /** When the hash was taken; see `trusted`. */
+  hashedAt: number;
+}
+
+/** Files below this size are read in one call; larger ones are streamed so memory stays flat. */
+const STREAM_THRESHOLD = 1 << 20;
+
+/**
+ * A write that lands within the file system's timestamp granularity of an earlier hash could
+ * leave size and mtime unchanged (git's "racily clean" problem), so a cached hash is trusted only
+ * when the file's mtime is comfortably older than the moment it was hashed.
+ */
+const RACY_WINDOW_MS = 2000;
+
+/**
+ * Content hashes of files and directories, with a (path, size, mtime, inode) -> hash cache kept
+ * on disk so unchanged files are not read again on the next run.
+ */
+export class FileHasher {
+  private entries: Record<string, CacheEntry> = {};
+  private dirty = false;
+  private readonly pending = new Map<string, Promise<string | undefined>>();
+
+  private constructor(
+    readonly root: string,
+    private readonly cacheFile: string | undefined,
+  ) {}
+
+  static async open(root: string, cacheFile?: string): Promise<FileHasher> {
+    const hasher = new FileHasher(root, cacheFile);
+    if (cacheFile !== undefined) {
+      try {
+        hasher.entries = JSON.parse(await readFile(cacheFile, 'utf8')) as Record<string, CacheEntry>;
+      } catch {
+        // A missing or unreadable cache only costs re-reading files.
+      }
+    }
+    return hasher;
+  }
+
+  /** sha256 of a file's bytes, or of a directory's listing of (path, hash); undefined if absent. */
+  hash(relPath: string): Promise<string | undefined> {
+    let p = this.pending.get(relPath);
+    if (p === undefined) {
+      p = this.compute(relPath);
+      this.pending.set(relPath, p);
+    }
+    return p;
+  }
+
+  /** Forget in-run memoisation of a path, after a stage has (re)written it. */
+  invalidate(relPath: string): void {
+    this.pending.delete(relPath);
+  }
+
+  private async compute(relPath: string): Promise<string | undefined> {
+    const abs = join(this.root, relPath);
+    let st;
+    try {
+      st = await stat(abs);
+    } catch {
+      return undefined;
+    }
+    if (st.isDirectory()) return this.hashDirectory(relPath);
+    const cached = this.entries[relPath];
+    if (
+      cached !== undefined &&
+      cached.size === st.size &&
+      cached.mtimeMs === st.mtimeMs &&
+      cached.ino === st.ino &&
+      st.mtimeMs + RACY_WINDOW_MS < cached.hashedAt
+    ) {
+      return cached.hash;
+    }
+    const hashedAt = Date.now();
+    const hash = st.size < STREAM_THRESHOLD ? sha256Bytes(await readFile(abs)) : await streamHash(abs);
+    this.entries[relPath] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash, hashedAt };
+    this.dirty = true;
+    return hash;
+  }
+
+  private async hashDirectory(relPath: string): Promise<string> {
+    const files = (await listFiles(join(this.root, relPath))).map((f) => relative(this.root, f)).sort();
+    const h = createHash('sha256');
+    for (const f of files) h.update(`${relative(relPath, f)}\0${(await this.hash(f)) ?? ''}\n`);
+    return h.digest('hex');
+  }
+
+  async save(): Promise<void> {
+    if (!this.dirty || this.cacheFile === undefined) return;
+    await mkdir(dirname(this.cacheFile), { recursive: true });
+    const tmp = `${this.cacheFile}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(this.entries));
+    await rename(tmp, this.cacheFile);
+    this.dirty = false;
+  }
+}
+
+function sha256Bytes(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function streamHash(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => h.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
+  });
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(p)));
+    else if (entry.isFile()) out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,169 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import type { ConfigFailure } from '../config/failure.ts';
+import { suggest } from '../config/load.ts';
+import type { SourceMap } from '../config/source-map.ts';
+import type { StageSpec } from '../config/stage-spec.ts';
+import { err, ok, type Result } from '../result.ts';
+
+/** A dependency as the runner needs it: an upstream stage's outputs, or a file's content. */
+export type ResolvedDep = { kind: 'stage'; stage: string } | { kind: 'file'; path: string };
+
+export interface StageNode {
+  spec: StageSpec;
+  deps: ResolvedDep[];
+  /** Stages that must finish first: stage deps and producers of file deps. */
+  upstream: string[];
+}
+
+export interface PipelineGraph {
+  root: string;
+  stages: Map<string, StageNode>;
+  /** Every stage, dependencies before dependents, ties in declaration order. */
+  order: string[];
+  /** Declared name -> expanded names. */
+  groups: Map<string, string[]>;
+  downstream: Map<string, string[]>;
+}
+
+/** Project-relative POSIX path, or undefined if it leaves the project. */
+export function projectPath(root: string, p: string): string | undefined {
+  const abs = resolve(root, p);
+  const rel = relative(root, abs);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
+  return rel.split(sep).join(posix.sep);
+}
+
+/** Resolves every dependency, checks paths and cycles, and orders the stages. */
+export function buildGraph(specs: StageSpec[], root: string, map: SourceMap): Result<PipelineGraph, ConfigFailure[]> {
+  const failures: ConfigFailure[] = [];
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  const groups = new Map<string, string[]>();
+  for (const s of specs) groups.set(s.group, [...(groups.get(s.group) ?? []), s.name]);
+
+  const producers = new Map<string, string>();
+  for (const s of specs) {
+    for (const [field, list] of [['outs', s.outs], ['metrics', s.metrics]] as const) {
+      list.forEach((out, i) => {
+        const location = map.locate([...s.yamlPath, field, i]);
+        const rel = projectPath(root, out);
+        if (rel === undefined) {
+          failures.push({ reason: 'path-outside-project', path: out, diagnostic: { message: `${field} path "${out}" of stage "${s.name}" is outside the project`, location } });
+          return;
+        }
+        const other = producers.get(rel);
+        if (other !== undefined && other !== s.name) {
+          failures.push({ reason: 'invalid-value', diagnostic: { message: `"${rel}" is an output of both "${other}" and "${s.name}"`, location } });
+          return;
+        }
+        producers.set(rel, s.name);
+      });
+    }
+  }
+
+  const stages = new Map<string, StageNode>();
+  // Matrix expansions share their declaration: report a bad dep or module once per declaration.
+  const reported = new Set<string>();
+  const report = (key: string, f: ConfigFailure): void => {
+    if (reported.has(key)) return;
+    reported.add(key);
+    failures.push(f);
+  };
+  for (const s of specs) {
+    const deps: ResolvedDep[] = [];
+    const upstream = new Set<string>();
+    if (s.uses !== undefined) {
+      const rel = projectPath(root, s.uses);
+      const location = map.locate([...s.yamlPath, 'uses']);
+      if (rel === undefined) report(`${s.group}|uses|${s.uses}`, { reason: 'path-outside-project', path: s.uses, diagnostic: { message: `module "${s.uses}" is outside the project`, location } });
+      else if (!existsSync(resolve(root, rel))) report(`${s.group}|uses|${s.uses}`, { reason: 'missing-dependency', dependency: s.uses, diagnostic: { message: `stage "${s.group}" uses "${s.uses}", which does not exist`, location } });
+    }
+    s.deps.forEach((dep, i) => {
+      const named = byName.has(dep) ? [dep] : groups.get(dep);
+      if (named !== undefined) {
+        for (const n of named) {
+          deps.push({ kind: 'stage', stage: n });
+          upstream.add(n);
+        }
+        return;
+      }
+      const location = map.locate([...s.yamlPath, 'deps', i]);
+      const rel = projectPath(root, dep);
+      if (rel === undefined) {
+        report(`${s.group}|dep|${dep}`, { reason: 'path-outside-project', path: dep, diagnostic: { message: `dependency "${dep}" of stage "${s.group}" is outside the project`, location } });
+        return;
+      }
+      const producer = producers.get(rel);
+      if (producer !== undefined) upstream.add(producer);
+      else if (!existsSync(resolve(root, rel))) {
+        const near = suggest(dep, [...byName.keys(), ...groups.keys()]);
+        report(`${s.group}|dep|${dep}`, {
+          reason: 'missing-dependency',
+          dependency: dep,
+          diagnostic: {
+            message: `stage "${s.group}" depends on "${dep}", which is neither a stage nor an existing file${near === undefined ? '' : ` (did you mean "${near}"?)`}`,
+            location,
+          },
+        });
+        return;
+      }
+      deps.push({ kind: 'file', path: rel });
+    });
+    stages.set(s.name, { spec: s, deps, upstream: [...upstream] });
+  }
+  if (failures.length > 0) return err(failures);
+
+  const cycle = findCycle(specs.map((s) => s.name), stages);
+  if (cycle !== undefined) {
+    const first = stages.get(cycle[0] ?? '')?.spec;
+    return err([
+      {
+        reason: 'cycle',
+        cycle,
+        diagnostic: { message: `dependency cycle: ${cycle.join(' -> ')}`, location: map.locate([...(first?.yamlPath ?? []), 'deps']) },
+      },
+    ]);
+  }
+
+  const downstream = new Map<string, string[]>(specs.map((s) => [s.name, []]));
+  for (const [name, node] of stages) for (const u of node.upstream) downstream.get(u)?.push(name);
+  return ok({ root, stages, order: topologicalOrder(specs.map((s) => s.name), stages), groups, downstream });
+}
+
+function findCycle(names: string[], stages: Map<string, StageNode>): string[] | undefined {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (n: string): string[] | undefined => {
+    const st = state.get(n);
+    if (st === 'done') return undefined;
+    if (st === 'visiting') return [...stack.slice(stack.indexOf(n)), n];
+    state.set(n, 'visiting');
+    stack.push(n);
+    for (const u of stages.get(n)?.upstream ?? []) {
+      const c = visit(u);
+      if (c !== undefined) return c;
+    }
+    stack.pop();
+    state.set(n, 'done');
+    return undefined;
+  };
+  for (const n of names) {
+    const c = visit(n);
+    // Found while walking upstream, so reverse it to read in the direction data flows.
+    if (c !== undefined) return c.reverse();
+  }
+  return undefined;
+}
+
+function topologicalOrder(names: string[], stages: Map<string, StageNode>): string[] {
+  const order: string[] = [];
+  const done = new Set<string>();
+  const visit = (n: string): void => {
+    if (done.has(n)) return;
+    done.add(n);
+    for (const u of stages.get(n)?.upstream ?? []) visit(u);
+    order.push(n);
+  };
+  for (const n of names) visit(n);
+  return order;
+}

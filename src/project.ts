@@ -1,0 +1,28 @@
+import { join } from 'node:path';
+
+/** Where a project keeps each of its files, relative to the directory holding pipeline.yaml. */
+export interface ProjectPaths {
+  root: string;
+  pipelineFile: string;
+  lockfile: string;
+  store: string;
+  /** Git-ignored scratch state: caches and the writer lock. */
+  stateDir: string;
+  fileHashCache: string;
+  moduleCache: string;
+  writerLock: string;
+}
+
+export function projectPaths(root: string): ProjectPaths {
+  const stateDir = join(root, '.pipeline');
+  return {
+    root,
+    pipelineFile: join(root, 'pipeline.yaml'),
+    lockfile: join(root, 'lockfile.json'),
+    store: join(root, 'artifacts', 'pipeline.duckdb'),
+    stateDir,
+    fileHashCache: join(stateDir, 'file-hashes.json'),
+    moduleCache: join(stateDir, 'modules.json'),
+    writerLock: join(stateDir, 'lock'),
+  };
+}

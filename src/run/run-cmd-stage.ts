@@ -1,0 +1,40 @@
+import type { StageSpec } from '../config/stage-spec.ts';
+import { lineSplitter, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
+
+/**
+ * Runs a `cmd:` stage: each command line through bash in the project root, one after another,
+ * stopping at the first failure. Values were shell-quoted when interpolated, so the text is run
+ * as it stands.
+ */
+export async function runCmdStage(spec: StageSpec, root: string, io: StageIO, signal: AbortSignal): Promise<StageOutcome> {
+  const { execa } = await import('execa');
+  const tail = new Tail();
+  for (const line of spec.cmd) {
+    const child = execa('bash', ['-c', line], {
+      cwd: root,
+      reject: false,
+      stdin: 'ignore',
+      cancelSignal: signal,
+      forceKillAfterDelay: 3000,
+      env: { PIPELINE_STAGE: spec.name },
+      buffer: false,
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      const split = lineSplitter((l) => {
+        tail.push(l);
+        io.log(l);
+      });
+      stream?.on('data', (c: Buffer) => split.write(c));
+      stream?.on('end', () => split.end());
+    }
+    const result = await child;
+    if (result.isCanceled || signal.aborted) {
+      return { ok: false, message: 'interrupted', tail: tail.get(), interrupted: true };
+    }
+    if (result.failed) {
+      const how = result.signal !== undefined ? `was killed by ${result.signal}` : `exited with code ${String(result.exitCode)}`;
+      return { ok: false, message: `command ${how}: ${line}`, tail: tail.get(), interrupted: false };
+    }
+  }
+  return { ok: true, outputs: {}, provenance: {} };
+}

@@ -1,0 +1,41 @@
+import type { JsonValue } from '../fingerprint/canonical-json.ts';
+import type { StageOutputs, StageProgress } from '../stage-api.ts';
+
+/** What an executor reports while a stage runs. */
+export interface StageIO {
+  log(line: string): void;
+  progress(p: StageProgress): void;
+}
+
+export type StageOutcome =
+  | { ok: true; outputs: StageOutputs; provenance: Record<string, JsonValue> }
+  | { ok: false; message: string; tail: string[]; interrupted: boolean };
+
+/** Keeps the last lines of a stage's output, for the error report when it fails. */
+export class Tail {
+  private lines: string[] = [];
+  constructor(private readonly max = 20) {}
+  push(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > this.max) this.lines.shift();
+  }
+  get(): string[] {
+    return [...this.lines];
+  }
+}
+
+/** Splits a byte stream into lines, calling `onLine` for each complete one. */
+export function lineSplitter(onLine: (line: string) => void): { write(chunk: Buffer | string): void; end(): void } {
+  let rest = '';
+  return {
+    write(chunk) {
+      const parts = (rest + chunk.toString()).split(/\r?\n/);
+      rest = parts.pop() ?? '';
+      for (const p of parts) onLine(p);
+    },
+    end() {
+      if (rest.length > 0) onLine(rest);
+      rest = '';
+    },
+  };
+}

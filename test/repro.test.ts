@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { cli, edit, exampleProject, reproJson } from './helpers/project.ts';
+
+const lockfile = (dir: string) => JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as { stages: Record<string, { fingerprint: string; params: Record<string, unknown> }> };
+const all = (status: Record<string, string>, s: string) => Object.values(status).every((v) => v === s);
+
+describe('pipeline repro on the example project', () => {
+  it('runs everything, then nothing, then only what a param change touches, then nothing after the revert', async () => {
+    const dir = exampleProject();
+    const first = await reproJson(dir);
+    assert.equal(first.result.code, 0, first.result.stderr);
+    assert.equal(first.stages.length, 8);
+    assert.ok(all(first.status, 'ran'), JSON.stringify(first.status));
+    const lock1 = lockfile(dir);
+    assert.deepEqual(Object.keys(lock1.stages).sort(), Object.keys(first.status).sort());
+    assert.equal(lock1.stages['train@adam-2']?.params.seed, 2, 'matrix value keeps its number type');
+
+    const second = await reproJson(dir);
+    assert.equal(second.result.code, 0);
+    assert.ok(all(second.status, 'cached'), JSON.stringify(second.status));
+    assert.ok(second.stages.every((s) => s.cache === 'lockfile'));
+
+    edit(dir, 'pipeline.yaml', 'lr: 0.01', 'lr: 0.02');
+    const third = await reproJson(dir);
+    assert.equal(third.status.prepare, 'cached');
+    for (const [name, st] of Object.entries(third.status)) if (name !== 'prepare') assert.equal(st, 'ran', name);
+    assert.notDeepEqual(lockfile(dir), lock1);
+
+    edit(dir, 'pipeline.yaml', 'lr: 0.02', 'lr: 0.01');
+    const fourth = await reproJson(dir);
+    assert.ok(all(fourth.status, 'cached'), JSON.stringify(fourth.status));
+    assert.ok(fourth.stages.filter((s) => s.name !== 'prepare').every((s) => s.cache === 'store'));
+    assert.deepEqual(lockfile(dir), lock1, 'reverting the param brings back the identical lockfile');
+  });
+
+  it('explains with --dry what would run and why, and runs nothing', async () => {
+    const dir = exampleProject();
+    await reproJson(dir);
+    edit(dir, 'pipeline.yaml', 'n: 100', 'n: 50');
+    edit(dir, 'stages/helper.ts', 'x * 2', 'x * 3');
+    const before = readFileSync(join(dir, 'lockfile.json'), 'utf8');
+    const dry = await reproJson(dir, '--dry');
+    assert.equal(dry.result.code, 0);
+    const why = Object.fromEntries(dry.stages.map((s) => [s.name, s.reasons ?? []]));
+    assert.deepEqual(why.prepare, ['command changed', 'param n: 100 -> 50']);
+    assert.equal(dry.status.prepare, 'would-run');
+    assert.equal(dry.status['train@sgd-1'], 'would-run');
+    assert.deepEqual(why['train@sgd-1'], ['upstream prepare will run']);
+    assert.equal(readFileSync(join(dir, 'lockfile.json'), 'utf8'), before, '--dry writes nothing');
+
+    edit(dir, 'pipeline.yaml', 'n: 50', 'n: 100');
+    const dry2 = await reproJson(dir, '--dry');
+    assert.equal(dry2.status.prepare, 'cached');
+    assert.deepEqual(dry2.stages.find((s) => s.name === 'train@adam-3')?.reasons, ['code stages/helper.ts changed']);
+    const status = await cli(dir, 'status');
+    assert.match(status.stdout, /train@adam-3: code stages\/helper\.ts changed/);
+  });
+
+  it('restores a deleted or modified out file from the store without running the stage', async () => {
+    const dir = exampleProject();
+    await reproJson(dir);
+    const out = join(dir, 'out/prepared.txt');
+    const original = readFileSync(out, 'utf8');
+    writeFileSync(out, 'tampered\n');
+    const r = await reproJson(dir);
+    assert.equal(r.status.prepare, 'cached');
+    assert.equal(r.stages.find((s) => s.name === 'prepare')?.cache, 'store');
+    assert.equal(readFileSync(out, 'utf8'), original);
+    rmSync(out);
+    await reproJson(dir);
+    assert.equal(readFileSync(out, 'utf8'), original);
+  });
+
+  it('selects targets: a matrix name with its upstream, an expanded name, and --downstream', async () => {
+    const dir = exampleProject();
+    const one = await reproJson(dir, 'train@sgd-2');
+    assert.deepEqual(Object.keys(one.status).sort(), ['prepare', 'train@sgd-2']);
+    const group = await reproJson(dir, 'train');
+    assert.equal(group.stages.length, 7);
+    edit(dir, 'data/raw.txt', 'fox', 'dog');
+    const down = await reproJson(dir, '--downstream', 'train@adam-1');
+    assert.deepEqual(Object.keys(down.status).sort(), ['summary', 'train@adam-1']);
+    const unknown = await cli(dir, 'repro', 'trian');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no stage named "trian" \(did you mean "train"\?\)/);
+  });
+
+  it('--force reruns cached stages', async () => {
+    const dir = exampleProject();
+    await reproJson(dir);
+    const r = await reproJson(dir, '--force', 'prepare');
+    assert.deepEqual(r.status, { prepare: 'ran' });
+  });
+
+  it('a failing stage: exit 1, its output tail printed, earlier stages stay stored, later ones skipped', async () => {
+    const dir = exampleProject();
+    edit(dir, 'stages/summary.ts', 'return {', 'console.error("summary is about to fail"); throw new Error("boom in summary"); return {');
+    const r = await reproJson(dir, '-j', '2');
+    assert.equal(r.result.code, 1);
+    assert.equal(r.status.summary, 'failed');
+    assert.equal(r.status['train@sgd-1'], 'ran');
+    assert.match(r.result.stderr, /summary failed: boom in summary/);
+    assert.match(r.result.stderr, /summary is about to fail/);
+    const lock = lockfile(dir);
+    assert.ok(lock.stages['train@sgd-1'] !== undefined && lock.stages.summary === undefined);
+    edit(dir, 'stages/summary.ts', 'console.error("summary is about to fail"); throw new Error("boom in summary"); ', '');
+    const again = await reproJson(dir);
+    assert.equal(again.result.code, 0);
+    assert.equal(again.status.summary, 'ran');
+    assert.equal(again.status['train@sgd-1'], 'cached');
+  });
+
+  it('a failing cmd stage skips what depends on it', async () => {
+    const dir = exampleProject();
+    edit(dir, 'pipeline.yaml', 'node scripts/prepare.js', 'echo about to fail >&2; exit 3; node scripts/prepare.js');
+    const r = await reproJson(dir);
+    assert.equal(r.result.code, 1);
+    assert.equal(r.status.prepare, 'failed');
+    assert.equal(r.status.summary, 'skipped');
+    assert.match(r.result.stderr, /exited with code 3/);
+    assert.match(r.result.stderr, /about to fail/);
+    assert.ok(!existsSync(join(dir, 'lockfile.json')) || lockfile(dir).stages.prepare === undefined);
+  });
+});
