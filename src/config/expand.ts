@@ -21,7 +21,7 @@ export function expandStages(
   const failures: ConfigFailure[] = [];
   const vars = (loaded.yaml.vars ?? {}) as Scope;
   const specs: StageSpec[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Set<string>();
   const fail = (f: ConfigFailure): void => void failures.push(f);
   const at = (path: YamlPath, key = false) => loaded.map.locate(path, { key });
 
@@ -48,22 +48,19 @@ export function expandStages(
         });
         continue;
       }
-      const first = seen.get(name);
-      if (first !== undefined) {
+      if (seen.has(name)) {
         fail({
           reason: 'duplicate-stage',
           stage: name,
           diagnostic: {
-            message:
-              first === group
-                ? `matrix of "${group}" gives two stages named "${name}": make the matrix values distinct`
-                : `stage name "${name}" from "${group}" is already taken by "${first}"`,
+            // Declared names cannot contain "@", so only two expansions of one matrix can collide.
+            message: `matrix of "${group}" gives two stages named "${name}": make the matrix values distinct`,
             location: at(item === undefined ? base : [...base, 'matrix'], item === undefined),
           },
         });
         continue;
       }
-      seen.set(name, group);
+      seen.add(name);
       const spec = resolveStage({ group, name, decl, vars, item, base, at, shellQuote });
       if (spec.ok) specs.push(spec.value);
       else failures.push(...spec.error);

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { closest, distance } from 'fastest-levenshtein';
+import { distance } from 'fastest-levenshtein';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { err, ok, type Result } from '../result.ts';
@@ -63,7 +63,11 @@ export function parsePipeline(file: string, source: string): Result<LoadedPipeli
     return err([{ reason: 'invalid-value', diagnostic: { message: 'the file is empty: expected a `stages:` map', location: map.range(0, 0) } }]);
   }
   const parsed = pipelineSchema.safeParse(data);
-  if (!parsed.success) return err(parsed.error.issues.flatMap((issue) => describeIssue(issue, map)));
+  if (!parsed.success) {
+    // An unknown key is usually the cause of a "missing key" report beside it, so it goes first.
+    const failures = parsed.error.issues.flatMap((issue) => describeIssue(issue, map));
+    return err([...failures.filter((f) => f.reason === 'unknown-key'), ...failures.filter((f) => f.reason !== 'unknown-key')]);
+  }
   return ok({ file, yaml: parsed.data, map });
 }
 
@@ -84,7 +88,19 @@ function describeIssue(issue: z.core.$ZodIssue, map: SourceMap): ConfigFailure[]
       };
     });
   }
-  const keyLevel = issue.code === 'invalid_key' || (issue.code === 'invalid_format' && isRecordKey(path));
+  if (issue.code === 'invalid_key') {
+    const name = String(path.at(-1));
+    return [
+      {
+        reason: 'invalid-value',
+        diagnostic: {
+          message: `${describePath(path.slice(0, -1))}: invalid name "${name}": use letters, digits, "_", "." and "-" (a stage name may not contain "@", which marks matrix expansions)`,
+          location: map.locate(path as YamlPath, { key: true }),
+        },
+      },
+    ];
+  }
+  const keyLevel = issue.code === 'invalid_format' && isRecordKey(path);
   return [
     {
       reason: 'invalid-value',
@@ -105,8 +121,29 @@ function describePath(path: Array<string | number>): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
+/**
+ * The closest candidate by edit distance, if close enough to be a likely typo. Ties (a swap of
+ * two letters costs 2, like two substitutions) go to the candidate sharing more letters, so
+ * "dpes" suggests "deps" rather than "desc".
+ */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
   if (candidates.length === 0) return undefined;
-  const best = closest(word, candidates as string[]);
-  return distance(word, best) <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  const scored = candidates.map((c) => ({ c, d: distance(word, c), shared: sharedLetters(word, c) }));
+  scored.sort((a, b) => a.d - b.d || b.shared - a.shared);
+  const best = scored[0]!;
+  return best.d <= Math.max(2, Math.floor(word.length / 3)) ? best.c : undefined;
+}
+
+function sharedLetters(a: string, b: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of a) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let shared = 0;
+  for (const ch of b) {
+    const n = counts.get(ch) ?? 0;
+    if (n > 0) {
+      shared++;
+      counts.set(ch, n - 1);
+    }
+  }
+  return shared;
 }

@@ -120,7 +120,7 @@ export function buildGraph(specs: StageSpec[], root: string, map: SourceMap): Re
       {
         reason: 'cycle',
         cycle,
-        diagnostic: { message: `dependency cycle: ${cycle.join(' -> ')}`, location: map.locate([...(first?.yamlPath ?? []), 'deps']) },
+        diagnostic: { message: `dependency cycle: ${cycle.join(' -> ')} (each stage depends on the next)`, location: map.locate([...(first?.yamlPath ?? []), 'deps']) },
       },
     ]);
   }
@@ -149,8 +149,7 @@ function findCycle(names: string[], stages: Map<string, StageNode>): string[] | 
   };
   for (const n of names) {
     const c = visit(n);
-    // Found while walking upstream, so reverse it to read in the direction data flows.
-    if (c !== undefined) return c.reverse();
+    if (c !== undefined) return c;
   }
   return undefined;
 }

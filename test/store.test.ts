@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ArtifactStore, type CommitInput } from '../src/store/store.ts';
+import { encodeTable, tableHash } from '../src/store/table-codec.ts';
+import { edit, exampleProject, reproJson } from './helpers/project.ts';
+
+const tmpStore = () => join(mkdtempSync(join(tmpdir(), 'store-test-')), 'pipeline.duckdb');
+
+function commitInput(fingerprint: string, artifacts: CommitInput['artifacts'], outputs: CommitInput['result']['outputs']): CommitInput {
+  return {
+    result: { fingerprint, stage: 's', outputs, outputsHash: `oh-${fingerprint}`, metrics: { acc: 0.9 } },
+    fingerprintRecord: { any: 'thing' },
+    inputs: { 'data/x': 'h1' },
+    artifacts,
+    run: { invocation: 'inv', stage: 's', fingerprint, status: 'ran', cacheHit: false, started: new Date(), seconds: 1, host: 'h', node: process.version, platform: 'linux', backend: 'wasm', provenance: { backend: 'wasm' }, error: null },
+  };
+}
+
+describe('table artifacts', () => {
+  it('round-trip through DuckDB as real tables with the same content hash', async () => {
+    const table = encodeTable('t', {
+      id: [1, 2, 3],
+      big: [1, 2 ** 40, 3],
+      text: ['a', "it's", null],
+      score: new Float32Array([0.5, 0.25, 0.125]),
+      x: [0.1, Number.NaN, -0],
+      ok: [true, false, null],
+      tokens: [[1, 2, 3], [], [7]],
+    });
+    assert.deepEqual(table.columns.map((c) => c.type), ['INTEGER', 'BIGINT', 'VARCHAR', 'FLOAT', 'DOUBLE', 'BOOLEAN', 'INTEGER[]']);
+    const hash = tableHash(table);
+    const store = await ArtifactStore.open(tmpStore());
+    await store.commit(commitInput('f1', [{ kind: 'table', hash, table }], { 'table:t': { kind: 'table', hash } }));
+    const back = await store.readTable(hash);
+    assert.deepEqual(back, { id: [1, 2, 3], big: [1, 2 ** 40, 3], text: ['a', "it's", null], score: [0.5, 0.25, 0.125], x: [0.1, Number.NaN, -0], ok: [true, false, null], tokens: [[1, 2, 3], [], [7]] });
+    const reread = encodeTable('t', back);
+    reread.columns[3]!.type = 'FLOAT';
+    assert.equal(tableHash(reread), hash, 'the stored table hashes to its address');
+    const sql = await store.query(`SELECT sum(id) AS s FROM ${(await store.query(`SELECT table_name FROM artifacts WHERE hash = '${hash}'`))[0]!.table_name as string}`);
+    assert.deepEqual(sql, [{ s: '6' }]);
+    await store.close();
+  });
+
+  it('rejects ragged and mixed-type columns with a message naming them', () => {
+    assert.throws(() => encodeTable('t', { a: [1, 2], b: [1] }), /table "t": column "b" has 1 rows, others have 2/);
+    assert.throws(() => encodeTable('t', { a: [1, 'x'] }), /column "t\.a" mixes number and string values/);
+  });
+});
+
+describe('store transactions', () => {
+  it('a failed commit stores nothing, and the store stays usable', async () => {
+    const store = await ArtifactStore.open(tmpStore());
+    const good = encodeTable('t', { a: [1] });
+    const bad = { columns: [{ name: 'a', type: 'INTEGER' as const, values: ['not a number'] }], rows: 1 };
+    await assert.rejects(
+      store.commit(commitInput('f2', [{ kind: 'table', hash: tableHash(good), table: good }, { kind: 'table', hash: 'badhash', table: bad }], {})),
+      /storing the results of s failed, nothing was stored/,
+    );
+    assert.equal(await store.findResult('f2'), undefined);
+    assert.deepEqual(await store.query('SELECT count(*)::INT AS n FROM artifacts'), [{ n: 0 }]);
+    assert.deepEqual(await store.query("SELECT count(*)::INT AS n FROM information_schema.tables WHERE table_name LIKE 'table_%'"), [{ n: 0 }]);
+    await store.commit(commitInput('f3', [{ kind: 'blob', hash: 'b1', bytes: new Uint8Array([1, 2]) }], { 'blob:w': { kind: 'blob', hash: 'b1' } }));
+    assert.deepEqual((await store.findResult('f3'))?.metrics, { acc: 0.9 });
+    assert.deepEqual([...(await store.readBlob('b1'))], [1, 2]);
+    await store.close();
+  });
+
+  it('refuses a store written by a newer schema version instead of overwriting it', async () => {
+    const path = tmpStore();
+    const store = await ArtifactStore.open(path);
+    await store.query("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'");
+    await store.close();
+    await assert.rejects(ArtifactStore.open(path), /written by a newer version of pipeline \(store schema 99, this one reads 1\)/);
+  });
+});
+
+describe('what a stage returns', () => {
+  it('an output that cannot be stored fails the stage with its name, storing nothing for it', async () => {
+    const dir = exampleProject();
+    edit(dir, 'stages/summary.ts', "json: { runs: stage.length }", "json: { runs: stage.length }, tables: { bad: { a: [1, 2], b: [1] } }");
+    const r = await reproJson(dir);
+    assert.equal(r.result.code, 1);
+    assert.equal(r.status.summary, 'failed');
+    assert.match(r.result.stderr, /summary failed: table "bad": column "b" has 1 rows, others have 2/);
+    const lock = JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8'));
+    assert.equal(lock.stages.summary, undefined);
+  });
+});
