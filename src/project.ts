@@ -10,6 +10,8 @@ export interface ProjectPaths {
   stateDir: string;
   fileHashCache: string;
   moduleCache: string;
+  /** The expansion of the last valid pipeline.yaml, keyed by its bytes. */
+  expansionCache: string;
   writerLock: string;
 }
 
@@ -23,6 +25,7 @@ export function projectPaths(root: string): ProjectPaths {
     stateDir,
     fileHashCache: join(stateDir, 'file-hashes.json'),
     moduleCache: join(stateDir, 'modules.json'),
+    expansionCache: join(stateDir, 'expanded.json'),
     writerLock: join(stateDir, 'lock'),
   };
 }

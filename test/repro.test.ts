@@ -88,6 +88,15 @@ describe('pipeline repro on the example project', () => {
     assert.match(unknown.stderr, /no stage named "trian" \(did you mean "train"\?\)/);
   });
 
+  it('a missing input after a cached expansion still gets its file:line:column', async () => {
+    const dir = exampleProject();
+    await reproJson(dir);
+    rmSync(join(dir, 'data/raw.txt'));
+    const r = await cli(dir, 'repro');
+    assert.equal(r.code, 2);
+    assert.match(r.stderr.split('\n')[0]!, /pipeline\.yaml:6:11: error: stage "prepare" depends on "data\/raw\.txt", which is neither a stage nor an existing file$/);
+  });
+
   it('--force reruns cached stages', async () => {
     const dir = exampleProject();
     await reproJson(dir);

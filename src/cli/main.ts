@@ -20,7 +20,7 @@ const root = (): string => findRoot(program.opts<{ cwd?: string }>().cwd);
 
 async function graphOrExit() {
   const paths = projectPaths(root());
-  const loaded = await loadProject(paths.root, paths.pipelineFile);
+  const loaded = await loadProject(paths.root, paths.pipelineFile, paths.expansionCache);
   if (!loaded.ok) process.exit(printFailures(loaded.error));
   return { paths, graph: loaded.value };
 }

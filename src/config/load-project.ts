@@ -1,18 +1,92 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { canonicalJson, sha256 } from '../fingerprint/canonical-json.ts';
+import { ENGINE_VERSION } from '../fingerprint/fingerprint.ts';
 import type { PipelineGraph } from '../graph/build.ts';
 import { buildGraph } from '../graph/build.ts';
 import { err, type Result } from '../result.ts';
-import { expandStages } from './expand.ts';
 import type { ConfigFailure } from './failure.ts';
-import { loadPipelineFile } from './load.ts';
+import type { StageSpec } from './stage-spec.ts';
 
-/** pipeline.yaml -> validated, expanded, resolved and ordered stages; or every problem found. */
-export async function loadProject(root: string, file: string): Promise<Result<PipelineGraph, ConfigFailure[]>> {
-  const loaded = await loadPipelineFile(file);
+/**
+ * Bump when parsing, validation or expansion changes what a given pipeline.yaml expands to, so
+ * cached expansions made by the old code are not reused.
+ */
+const EXPANSION_VERSION = 1;
+
+interface CachedExpansion {
+  key: string;
+  specs: StageSpec[];
+}
+
+let toolVersion: Promise<string> | undefined;
+function ownVersion(): Promise<string> {
+  toolVersion ??= readFile(new URL('../../package.json', import.meta.url), 'utf8').then(
+    (t) => String((JSON.parse(t) as { version?: string }).version),
+    () => 'unknown',
+  );
+  return toolVersion;
+}
+
+/**
+ * pipeline.yaml -> validated, expanded, resolved and ordered stages; or every problem found.
+ *
+ * The expansion of a valid file is cached (keyed by the file's bytes and this tool's version):
+ * parsing, schema validation and matrix expansion of a large pipeline cost more than the rest of
+ * a no-op run, and their result depends on nothing else. The YAML parser and the schema library
+ * are not even loaded on a cache hit; a later error (a missing file, a cycle) parses the file
+ * then, only to point at the offending line.
+ */
+export async function loadProject(root: string, file: string, cacheFile?: string): Promise<Result<PipelineGraph, ConfigFailure[]>> {
+  let source: string;
+  try {
+    source = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    return err([{ reason: 'file-not-found', diagnostic: { message: `cannot read ${file}: ${code}` } }]);
+  }
+  const key = sha256(`${EXPANSION_VERSION}\0${ENGINE_VERSION}\0${await ownVersion()}\0${source}`);
+  const cached = cacheFile === undefined ? undefined : await readCache(cacheFile, key);
+  if (cached !== undefined) {
+    const graph = buildGraph(cached, root, { locate: () => ({ file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }) });
+    if (graph.ok) return graph;
+    // Only on an error path: parse the file after all, to point at the offending line.
+    const { parsePipeline } = await import('./load.ts');
+    const loaded = parsePipeline(file, source);
+    return loaded.ok ? buildGraph(cached, root, loaded.value.map) : loaded;
+  }
+  const { parsePipeline } = await import('./load.ts');
+  const loaded = parsePipeline(file, source);
   if (!loaded.ok) return loaded;
-  // zx's quoting is loaded only when some command interpolates a value, to keep no-op runs quick.
+  // zx's quoting is loaded only when some command interpolates a value.
   const needsQuote = Object.values(loaded.value.yaml.stages).some((s) => JSON.stringify(s.cmd ?? '').includes('${'));
   const quote = needsQuote ? (await import('zx/core')).quote : (s: string) => s;
-  const specs = expandStages(loaded.value, quote);
-  if (!specs.ok) return err(specs.error);
-  return buildGraph(specs.value, root, loaded.value.map);
+  const { expandStages } = await import('./expand.ts');
+  const expanded = expandStages(loaded.value, quote);
+  if (!expanded.ok) return err(expanded.error);
+  // JSON cannot hold NaN or Infinity (YAML's .nan, .inf): such a pipeline is not cached rather than cached wrong.
+  const survivesJson = canonicalJson(expanded.value) === canonicalJson(JSON.parse(JSON.stringify(expanded.value)));
+  if (cacheFile !== undefined && survivesJson) await writeCache(cacheFile, { key, specs: expanded.value });
+  return buildGraph(expanded.value, root, loaded.value.map);
+}
+
+async function readCache(path: string, key: string): Promise<StageSpec[] | undefined> {
+  try {
+    const c = JSON.parse(await readFile(path, 'utf8')) as CachedExpansion;
+    if (c.key !== key) return undefined;
+    return c.specs;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeCache(path: string, c: CachedExpansion): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(c));
+    await rename(tmp, path);
+  } catch {
+    // A cache that cannot be written only costs time on the next run.
+  }
 }

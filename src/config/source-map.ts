@@ -3,11 +3,16 @@ import type { Location } from './diagnostic.ts';
 
 export type YamlPath = ReadonlyArray<string | number>;
 
+/** Anything that can say where a path of pipeline.yaml is written. */
+export interface Locator {
+  locate(path: YamlPath, opts?: { key?: boolean }): Location;
+}
+
 /**
  * Finds where a value (or a key) of a parsed YAML document is written, so any later check, not
  * only the parser, can point at the offending text.
  */
-export class SourceMap {
+export class SourceMap implements Locator {
   constructor(
     readonly file: string,
     readonly source: string,

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import type { ConfigFailure } from '../config/failure.ts';
-import { suggest } from '../config/load.ts';
-import type { SourceMap } from '../config/source-map.ts';
+import { suggest } from '../config/suggest.ts';
+import type { Locator } from '../config/source-map.ts';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { err, ok, type Result } from '../result.ts';
 
@@ -35,7 +35,7 @@ export function projectPath(root: string, p: string): string | undefined {
 }
 
 /** Resolves every dependency, checks paths and cycles, and orders the stages. */
-export function buildGraph(specs: StageSpec[], root: string, map: SourceMap): Result<PipelineGraph, ConfigFailure[]> {
+export function buildGraph(specs: StageSpec[], root: string, map: Locator): Result<PipelineGraph, ConfigFailure[]> {
   const failures: ConfigFailure[] = [];
   const byName = new Map(specs.map((s) => [s.name, s]));
   const groups = new Map<string, string[]>();
@@ -45,15 +45,15 @@ export function buildGraph(specs: StageSpec[], root: string, map: SourceMap): Re
   for (const s of specs) {
     for (const [field, list] of [['outs', s.outs], ['metrics', s.metrics]] as const) {
       list.forEach((out, i) => {
-        const location = map.locate([...s.yamlPath, field, i]);
+        const location = () => map.locate([...s.yamlPath, field, i]);
         const rel = projectPath(root, out);
         if (rel === undefined) {
-          failures.push({ reason: 'path-outside-project', path: out, diagnostic: { message: `${field} path "${out}" of stage "${s.name}" is outside the project`, location } });
+          failures.push({ reason: 'path-outside-project', path: out, diagnostic: { message: `${field} path "${out}" of stage "${s.name}" is outside the project`, location: location() } });
           return;
         }
         const other = producers.get(rel);
         if (other !== undefined && other !== s.name) {
-          failures.push({ reason: 'invalid-value', diagnostic: { message: `"${rel}" is an output of both "${other}" and "${s.name}"`, location } });
+          failures.push({ reason: 'invalid-value', diagnostic: { message: `"${rel}" is an output of both "${other}" and "${s.name}"`, location: location() } });
           return;
         }
         producers.set(rel, s.name);
@@ -74,9 +74,9 @@ export function buildGraph(specs: StageSpec[], root: string, map: SourceMap): Re
     const upstream = new Set<string>();
     if (s.uses !== undefined) {
       const rel = projectPath(root, s.uses);
-      const location = map.locate([...s.yamlPath, 'uses']);
-      if (rel === undefined) report(`${s.group}|uses|${s.uses}`, { reason: 'path-outside-project', path: s.uses, diagnostic: { message: `module "${s.uses}" is outside the project`, location } });
-      else if (!existsSync(resolve(root, rel))) report(`${s.group}|uses|${s.uses}`, { reason: 'missing-dependency', dependency: s.uses, diagnostic: { message: `stage "${s.group}" uses "${s.uses}", which does not exist`, location } });
+      const location = () => map.locate([...s.yamlPath, 'uses']);
+      if (rel === undefined) report(`${s.group}|uses|${s.uses}`, { reason: 'path-outside-project', path: s.uses, diagnostic: { message: `module "${s.uses}" is outside the project`, location: location() } });
+      else if (!existsSync(resolve(root, rel))) report(`${s.group}|uses|${s.uses}`, { reason: 'missing-dependency', dependency: s.uses, diagnostic: { message: `stage "${s.group}" uses "${s.uses}", which does not exist`, location: location() } });
     }
     s.deps.forEach((dep, i) => {
       const named = byName.has(dep) ? [dep] : groups.get(dep);
@@ -87,10 +87,10 @@ export function buildGraph(specs: StageSpec[], root: string, map: SourceMap): Re
         }
         return;
       }
-      const location = map.locate([...s.yamlPath, 'deps', i]);
+      const location = () => map.locate([...s.yamlPath, 'deps', i]);
       const rel = projectPath(root, dep);
       if (rel === undefined) {
-        report(`${s.group}|dep|${dep}`, { reason: 'path-outside-project', path: dep, diagnostic: { message: `dependency "${dep}" of stage "${s.group}" is outside the project`, location } });
+        report(`${s.group}|dep|${dep}`, { reason: 'path-outside-project', path: dep, diagnostic: { message: `dependency "${dep}" of stage "${s.group}" is outside the project`, location: location() } });
         return;
       }
       const producer = producers.get(rel);
@@ -102,7 +102,7 @@ export function buildGraph(specs: StageSpec[], root: string, map: SourceMap): Re
           dependency: dep,
           diagnostic: {
             message: `stage "${s.group}" depends on "${dep}", which is neither a stage nor an existing file${near === undefined ? '' : ` (did you mean "${near}"?)`}`,
-            location,
+            location: location(),
           },
         });
         return;

@@ -1,5 +1,5 @@
 import type { ConfigFailure } from '../config/failure.ts';
-import { suggest } from '../config/load.ts';
+import { suggest } from '../config/suggest.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { PipelineGraph } from './build.ts';
 

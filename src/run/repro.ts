@@ -57,7 +57,7 @@ type Settled = { ok: true; outputsHash: string } | { ok: false; reason: string; 
  */
 export async function repro(opts: ReproOptions): Promise<ReproResult> {
   const paths = projectPaths(opts.root);
-  const loaded = await loadProject(opts.root, paths.pipelineFile);
+  const loaded = await loadProject(opts.root, paths.pipelineFile, paths.expansionCache);
   if (!loaded.ok) return { kind: 'config-error', failures: loaded.error };
   const graph = loaded.value;
   const selected = selectStages(graph, opts.targets, { downstream: opts.downstream });

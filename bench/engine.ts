@@ -1,0 +1,86 @@
+/**
+ * Engine overhead: wall time of a no-op `pipeline repro` (every stage up to date) on generated
+ * pipelines of 10, 100 and 1000 stages, and of planning (`repro --dry`) after one param changes
+ * in the 1000-stage one. Each figure is the median of several runs, printed beside the start-up
+ * time of a bare `node` process measured in the same run as a baseline.
+ *
+ *   npm run bench            (or: node --import tsx bench/engine.ts [sizes...])
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/pipeline.js', import.meta.url));
+const REPEATS = 5;
+
+/**
+ * A pipeline shaped like the study: a chain of ingest-like stages, a matrix fanning out from
+ * them (model x optimizer x seed), and per-model reductions fanning back in. All are cheap
+ * `cmd:` stages so the first (populating) run is quick; the no-op cost does not depend on what
+ * a stage does.
+ */
+function generate(dir: string, stages: number): void {
+  const chain = Math.max(2, Math.round(stages * 0.05));
+  const models = 3;
+  const reduce = models;
+  const perModel = Math.max(1, Math.floor((stages - chain - reduce) / models));
+  const lines = ['stages:'];
+  for (let i = 0; i < chain; i++) {
+    lines.push(`  step${i}:`, `    cmd: echo ${i} > out/step${i}.txt`, `    params: {level: ${i}}`, `    outs: [out/step${i}.txt]`);
+    lines.push(`    deps: [${i === 0 ? 'data/input.txt' : `out/step${i - 1}.txt`}]`);
+  }
+  const seeds = Array.from({ length: perModel }, (_, i) => i + 1);
+  lines.push(
+    '  train:',
+    `    cmd: echo \${item.model} \${item.seed} \${lr}`,
+    `    deps: [step${chain - 1}]`,
+    '    matrix:',
+    `      model: [${Array.from({ length: models }, (_, m) => `m${m}`).join(', ')}]`,
+    `      seed: [${seeds.join(', ')}]`,
+    '    params: {model: "${item.model}", seed: "${item.seed}", lr: 0.01}',
+  );
+  for (let m = 0; m < models; m++) {
+    lines.push(`  report${m}:`, `    cmd: echo report ${m}`, `    deps: [${seeds.map((s) => `train@m${m}-${s}`).join(', ')}]`);
+  }
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  writeFileSync(join(dir, 'data/input.txt'), 'input\n');
+  writeFileSync(join(dir, 'pipeline.yaml'), `${lines.join('\n')}\n`);
+}
+
+function timeIt(cmd: string, args: string[], cwd?: string): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.toString()}`);
+  return ms;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function countStages(dir: string): number {
+  return (JSON.parse(execFileSync(process.execPath, [BIN, '-C', dir, 'dag', '--format', 'json']).toString()) as { stages: unknown[] }).stages.length;
+}
+
+const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}`);
+const nodeStart = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, ['-e', '0'])));
+console.log(`baseline: bare node start ${nodeStart.toFixed(0)} ms (median of ${REPEATS})`);
+console.log('stages  first run (s)  no-op repro (ms)  no-op / node start');
+let largest = '';
+for (const target of sizes.length > 0 ? sizes : [10, 100, 1000]) {
+  const dir = mkdtempSync(join(tmpdir(), `bench-engine-${target}-`));
+  generate(dir, target);
+  const n = countStages(dir);
+  const first = timeIt(process.execPath, [BIN, '-C', dir, 'repro', '-j', '2']);
+  const noop = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', dir, 'repro'])));
+  console.log(`${String(n).padStart(6)}  ${(first / 1000).toFixed(1).padStart(13)}  ${noop.toFixed(0).padStart(16)}  ${(noop / nodeStart).toFixed(1).padStart(18)}`);
+  largest = dir;
+}
+
+// Planning a change: one param of the first chain stage changes, so everything downstream is stale.
+const yaml = join(largest, 'pipeline.yaml');
+writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('params: {level: 0}', 'params: {level: 100}'));
+const plan = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', largest, 'repro', '--dry'])));
+console.log(`plan one param change (repro --dry) in the largest pipeline: ${plan.toFixed(0)} ms (${(plan / nodeStart).toFixed(1)}x node start)`);
