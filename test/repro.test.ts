@@ -94,7 +94,7 @@ describe('pipeline repro on the example project', () => {
     rmSync(join(dir, 'data/raw.txt'));
     const r = await cli(dir, 'repro');
     assert.equal(r.code, 2);
-    assert.match(r.stderr.split('\n')[0]!, /pipeline\.yaml:6:11: error: stage "prepare" depends on "data\/raw\.txt", which is neither a stage nor an existing file$/);
+    assert.match(r.stderr.split('\n')[0]!, /pipeline\.yaml:6:12: error: stage "prepare" depends on "data\/raw\.txt", which is neither a stage nor an existing file$/);
   });
 
   it('--force reruns cached stages', async () => {

@@ -32,7 +32,8 @@ function lineOf(source: string, line: number): string {
 export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
   if (d.location === undefined) return `error: ${d.message}`;
   const { file, start, end, source } = d.location;
-  const shown = relative(cwd, file) || file;
+  const rel = relative(cwd, file);
+  const shown = rel === '' || rel.startsWith('..') ? file : rel;
   const head = `${shown}:${start.line}:${start.column}: error: ${d.message}`;
   if (source === undefined) return head;
   const text = lineOf(source, start.line);
