@@ -97,6 +97,20 @@ describe('pipeline repro on the example project', () => {
     assert.match(r.stderr.split('\n')[0]!, /pipeline\.yaml:6:12: error: stage "prepare" depends on "data\/raw\.txt", which is neither a stage nor an existing file$/);
   });
 
+  it('an upstream rerun that reproduces its outputs leaves downstream cached; a changed upstream param label does not', async () => {
+    const dir = exampleProject();
+    await reproJson(dir);
+    edit(dir, 'stages/helper.ts', 'x * 2;', 'x * 2; // same numbers');
+    const same = await reproJson(dir);
+    assert.equal(same.status['train@sgd-1'], 'ran');
+    assert.equal(same.status.summary, 'cached', 'identical upstream outputs do not force the summary');
+    // A param the train stage ignores changes no output, but the summary can see it in ctx.inputs.
+    edit(dir, 'pipeline.yaml', 'lr: 0.01}', 'lr: 0.01, note: relabelled}');
+    const relabelled = await reproJson(dir);
+    assert.equal(relabelled.status['train@sgd-1'], 'ran');
+    assert.equal(relabelled.status.summary, 'ran');
+  });
+
   it('--force reruns cached stages', async () => {
     const dir = exampleProject();
     await reproJson(dir);

@@ -1,6 +1,6 @@
 import type { PipelineGraph } from '../graph/build.ts';
 import type { FileHasher } from './file-hasher.ts';
-import { ENGINE_VERSION, type Fingerprint } from './fingerprint.ts';
+import { ENGINE_VERSION, stageDepHash, type Fingerprint } from './fingerprint.ts';
 import type { ModuleGraph } from './module-graph.ts';
 
 /**
@@ -22,8 +22,9 @@ export async function computeFingerprint(
   for (const d of node.deps) {
     if (d.kind === 'stage') {
       const h = upstream.get(d.stage);
-      if (h === undefined) throw new Error(`stage ${name}: upstream ${d.stage} has no result`);
-      deps[d.stage] = h;
+      const up = graph.stages.get(d.stage)?.spec;
+      if (h === undefined || up === undefined) throw new Error(`stage ${name}: upstream ${d.stage} has no result`);
+      deps[d.stage] = stageDepHash(h, up.params, up.item);
     } else {
       const h = await hasher.hash(d.path);
       if (h === undefined) throw new Error(`stage ${name}: dependency ${d.path} does not exist`);

@@ -46,9 +46,11 @@ export interface Fingerprint {
   params: JsonObject;
 
   /**
-   * One hash per dependency as written in `deps:`: for a file or directory, the sha256 of its
-   * content; for an upstream stage, the hash of that stage's whole output set. Content, not
-   * names or timestamps, so an upstream rerun that reproduces its outputs exactly does not
+   * One hash per dependency: for a file or directory, the sha256 of its content; for an
+   * upstream stage, `stageDepHash` of that stage's whole output set and of the params and matrix
+   * item it hands to this stage's context (a summary that labels rows by the upstream's
+   * learning rate must rerun when that label changes, even if the numbers did not). Content,
+   * not names or timestamps, so an upstream rerun that reproduces its outputs exactly does not
    * force downstream work, while any changed byte does.
    */
   deps: Record<string, string>;
@@ -72,6 +74,11 @@ export interface Fingerprint {
    */
   outs: string[];
   metric_files: string[];
+}
+
+/** What a downstream stage sees of an upstream one: its outputs, and the params and item in its context. */
+export function stageDepHash(outputsHash: string, params: unknown, item: unknown): string {
+  return sha256(canonicalJson({ outputs: outputsHash, params, item: item ?? null }));
 }
 
 export function fingerprintHash(fp: Fingerprint): string {

@@ -303,7 +303,8 @@ class ReproRun {
       await store.commit({
         result,
         fingerprintRecord: fp,
-        inputs: { ...Object.fromEntries(upstream), ...fp.deps },
+        // Lineage names each upstream by its output-set hash, so an edge leads to the stored result.
+        inputs: { ...fp.deps, ...Object.fromEntries(upstream) },
         artifacts: collected.artifacts,
         run: this.runRecord(name, hash, 'ran', started, provenance, null),
       });
