@@ -57,6 +57,39 @@ describe('pipeline repro on the example project', () => {
     assert.deepEqual(dry2.stages.find((s) => s.name === 'train@adam-3')?.reasons, ['code stages/helper.ts changed']);
     const status = await cli(dir, 'status');
     assert.match(status.stdout, /train@adam-3: code stages\/helper\.ts changed/);
+
+    edit(dir, 'stages/helper.ts', 'x * 3', 'x * 2');
+    edit(dir, 'data/raw.txt', 'fox', 'cat');
+    const input = await reproJson(dir, '--dry');
+    assert.deepEqual(input.stages.find((s) => s.name === 'prepare')?.reasons, ['dep data/raw.txt changed']);
+    edit(dir, 'data/raw.txt', 'cat', 'fox');
+    assert.equal((await cli(dir, 'status')).stdout.trim(), 'everything is up to date');
+  });
+
+  it('dag, show and params diff describe the pipeline and its recorded state', async () => {
+    const dir = exampleProject();
+    const dag = await cli(dir, 'dag');
+    assert.match(dag.stdout, /^prepare {2}<- {2}file data\/raw\.txt, file scripts\/prepare\.js$/m);
+    assert.match(dag.stdout, /^summary {2}<- {2}train@sgd-1, train@sgd-2, train@sgd-3, train@adam-1, train@adam-2, train@adam-3$/m);
+    const mermaid = (await cli(dir, 'dag', '--format', 'mermaid')).stdout;
+    assert.match(mermaid, /^flowchart TD\n {2}s0\["prepare"\]/);
+    assert.equal((mermaid.match(/-->/g) ?? []).length, 12);
+    const json = JSON.parse((await cli(dir, 'dag', '--format', 'json', 'train@sgd-1')).stdout);
+    assert.deepEqual(json.edges, [{ from: 'prepare', to: 'train@sgd-1' }]);
+    assert.match((await cli(dir, 'dag', '--format', 'dot')).stdout, /"prepare" -> "train@sgd-1";/);
+
+    assert.match((await cli(dir, 'show', 'prepare')).stdout, /not run yet/);
+    await reproJson(dir);
+    const show = (await cli(dir, 'show', 'train@adam-2')).stdout;
+    assert.match(show, /^ {2}params {7}\{"lr":0\.01,"optimizer":"adam","seed":2\}$/m);
+    assert.match(show, /^ {2}code {9}stages\/helper\.ts {2}[0-9a-f]{12}$/m);
+    assert.match(show, /^ {2}metric {7}lines = 100$/m);
+    assert.match(show, /^ {4}\S+ \S+ {2}ran /m);
+
+    edit(dir, 'pipeline.yaml', 'n: 100', 'n: 7');
+    const diff = JSON.parse((await cli(dir, 'params', 'diff', '--json')).stdout);
+    assert.deepEqual(diff, [{ stage: 'prepare', param: 'n', old: 100, new: 7 }]);
+    assert.match((await cli(dir, 'params', 'diff')).stdout, /^prepare +n +100 +7$/m);
   });
 
   it('restores a deleted or modified out file from the store without running the stage', async () => {
