@@ -64,9 +64,9 @@ export interface StageContext<P extends JsonObject = JsonObject> {
   item: Record<string, JsonValue> | undefined;
   /** Absolute path of the project root; file deps and outs are relative to it. */
   root: string;
-  /** Project-relative paths of the file and directory deps. */
+  /** Project-relative paths of the file and directory deps, sorted. */
   files: string[];
-  /** Every upstream stage, in dependency order. */
+  /** Every upstream stage, sorted by name (an order that the recorded fingerprint alone determines). */
   inputs: UpstreamStage[];
   /** One upstream stage by expanded name; throws if it is not a dependency. */
   input(name: string): UpstreamStage;

@@ -13,7 +13,8 @@ function commitInput(fingerprint: string, artifacts: CommitInput['artifacts'], o
   return {
     result: { fingerprint, stage: 's', outputs, outputsHash: `oh-${fingerprint}`, metrics: { acc: 0.9 } },
     fingerprintRecord: { any: 'thing' },
-    inputs: { 'data/x': 'h1' },
+    inputs: { 'data/x': { kind: 'file', hash: 'h1' } },
+    params: { lr: 0.1, opt: { beta: 0.9 } },
     artifacts,
     run: { invocation: 'inv', stage: 's', fingerprint, status: 'ran', cacheHit: false, started: new Date(), seconds: 1, host: 'h', node: process.version, platform: 'linux', backend: 'wasm', provenance: { backend: 'wasm' }, error: null },
   };
@@ -41,6 +42,7 @@ describe('table artifacts', () => {
     assert.equal(tableHash(reread), hash, 'the stored table hashes to its address');
     const sql = await store.query(`SELECT sum(id) AS s FROM ${(await store.query(`SELECT table_name FROM artifacts WHERE hash = '${hash}'`))[0]!.table_name as string}`);
     assert.deepEqual(sql, [{ s: '6' }]);
+    assert.deepEqual(await store.query('SELECT stage, name, value FROM params ORDER BY name'), [{ stage: 's', name: 'lr', value: '0.1' }, { stage: 's', name: 'opt.beta', value: '0.9' }]);
     await store.close();
   });
 
@@ -68,12 +70,31 @@ describe('store transactions', () => {
     await store.close();
   });
 
+  it('upgrades a version-1 store in place, backfilling params and lineage kinds', async () => {
+    const path = tmpStore();
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { VERSION_1 } = await import('../src/store/schema.ts');
+    const inst = await DuckDBInstance.create(path);
+    const db = await inst.connect();
+    await db.run(VERSION_1);
+    await db.run(`INSERT INTO store_meta VALUES ('schema_version', '1')`);
+    await db.run(`INSERT INTO results VALUES ('fa', 'up', 'oh-a', '{"params":{"lr":0.1,"opt":{"b":2}}}', now()), ('fb', 'down', 'oh-b', '{"params":{}}', now())`);
+    await db.run(`INSERT INTO lineage VALUES ('fb', 'up', 'oh-a'), ('fb', 'data.txt', 'abc')`);
+    db.closeSync();
+    inst.closeSync();
+    const store = await ArtifactStore.open(path);
+    assert.deepEqual(await store.query(`SELECT value FROM store_meta WHERE key = 'schema_version'`), [{ value: '2' }]);
+    assert.deepEqual(await store.query('SELECT stage, name, value FROM params ORDER BY name'), [{ stage: 'up', name: 'lr', value: '0.1' }, { stage: 'up', name: 'opt.b', value: '2' }]);
+    assert.deepEqual(await store.query('SELECT input, kind FROM lineage ORDER BY input'), [{ input: 'data.txt', kind: 'file' }, { input: 'up', kind: 'stage' }]);
+    await store.close();
+  });
+
   it('refuses a store written by a newer schema version instead of overwriting it', async () => {
     const path = tmpStore();
     const store = await ArtifactStore.open(path);
     await store.query("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'");
     await store.close();
-    await assert.rejects(ArtifactStore.open(path), /written by a newer version of pipeline \(store schema 99, this one reads 1\)/);
+    await assert.rejects(ArtifactStore.open(path), /written by a newer version of pipeline \(store schema 99, this one reads 2\); upgrade pipeline, or move the file aside/);
   });
 });
 

@@ -8,7 +8,12 @@ import { EXIT, findRoot, printError, printFailures } from './common.ts';
 import { renderDag, type DagFormat } from './dag.ts';
 import { paramsDiff, renderParamsDiff } from './params-diff.ts';
 import { reproCommand, type ReproCliOptions } from './repro.ts';
-import { renderStageDetails, stageDetails } from './show.ts';
+import { exportCommand, type ExportOptions } from './export.ts';
+import { gcCommand } from './gc.ts';
+import { lineageCommand, type LineageFormat } from './lineage.ts';
+import { queryCommand } from './query.ts';
+import { renderRunDetails, renderStageDetails, runDetails, stageDetails } from './show.ts';
+import { rerunCommand, verifyCommand, type RerunCliOptions } from './verify.ts';
 
 const program = new Command('pipeline')
   .description('A content-hashed pipeline runner with a DuckDB artifact store')
@@ -67,13 +72,18 @@ program
 
 program
   .command('show')
-  .description("a stage's fingerprint fields, outputs, metrics and last runs")
-  .argument('<stage>')
+  .description("a stage's fingerprint fields, outputs, metrics and last runs; or a run's provenance (RUN id prefix, or 'last')")
+  .argument('<stage-or-run>')
   .option('--json', 'print JSON')
   .action(async (stage: string, o: { json?: boolean }) => {
     const { paths, graph } = await graphOrExit();
     const chosen = selectStages(graph, [stage]);
-    if (!chosen.ok) process.exit(printFailures(chosen.error));
+    if (!chosen.ok) {
+      const run = existsSync(paths.store) ? await runDetails(paths.store, stage) : undefined;
+      if (run === undefined) process.exit(printFailures(chosen.error));
+      process.stdout.write(`${o.json ? JSON.stringify(run) : renderRunDetails(run)}\n`);
+      return;
+    }
     const lock = await readLockfile(paths.lockfile);
     const names = graph.stages.has(stage) ? [stage] : (graph.groups.get(stage) ?? []);
     const details = [];
@@ -91,6 +101,65 @@ program
     const { paths, graph } = await graphOrExit();
     const changes = paramsDiff(graph, await readLockfile(paths.lockfile));
     process.stdout.write(`${o.json ? JSON.stringify(changes) : renderParamsDiff(changes)}\n`);
+  });
+
+program
+  .command('verify')
+  .description('recompute every stored hash; check lineage and lockfile.json against the store; with --rerun, re-execute stages and compare outputs bit for bit')
+  .argument('[stages...]', 'with --rerun: the stages (or matrix names) to re-execute; default all')
+  .option('--rerun', 're-execute stages from their stored inputs in a scratch project and store')
+  .option('--sample <n>', 'with --rerun: a seeded random sample of N stages')
+  .option('--seed <s>', 'seed for --sample', '0')
+  .option('--keep', 'with --rerun: keep the scratch project and store for inspection')
+  .option('--json', 'print JSON')
+  .action(async (stages: string[], o: { rerun?: boolean; json?: boolean } & RerunCliOptions) => {
+    const paths = projectPaths(root());
+    if (!o.rerun && (stages.length > 0 || o.sample !== undefined)) {
+      process.stderr.write('error: stage names and --sample go with --rerun\n');
+      exitCode = EXIT.config;
+      return;
+    }
+    exitCode = o.rerun ? await rerunCommand(paths, stages, o) : await verifyCommand(paths, o);
+  });
+
+program
+  .command('lineage')
+  .description('the stages, params, code and inputs that produced a stage result or artifact, down to raw files')
+  .argument('<target>', 'a stage name, an artifact hash (or prefix), or a fingerprint prefix')
+  .addOption(new Option('--format <format>', 'output format').choices(['ascii', 'mermaid', 'json']).default('ascii'))
+  .action(async (target: string, o: { format: LineageFormat }) => {
+    exitCode = await lineageCommand(projectPaths(root()), target, o);
+  });
+
+program
+  .command('query')
+  .description('read-only SQL over the store (tables and views: stages, runs, artifacts, lineage, metrics, params, ...)')
+  .argument('<sql>')
+  .option('--json', 'print JSON')
+  .option('--csv', 'print CSV')
+  .action(async (sql: string, o: { json?: boolean; csv?: boolean }) => {
+    exitCode = await queryCommand(projectPaths(root()), sql, o);
+  });
+
+program
+  .command('export')
+  .description('write one artifact to a file, or a bundle for a paper submission')
+  .argument('[artifact]', 'an artifact hash (or prefix), or STAGE:OUTPUT such as summary:table:runs')
+  .addOption(new Option('--format <format>', 'file format for tables').choices(['parquet', 'csv', 'json']).default('parquet'))
+  .option('-o, --output <file>', 'where to write the artifact')
+  .option('--bundle <dir>', 'export lockfile, report, every table as Parquet, and a manifest of hashes')
+  .action(async (artifact: string | undefined, o: ExportOptions) => {
+    exitCode = await exportCommand(projectPaths(root()), artifact, o);
+  });
+
+program
+  .command('gc')
+  .description('remove stored results unreachable from lockfile.json and the last N runs, then reclaim space')
+  .option('--keep-last <n>', 'also keep what the last N invocations made or used', '0')
+  .option('--dry', 'print what would be removed')
+  .option('--wait', 'wait for another running pipeline instead of failing')
+  .action(async (o: { keepLast: string; dry?: boolean; wait?: boolean }) => {
+    exitCode = await gcCommand(projectPaths(root()), o);
   });
 
 try {

@@ -1,6 +1,7 @@
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
 import type { PipelineGraph } from '../graph/build.ts';
 import type { Lockfile } from '../store/lockfile.ts';
+import { formatTable } from './table-text.ts';
 
 export interface ParamChange {
   stage: string;
@@ -35,7 +36,5 @@ export function paramsDiff(graph: PipelineGraph, lock: Lockfile): ParamChange[] 
 
 export function renderParamsDiff(changes: ParamChange[]): string {
   if (changes.length === 0) return 'no params changed since the lockfile';
-  const rows = [['stage', 'param', 'lockfile', 'pipeline.yaml'], ...changes.map((c) => [c.stage, c.param, canonicalJson(c.old), canonicalJson(c.new)])];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return formatTable([['stage', 'param', 'lockfile', 'pipeline.yaml'], ...changes.map((c) => [c.stage, c.param, canonicalJson(c.old), canonicalJson(c.new)])]);
 }

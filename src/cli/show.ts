@@ -52,3 +52,34 @@ export function renderStageDetails(d: StageDetails): string {
   }
   return lines.join('\n');
 }
+
+/** An invocation's provenance and the stage runs it made; `id` is a prefix of its id, or `last`. */
+export async function runDetails(storePath: string, id: string): Promise<{ invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> } | undefined> {
+  const store = await ArtifactStore.open(storePath, { readOnly: true });
+  try {
+    const rows =
+      id === 'last'
+        ? await store.query(`SELECT * FROM invocations ORDER BY started DESC LIMIT 1`)
+        : await store.query(`SELECT * FROM invocations WHERE invocation LIKE $p ORDER BY started DESC LIMIT 2`, { p: `${id}%` });
+    if (rows.length !== 1) return undefined;
+    const invocation = rows[0]!;
+    const runs = await store.query(
+      `SELECT stage, status, cache_hit, round(seconds, 3) AS seconds, left(fingerprint, 12) AS fingerprint, backend, provenance, error FROM runs WHERE invocation = $i ORDER BY started`,
+      { i: String(invocation.invocation) },
+    );
+    return { invocation, runs };
+  } finally {
+    await store.close();
+  }
+}
+
+export function renderRunDetails(d: { invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> }): string {
+  const lines = [`run ${String(d.invocation.invocation)}`];
+  for (const [k, v] of Object.entries(d.invocation)) if (k !== 'invocation') lines.push(`  ${k.padEnd(18)} ${v === null ? '-' : String(v)}`);
+  lines.push(`  stages (${d.runs.length}):`);
+  for (const r of d.runs) {
+    const prov = r.provenance === '{}' || r.provenance === null ? '' : `  ${String(r.provenance)}`;
+    lines.push(`    ${String(r.stage).padEnd(24)} ${String(r.status).padEnd(6)} ${String(r.seconds).padStart(8)}s  ${String(r.fingerprint)}${prov}${r.error ? `  error: ${String(r.error)}` : ''}`);
+  }
+  return lines.join('\n');
+}

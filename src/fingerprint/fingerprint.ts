@@ -4,7 +4,7 @@ import { canonicalJson, sha256, type JsonObject } from './canonical-json.ts';
  * Bumped by hand whenever the engine changes how it runs a stage or encodes what a stage
  * returns, so that artifacts made by an older engine are never served as if this one made them.
  */
-export const ENGINE_VERSION = 1;
+export const ENGINE_VERSION = 2;
 
 /**
  * Everything that can change what a stage computes. The cache key is the sha256 of this record

@@ -4,6 +4,7 @@ import type { StageSpec } from '../config/stage-spec.ts';
 import { canonicalJson, sha256, type JsonValue } from '../fingerprint/canonical-json.ts';
 import type { StageOutputs } from '../stage-api.ts';
 import type { NewArtifact, OutputRef } from '../store/store.ts';
+import { outputsHashOf } from '../store/output-set.ts';
 import { encodeTable, tableHash } from '../store/table-codec.ts';
 
 export interface CollectedOutputs {
@@ -11,12 +12,6 @@ export interface CollectedOutputs {
   outputs: Record<string, OutputRef>;
   metrics: Record<string, number>;
   outputsHash: string;
-}
-
-/** The hash downstream stages see for a stage: its named outputs and metrics together. */
-export function outputsHashOf(outputs: Record<string, OutputRef>, metrics: Record<string, number>): string {
-  const hashes = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.hash]));
-  return sha256(canonicalJson({ outputs: hashes, metrics }));
 }
 
 /** Removes a stage's declared files before it runs, so a failed run can never leave stale ones that look new. */

@@ -14,6 +14,7 @@ import { readLockfile, writeLockfile, type LockEntry, type Lockfile } from '../s
 import { ArtifactStore, type RunRecord, type StoredResult } from '../store/store.ts';
 import { clearOuts, collectOutputs, restoreFile } from './collect-outputs.ts';
 import { ProjectLock } from './project-lock.ts';
+import { collectProvenance } from './provenance.ts';
 import type { Reporter, StageReport } from './reporter.ts';
 import { runCmdStage } from './run-cmd-stage.ts';
 import { runUsesStage } from './run-uses-stage.ts';
@@ -115,7 +116,11 @@ class ReproRun {
         await this.modules.save();
       }
     } finally {
-      const store = await this.store;
+      const store = await this.store?.catch(() => undefined);
+      if (store !== undefined && !this.opts.dry) {
+        const failed = this.reports.some((r) => r.status === 'failed');
+        await store.finishInvocation(this.invocation, this.opts.signal.aborted ? 130 : failed ? 1 : 0).catch(() => undefined);
+      }
       await store?.close();
     }
     const byName = new Map(this.reports.map((r) => [r.name, r]));
@@ -149,7 +154,7 @@ class ReproRun {
       if (this.opts.dry && !this.storeExisted) return undefined;
       const store = await ArtifactStore.open(this.paths.store);
       if (!this.opts.dry) {
-        await store.recordInvocation({ id: this.invocation, command: this.opts.command, cwd: this.opts.root, host: hostname() });
+        await store.recordInvocation(await collectProvenance(this.opts.root, this.invocation, this.opts.command));
       }
       return store;
     })();
@@ -274,6 +279,9 @@ class ReproRun {
         const up = this.graph.stages.get(d.stage)!.spec;
         return e === undefined ? [] : [{ name: d.stage, group: up.group, params: up.params, item: up.item, metrics: e.metrics, outputs: e.outputs }];
       });
+      // Sorted by name, not in declaration order: the order must be recoverable from the
+      // recorded fingerprint alone, so `verify --rerun` hands a stage the same inputs.
+      inputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       outcome = await runUsesStage(
         {
           module: spec.uses!,
@@ -282,7 +290,7 @@ class ReproRun {
           params: spec.params,
           item: spec.item,
           root,
-          files: node.deps.flatMap((d) => (d.kind === 'file' ? [d.path] : [])),
+          files: node.deps.flatMap((d) => (d.kind === 'file' ? [d.path] : [])).sort(),
           outs: [...spec.outs, ...spec.metrics],
           inputs,
         },
@@ -304,7 +312,12 @@ class ReproRun {
         result,
         fingerprintRecord: fp,
         // Lineage names each upstream by its output-set hash, so an edge leads to the stored result.
-        inputs: { ...fp.deps, ...Object.fromEntries(upstream) },
+        inputs: Object.fromEntries(
+          node.deps.map((d) =>
+            d.kind === 'stage' ? [d.stage, { kind: 'stage' as const, hash: upstream.get(d.stage)! }] : [d.path, { kind: 'file' as const, hash: fp.deps[d.path]! }],
+          ),
+        ),
+        params: spec.params,
         artifacts: collected.artifacts,
         run: this.runRecord(name, hash, 'ran', started, provenance, null),
       });

@@ -3,10 +3,11 @@ import { dirname } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
 import type { TableData } from '../stage-api.ts';
+import { flattenParams, migrate, schemaVersion, STORE_SCHEMA_VERSION } from './schema.ts';
 import { decodeColumns, type EncodedTable } from './table-codec.ts';
 
-/** Version of the store's own tables; a store written by a newer engine is refused, not rewritten. */
-export const STORE_SCHEMA_VERSION = 1;
+export { STORE_SCHEMA_VERSION };
+
 
 export type ArtifactKind = 'table' | 'json' | 'blob' | 'file';
 
@@ -50,44 +51,12 @@ export interface CommitInput {
   result: StoredResult;
   /** The fingerprint record, kept so `show` can explain a result without the lockfile. */
   fingerprintRecord: unknown;
-  /** Input name -> content hash (upstream output sets and files): the lineage edges. */
-  inputs: Record<string, string>;
+  /** Input name -> content hash of an upstream output set or a file: the lineage edges. */
+  inputs: Record<string, { kind: 'stage' | 'file'; hash: string }>;
+  params: Record<string, unknown>;
   artifacts: NewArtifact[];
   run: RunRecord;
 }
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS artifacts (
-  hash VARCHAR PRIMARY KEY,
-  kind VARCHAR NOT NULL,
-  size BIGINT NOT NULL,
-  created TIMESTAMP NOT NULL,
-  json_value VARCHAR,
-  table_name VARCHAR,
-  table_columns VARCHAR
-);
-CREATE TABLE IF NOT EXISTS blobs (hash VARCHAR PRIMARY KEY, bytes BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS results (
-  fingerprint VARCHAR PRIMARY KEY,
-  stage VARCHAR NOT NULL,
-  outputs_hash VARCHAR NOT NULL,
-  fingerprint_record VARCHAR NOT NULL,
-  created TIMESTAMP NOT NULL
-);
-CREATE TABLE IF NOT EXISTS outputs (fingerprint VARCHAR, name VARCHAR, kind VARCHAR, artifact VARCHAR);
-CREATE TABLE IF NOT EXISTS lineage (fingerprint VARCHAR, input VARCHAR, input_hash VARCHAR);
-CREATE TABLE IF NOT EXISTS metrics (fingerprint VARCHAR, stage VARCHAR, name VARCHAR, value DOUBLE);
-CREATE TABLE IF NOT EXISTS runs (
-  invocation VARCHAR, stage VARCHAR, fingerprint VARCHAR, status VARCHAR, cache_hit BOOLEAN,
-  started TIMESTAMP, seconds DOUBLE, host VARCHAR, node VARCHAR, platform VARCHAR,
-  backend VARCHAR, provenance VARCHAR, error VARCHAR
-);
-CREATE TABLE IF NOT EXISTS invocations (
-  invocation VARCHAR PRIMARY KEY, started TIMESTAMP, command VARCHAR, cwd VARCHAR, pid INTEGER,
-  host VARCHAR, node VARCHAR, platform VARCHAR
-);
-`;
 
 export class StoreError extends Error {}
 
@@ -106,32 +75,43 @@ export class ArtifactStore {
     private readonly db: DuckDBConnection,
   ) {}
 
-  static async open(path: string): Promise<ArtifactStore> {
+  /**
+   * Opens (creating or upgrading) the store. `readOnly` opens it so that no statement can write,
+   * for commands that only read; an older store is upgraded first, in a separate writable open.
+   */
+  static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<ArtifactStore> {
     const { DuckDBInstance } = await import('@duckdb/node-api');
-    await mkdir(dirname(path), { recursive: true });
-    let instance: DuckDBInstance;
+    if (!opts.readOnly) await mkdir(dirname(path), { recursive: true });
+    const connect = async (readOnly: boolean) => {
+      let instance: DuckDBInstance;
+      try {
+        instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+      } catch (e) {
+        throw new StoreError(describeOpenError(path, e));
+      }
+      return { instance, db: await instance.connect() };
+    };
+    const first = await connect(opts.readOnly ?? false);
     try {
-      instance = await DuckDBInstance.create(path);
+      if (!opts.readOnly) await migrate(first.db, path);
+      else if ((await schemaVersion(first.db)) !== STORE_SCHEMA_VERSION) {
+        first.db.closeSync();
+        first.instance.closeSync();
+        (await ArtifactStore.open(path)).closeNow();
+        const again = await connect(true);
+        return new ArtifactStore(path, again.instance, again.db);
+      }
     } catch (e) {
-      throw new StoreError(`cannot open the store ${path}: ${firstLine(e)}`);
+      first.db.closeSync();
+      first.instance.closeSync();
+      throw e instanceof StoreError ? e : new StoreError(firstLine(e));
     }
-    const db = await instance.connect();
-    const store = new ArtifactStore(path, instance, db);
-    await store.migrate();
-    return store;
+    return new ArtifactStore(path, first.instance, first.db);
   }
 
-  private async migrate(): Promise<void> {
-    await this.db.run(SCHEMA);
-    const rows = (await this.db.runAndReadAll(`SELECT value FROM store_meta WHERE key = 'schema_version'`)).getRowObjectsJS();
-    const found = rows[0]?.value;
-    if (found === undefined) {
-      await this.db.run(`INSERT INTO store_meta VALUES ('schema_version', $v)`, { v: String(STORE_SCHEMA_VERSION) });
-    } else if (Number(found) > STORE_SCHEMA_VERSION) {
-      throw new StoreError(
-        `the store ${this.path} was written by a newer version of pipeline (store schema ${String(found)}, this one reads ${STORE_SCHEMA_VERSION}); upgrade pipeline or move the file aside`,
-      );
-    }
+  private closeNow(): void {
+    this.db.closeSync();
+    this.instance.closeSync();
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -188,8 +168,12 @@ export class ArtifactStore {
         for (const [name, ref] of Object.entries(result.outputs)) {
           await this.db.run('INSERT INTO outputs VALUES ($f, $n, $k, $a)', { f: result.fingerprint, n: name, k: ref.kind, a: ref.hash });
         }
-        for (const [name, hash] of Object.entries(input.inputs)) {
-          await this.db.run('INSERT INTO lineage VALUES ($f, $n, $h)', { f: result.fingerprint, n: name, h: hash });
+        await this.db.run('DELETE FROM params WHERE fingerprint = $f', { f: result.fingerprint });
+        for (const [name, ref] of Object.entries(input.inputs)) {
+          await this.db.run('INSERT INTO lineage (fingerprint, input, input_hash, kind) VALUES ($f, $n, $h, $k)', { f: result.fingerprint, n: name, h: ref.hash, k: ref.kind });
+        }
+        for (const [name, value] of flattenParams(input.params)) {
+          await this.db.run('INSERT INTO params VALUES ($f, $s, $n, $v)', { f: result.fingerprint, s: result.stage, n: name, v: JSON.stringify(value) });
         }
         for (const [name, value] of Object.entries(result.metrics)) {
           await this.db.run('INSERT INTO metrics VALUES ($f, $s, $n, $v)', { f: result.fingerprint, s: result.stage, n: name, v: value });
@@ -207,17 +191,33 @@ export class ArtifactStore {
     return this.serial(() => this.insertRun(run));
   }
 
-  recordInvocation(inv: { id: string; command: string; cwd: string; host: string }): Promise<void> {
+  recordInvocation(p: InvocationProvenance): Promise<void> {
     return this.serial(async () => {
-      await this.db.run('INSERT INTO invocations VALUES ($i, now(), $c, $w, $p, $h, $n, $pl)', {
-        i: inv.id,
-        c: inv.command,
-        w: inv.cwd,
-        p: process.pid,
-        h: inv.host,
-        n: process.version,
-        pl: `${process.platform}-${process.arch}`,
-      });
+      await this.db.run(
+        `INSERT INTO invocations (invocation, started, command, cwd, pid, host, node, platform, cpu, package_lock_hash, pipeline_hash, git_commit, git_dirty)
+         VALUES ($i, make_timestamp($t::BIGINT * 1000), $c, $w, $p, $h, $n, $pl, $cpu, $plh, $ph, $gc, $gd)`,
+        {
+          i: p.id,
+          t: p.started.getTime(),
+          c: p.command,
+          w: p.cwd,
+          p: process.pid,
+          h: p.host,
+          n: p.node,
+          pl: p.platform,
+          cpu: p.cpu,
+          plh: p.packageLockHash,
+          ph: p.pipelineHash,
+          gc: p.gitCommit,
+          gd: p.gitDirty,
+        },
+      );
+    });
+  }
+
+  finishInvocation(id: string, exitStatus: number): Promise<void> {
+    return this.serial(async () => {
+      await this.db.run('UPDATE invocations SET ended = now(), exit_status = $s WHERE invocation = $i', { i: id, s: exitStatus });
     });
   }
 
@@ -335,6 +335,18 @@ export class ArtifactStore {
     });
   }
 
+  /** Rows with DuckDB's JS values (bigint, Uint8Array, Date), for code that inspects the store. */
+  rows(sql: string, params?: Record<string, string | number>): Promise<Array<Record<string, unknown>>> {
+    return this.serial(async () => (await this.db.runAndReadAll(sql, params)).getRowObjectsJS() as Array<Record<string, unknown>>);
+  }
+
+  /** Runs statements (DDL, COPY, transactions) in the store's queue; for gc and export. */
+  exec(sql: string, params?: Record<string, string | number>): Promise<void> {
+    return this.serial(async () => {
+      await this.db.run(sql, params);
+    });
+  }
+
   /** Read-only SQL for commands like `show`; returns rows as JSON-safe objects. */
   query(sql: string, params?: Record<string, string | number>): Promise<Array<Record<string, unknown>>> {
     return this.serial(async () => (await this.db.runAndReadAll(sql, params)).getRowObjectsJson() as Array<Record<string, unknown>>);
@@ -349,6 +361,30 @@ export class ArtifactStore {
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Facts about the environment a run happened in, kept with it for reviewers. */
+export interface InvocationProvenance {
+  id: string;
+  started: Date;
+  command: string;
+  cwd: string;
+  host: string;
+  node: string;
+  platform: string;
+  cpu: string;
+  packageLockHash: string | null;
+  pipelineHash: string | null;
+  gitCommit: string | null;
+  gitDirty: boolean | null;
+}
+
+/** DuckDB lets one process hold a file; say who holds it instead of printing the raw lock error. */
+function describeOpenError(path: string, e: unknown): string {
+  const msg = firstLine(e);
+  const holder = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(msg);
+  if (holder !== null) return `the store ${path} is in use by another process (PID ${holder[2]}, ${holder[1]}); try again when it has finished`;
+  return `cannot open the store ${path}: ${msg} (move the file aside to start a new store, or restore it from a copy; nothing was written)`;
 }
 
 function firstLine(e: unknown): string {
