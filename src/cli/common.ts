@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic } from '../config/diagnostic.ts';
 import { CONFIG_EXIT_CODE, type ConfigFailure } from '../config/failure.ts';
+import { LockfileError } from '../store/lockfile.ts';
 
 export const EXIT = { ok: 0, stageFailed: 1, config: CONFIG_EXIT_CODE, interrupted: 130 } as const;
 
@@ -24,5 +25,6 @@ export function printFailures(failures: ConfigFailure[]): number {
 export function printError(e: unknown): number {
   const msg = e instanceof Error ? e.message : String(e);
   process.stderr.write(`error: ${msg.split('\n')[0]}\n`);
-  return EXIT.stageFailed;
+  // A damaged lockfile is bad input, like a damaged pipeline.yaml; anything else is a failure.
+  return e instanceof LockfileError ? EXIT.config : EXIT.stageFailed;
 }

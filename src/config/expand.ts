@@ -3,7 +3,7 @@ import { err, ok, type Result } from '../result.ts';
 import type { ConfigFailure } from './failure.ts';
 import { interpolate, type Scope } from './interpolate.ts';
 import type { LoadedPipeline } from './load.ts';
-import type { StageYaml } from './schema.ts';
+import { durationMs, MAX_MATRIX_STAGES, type StageYaml } from './schema.ts';
 import type { YamlPath } from './source-map.ts';
 import type { StageSpec } from './stage-spec.ts';
 
@@ -76,7 +76,8 @@ function matrixCombinations(
   at: (p: YamlPath, key?: boolean) => ReturnType<LoadedPipeline['map']['locate']>,
 ): Result<Array<Record<string, Scalar> | undefined>, ConfigFailure[]> {
   if (decl.matrix === undefined) return ok([undefined]);
-  let combos: Array<Record<string, Scalar>> = [{}];
+  const axes: Array<[string, Scalar[]]> = [];
+  let size = 1;
   for (const [axis, raw] of Object.entries(decl.matrix)) {
     const path = [...base, 'matrix', axis];
     const r = interpolate(raw, vars);
@@ -87,8 +88,17 @@ function matrixCombinations(
         { reason: 'invalid-value', diagnostic: { message: `matrix axis "${axis}" must be a non-empty list of scalars`, location: at(path) } },
       ]);
     }
-    combos = combos.flatMap((c) => (values as Scalar[]).map((v) => ({ ...c, [axis]: v })));
+    axes.push([axis, values as Scalar[]]);
+    size *= values.length;
   }
+  // Counted before expanding, so a runaway matrix is an error and not an out-of-memory crash.
+  if (size > MAX_MATRIX_STAGES) {
+    return err([
+      { reason: 'invalid-value', diagnostic: { message: `matrix would expand to ${size} stages (the limit is ${MAX_MATRIX_STAGES})`, location: at([...base, 'matrix'], true) } },
+    ]);
+  }
+  let combos: Array<Record<string, Scalar>> = [{}];
+  for (const [axis, values] of axes) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [axis]: v })));
   return ok(combos);
 }
 
@@ -150,6 +160,7 @@ function resolveStage({ group, name, decl, vars, item, base, at, shellQuote }: S
     metrics,
     item: item as Record<string, JsonValue> | undefined,
     alwaysChanged: decl.always_changed ?? false,
+    timeoutMs: decl.timeout === undefined ? undefined : durationMs(decl.timeout),
     desc: decl.desc,
     yamlPath: base,
   });

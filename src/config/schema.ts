@@ -5,7 +5,12 @@ import { z } from 'zod';
  * Schema (schema/pipeline.schema.json, for editors) are all derived from it.
  */
 
-export const STAGE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+// Letters beyond ASCII are allowed (stage names in the researcher's own language) as a plain
+// code-point range, because JSON Schema validators in editors do not all understand \p{L}.
+export const STAGE_NAME = /^[A-Za-z0-9_\u00C0-\uFFFF][A-Za-z0-9_.\u00C0-\uFFFF-]*$/;
+
+/** A matrix larger than this is almost certainly a mistake (and would exhaust memory to expand). */
+export const MAX_MATRIX_STAGES = 10_000;
 
 const jsonValue = z.json();
 
@@ -42,6 +47,10 @@ export const stageSchema = z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), matrixAxis)
       .optional()
       .describe('Expands the stage into one stage per combination: `name@v1-v2`; values are `${item.key}`.'),
+    timeout: z
+      .union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as 90s, 10m or 2h')])
+      .optional()
+      .describe('Stop the stage (and every process it started) after this long: seconds, or a duration such as 90s, 10m, 2h.'),
     always_changed: z
       .boolean()
       .optional()
@@ -63,6 +72,15 @@ export type PipelineYaml = z.infer<typeof pipelineSchema>;
 /** Keys a stage may have, for "did you mean" suggestions. */
 export const STAGE_KEYS = Object.keys(stageSchema.shape);
 export const TOP_KEYS = Object.keys(pipelineSchema.shape);
+
+/** A `timeout:` value in milliseconds. */
+export function durationMs(v: number | string): number {
+  if (typeof v === 'number') return v * 1000;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
+  if (m === null) throw new Error(`not a duration: ${v}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
 
 export function pipelineJsonSchema(): unknown {
   return z.toJSONSchema(pipelineSchema, { target: 'draft-07' });

@@ -19,6 +19,8 @@ export interface StageSpec {
   /** The matrix combination this stage is, keyed by axis. */
   item: Record<string, JsonValue> | undefined;
   alwaysChanged: boolean;
+  /** From `timeout:`; the stage is stopped (with its children) when it runs longer. */
+  timeoutMs: number | undefined;
   desc: string | undefined;
   /** Where the declaration is in pipeline.yaml, for errors found after loading. */
   yamlPath: YamlPath;

@@ -261,7 +261,9 @@ class ReproRun {
   private async runStage(name: string, fp: Fingerprint, hash: string, upstream: Map<string, string>, reasons: string[]): Promise<Settled> {
     const node = this.graph.stages.get(name)!;
     const { spec } = node;
-    const { reporter, root, signal } = this.opts;
+    const { reporter, root } = this.opts;
+    // The run's signal (Ctrl-C) or the stage's own timeout, whichever comes first.
+    const signal = spec.timeoutMs === undefined ? this.opts.signal : AbortSignal.any([this.opts.signal, AbortSignal.timeout(spec.timeoutMs)]);
     const store = await this.openStore();
     if (store === undefined) throw new Error('the store could not be opened');
     reporter.stageStarted(name, reasons);
@@ -301,8 +303,10 @@ class ReproRun {
     }
     const seconds = (Date.now() - started) / 1000;
     if (!outcome.ok) {
-      await store.recordRun(this.runRecord(name, hash, 'failed', started, {}, outcome.message)).catch(() => undefined);
-      return this.fail(name, hash, seconds, outcome.message, outcome.tail);
+      const timedOut = outcome.interrupted && !this.opts.signal.aborted;
+      const message = timedOut ? `timed out after ${seconds.toFixed(1)}s (timeout: ${spec.timeoutMs! / 1000}s); the stage and its child processes were stopped` : outcome.message;
+      await store.recordRun(this.runRecord(name, hash, 'failed', started, {}, message)).catch(() => undefined);
+      return this.fail(name, hash, seconds, message, outcome.tail);
     }
     try {
       const collected = await collectOutputs(root, spec, outcome.outputs);
@@ -322,7 +326,7 @@ class ReproRun {
         run: this.runRecord(name, hash, 'ran', started, provenance, null),
       });
       this.setLockEntry(name, fp, result);
-      await this.writeLock();
+      await this.writeLock(name);
       this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons });
       return { ok: true, outputsHash: collected.outputsHash };
     } catch (e) {
@@ -361,11 +365,11 @@ class ReproRun {
   }
 
   /** Lockfile writes are chained so two stages finishing together cannot interleave them. */
-  private writeLock(): Promise<void> {
+  private writeLock(stage = ''): Promise<void> {
     this.lockWrites = this.lockWrites.then(async () => {
       if (!this.lockDirty) return;
       this.lockDirty = false;
-      await writeLockfile(this.paths.lockfile, this.lock);
+      await writeLockfile(this.paths.lockfile, this.lock, stage);
     });
     return this.lockWrites;
   }

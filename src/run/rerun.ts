@@ -118,6 +118,7 @@ async function rerunOne(name: string, opts: RerunOptions, scratch: string, store
     metrics: record.metric_files,
     item: opts.graph?.stages.get(name)?.spec.item,
     alwaysChanged: false,
+    timeoutMs: opts.graph?.stages.get(name)?.spec.timeoutMs,
     desc: undefined,
     yamlPath: [],
   };

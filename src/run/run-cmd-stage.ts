@@ -1,4 +1,5 @@
 import type { StageSpec } from '../config/stage-spec.ts';
+import { stopTree } from './kill-tree.ts';
 import { lineSplitter, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
 
 /**
@@ -10,15 +11,19 @@ export async function runCmdStage(spec: StageSpec, root: string, io: StageIO, si
   const { execa } = await import('execa');
   const tail = new Tail();
   for (const line of spec.cmd) {
+    if (signal.aborted) return { ok: false, message: 'interrupted', tail: tail.get(), interrupted: true };
     const child = execa('bash', ['-c', line], {
       cwd: root,
       reject: false,
       stdin: 'ignore',
-      cancelSignal: signal,
-      forceKillAfterDelay: 3000,
       env: { PIPELINE_STAGE: spec.name },
       buffer: false,
     });
+    let exited = false;
+    const onAbort = (): void => {
+      if (child.pid !== undefined) stopTree(child.pid, () => exited);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     for (const stream of [child.stdout, child.stderr]) {
       const split = lineSplitter((l) => {
         tail.push(l);
@@ -28,7 +33,9 @@ export async function runCmdStage(spec: StageSpec, root: string, io: StageIO, si
       stream?.on('end', () => split.end());
     }
     const result = await child;
-    if (result.isCanceled || signal.aborted) {
+    exited = true;
+    signal.removeEventListener('abort', onAbort);
+    if (signal.aborted) {
       return { ok: false, message: 'interrupted', tail: tail.get(), interrupted: true };
     }
     if (result.failed) {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JsonValue } from '../fingerprint/canonical-json.ts';
 import type { StageOutputs } from '../stage-api.ts';
+import { stopTree } from './kill-tree.ts';
 import { lineSplitter, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
 import type { FromWorker, ReadKind, ToWorker, WorkerStart } from './worker-protocol.ts';
 
@@ -15,13 +16,11 @@ const WORKER = fileURLToPath(new URL(`./stage-worker${ownExtension}`, import.met
 // project, which need not have tsx installed.
 const TSX = import.meta.resolve('tsx');
 
-/** Grace period between asking a stage to stop and killing it. */
-const KILL_AFTER_MS = 3000;
 
 /**
  * Runs a `uses:` stage in a child process and serves its reads of upstream artifacts. The child
  * shares the coordinator's process group, so a signal to the group (Ctrl-C, or a SIGKILL of the
- * whole run) reaches it too.
+ * whole run) reaches it too; an abort stops it and everything it started.
  */
 export function runUsesStage(
   start: Omit<WorkerStart, 'type'>,
@@ -79,19 +78,18 @@ export function runUsesStage(
           break;
       }
     });
-    let killTimer: NodeJS.Timeout | undefined;
+    let exited = false;
     const onAbort = (): void => {
       post({ type: 'abort' });
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+      if (child.pid !== undefined) stopTree(child.pid, () => exited);
     };
     signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => {
       failure ??= `could not start the stage process: ${e.message}`;
     });
     child.on('exit', (code, sig) => {
+      exited = true;
       signal.removeEventListener('abort', onAbort);
-      if (killTimer !== undefined) clearTimeout(killTimer);
       if (signal.aborted) done({ ok: false, message: 'interrupted', tail: tail.get(), interrupted: true });
       else if (outputs !== undefined && code === 0) done({ ok: true, outputs, provenance });
       else {

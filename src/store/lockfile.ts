@@ -1,4 +1,5 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import { faultPoint } from '../fault.ts';
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
 import type { Fingerprint } from '../fingerprint/fingerprint.ts';
 import type { OutputRef } from './store.ts';
@@ -50,8 +51,9 @@ export async function readLockfile(path: string): Promise<Lockfile> {
  * Writes with sorted keys (so its git diff shows only what changed) to a temporary file, then
  * renames it over the old one: a crash mid-write leaves the previous lockfile, never half of one.
  */
-export async function writeLockfile(path: string, lock: Lockfile): Promise<void> {
+export async function writeLockfile(path: string, lock: Lockfile, lastStage = ''): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, `${canonicalJson(lock, 2)}\n`);
+  faultPoint('lockfile', lastStage);
   await rename(tmp, path);
 }

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { faultPoint } from '../fault.ts';
 import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
 import type { TableData } from '../stage-api.ts';
 import { flattenParams, migrate, schemaVersion, STORE_SCHEMA_VERSION } from './schema.ts';
@@ -179,6 +180,7 @@ export class ArtifactStore {
           await this.db.run('INSERT INTO metrics VALUES ($f, $s, $n, $v)', { f: result.fingerprint, s: result.stage, n: name, v: value });
         }
         await this.insertRun(input.run);
+        faultPoint('commit', result.stage);
         await this.db.run('COMMIT');
       } catch (e) {
         await this.db.run('ROLLBACK').catch(() => undefined);

@@ -35,8 +35,8 @@ export interface CliResult {
 }
 
 /** Starts `pipeline -C dir ...args` in a process group of its own (so a test can kill the group). */
-export function startCli(dir: string, args: string[]): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, '-C', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function startCli(dir: string, args: string[], env?: Record<string, string>): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, '-C', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
