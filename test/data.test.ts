@@ -33,6 +33,25 @@ describe('stratified split', () => {
   });
 });
 
+describe('the SpamAssassin corpus and group balancing', () => {
+  it('loads 6046 messages as subject and body, labelled by sub-corpus', async () => {
+    const { loadSpamAssassin } = await import('../src/data/spam-assassin.ts');
+    const emails = loadSpamAssassin();
+    assert.equal(emails.length, 6046);
+    assert.equal(emails.filter((e) => e.label === 'spam').length, 500 + 1396);
+    // Bounces and forwards quote other messages' headers in their bodies; those few stay.
+    assert.ok(emails.filter((e) => /^Received:/m.test(e.text)).length < 20, 'transport headers are dropped');
+    assert.ok(emails.every((e) => !/<\/?(html|body|font)\b/i.test(e.text)), 'HTML tags are removed');
+  });
+  it('balances groups to the smallest, reproducibly', async () => {
+    const { balanceGroups } = await import('../src/data/balance.ts');
+    const groups = [...Array(10).fill('a'), ...Array(4).fill('b'), ...Array(7).fill('c')] as string[];
+    const keep = balanceGroups(groups, 3);
+    for (const g of ['a', 'b', 'c']) assert.equal(groups.filter((x, i) => x === g && keep[i]).length, 4);
+    assert.deepEqual(balanceGroups(groups, 3), keep);
+  });
+});
+
 describe('labelled corpus files', () => {
   it('reads TSV and JSONL and names the line of a bad row', async () => {
     const dir = makeProject({
@@ -40,6 +59,13 @@ describe('labelled corpus files', () => {
       'b.jsonl': '{"text": "x", "label": "pos"}\n\n{"text": "", "label": "neg"}\n',
       'c.txt': 'x',
     });
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const inst = await DuckDBInstance.create(':memory:');
+    const db = await inst.connect();
+    await db.run(`COPY (SELECT * FROM (VALUES ('good', 'pos', 'g'), ('bad', 'neg', NULL)) t(text, label, "group")) TO '${join(dir, 'd.parquet')}' (FORMAT parquet)`);
+    db.closeSync();
+    inst.closeSync();
+    assert.deepEqual(await readLabelledText(join(dir, 'd.parquet')), { text: ['good', 'bad'], label: ['pos', 'neg'], group: ['g', 'all'] });
     assert.deepEqual(await readLabelledText(join(dir, 'a.tsv')), { text: ['good thing', 'bad thing'], label: ['pos', 'neg'], group: ['g1', 'all'] });
     await assert.rejects(readLabelledText(join(dir, 'b.jsonl')), /b\.jsonl:3: field "text" is missing or empty/);
     await assert.rejects(readLabelledText(join(dir, 'c.txt')), /unsupported corpus format/);

@@ -22,15 +22,25 @@ describe('the default pipeline', () => {
     const b = freshCopy();
     const ra = await reproJson(a, '-j', '2');
     assert.equal(ra.result.code, 0, ra.result.stderr);
-    assert.ok(ra.stages.length >= 10 && ra.stages.every((s) => s.status === 'ran'));
+    assert.equal(ra.stages.length, 8);
+    assert.ok(ra.stages.every((s) => s.status === 'ran'));
     const rb = await reproJson(b, '-j', '2');
     assert.equal(rb.result.code, 0, rb.result.stderr);
     assert.equal(readFileSync(join(a, 'lockfile.json'), 'utf8'), readFileSync(join(b, 'lockfile.json'), 'utf8'));
     const lock = JSON.parse(readFileSync(join(a, 'lockfile.json'), 'utf8'));
-    const pre = lock.stages['preprocess@1'].metrics;
-    assert.equal(pre.train + pre.validation + pre.test, pre.rows_kept);
-    assert.ok(pre.test >= 4 && pre.validation >= 4, 'every label reaches validation and test');
-    assert.match(readFileSync(join(a, 'out/baseline-summary.md'), 'utf8'), /\| 0\.5 \| 5 \| \d+\.\d ± \d+\.\d \|/);
+    const ingest = lock.stages.ingest.metrics;
+    assert.equal(ingest.texts, 400 * 4 + 250, 'at most 400 texts per SpamAssassin group (hard-ham-1 has 250)');
+    const pre = lock.stages['preprocess@as-is'].metrics;
+    const balanced = lock.stages['preprocess@balanced'].metrics;
+    assert.ok(pre.rows_kept > 1500 && pre.rows_kept <= ingest.texts);
+    assert.equal(pre.validation, balanced.validation, 'balancing touches only the training split');
+    assert.ok(balanced.train < pre.train);
+    for (const data of ['as-is', 'balanced']) {
+      const m = lock.stages[`baseline@${data}-0.1`].metrics;
+      assert.ok(m.test_accuracy > 0.85, `naive Bayes separates spam from ham (${data}: ${m.test_accuracy})`);
+      assert.deepEqual(Object.keys(m).filter((k) => k.startsWith('test_accuracy_')).length, 5);
+    }
+    assert.match(readFileSync(join(a, 'out/baseline-summary.md'), 'utf8'), /^\| balanced \| 0\.1 \| \d+\.\d \| 0\.\d{3} \|/m);
     const again = await reproJson(a);
     assert.ok(again.stages.every((s) => s.status === 'cached'));
   });

@@ -9,7 +9,8 @@ export interface LabelledText {
 
 /**
  * Reads a labelled corpus from a TSV/CSV file (header row with `text`, `label` and optional
- * `group` columns) or JSON Lines (objects with the same keys). A row missing a text or label is
+ * `group` columns), JSON Lines (objects with the same keys) or Parquet (columns of those names;
+ * rows are numbered from 1 in errors). A row missing a text or label is
  * an error naming the file and line, not a silent drop.
  */
 export async function readLabelledText(path: string): Promise<LabelledText> {
@@ -30,8 +31,20 @@ export async function readLabelledText(path: string): Promise<LabelledText> {
     const table = fromCSV(raw, { delimiter: ext === '.tsv' ? '\t' : ',', autoType: false });
     const objects = table.objects() as Array<Record<string, unknown>>;
     objects.forEach((row, i) => rows.push({ line: i + 2, row }));
+  } else if (ext === '.parquet') {
+    // An in-memory DuckDB reads Parquet; it never touches the project's store file.
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const instance = await DuckDBInstance.create(':memory:');
+    const db = await instance.connect();
+    try {
+      const reader = await db.runAndReadAll(`SELECT * FROM read_parquet('${path.replace(/'/g, "''")}')`);
+      reader.getRowObjectsJS().forEach((row, i) => rows.push({ line: i + 1, row: row as Record<string, unknown> }));
+    } finally {
+      db.closeSync();
+      instance.closeSync();
+    }
   } else {
-    throw new Error(`${path}: unsupported corpus format "${ext}" (use .tsv, .csv or .jsonl)`);
+    throw new Error(`${path}: unsupported corpus format "${ext}" (use .tsv, .csv, .jsonl or .parquet)`);
   }
   const out: LabelledText = { text: [], label: [], group: [] };
   for (const { line, row } of rows) {
