@@ -144,6 +144,27 @@ describe('pipeline repro on the example project', () => {
     assert.equal(relabelled.status.summary, 'ran');
   });
 
+  it('metrics show and metrics diff against a git revision, in DVC\'s manner', async () => {
+    const dir = exampleProject();
+    await reproJson(dir);
+    const shown = JSON.parse((await cli(dir, 'metrics', 'show', 'train', '--json')).stdout) as Record<string, Record<string, number>>;
+    assert.equal(Object.keys(shown).length, 6);
+    assert.equal(shown['train@sgd-1']!.lines, 100);
+    assert.match((await cli(dir, 'metrics', 'show', 'prepare')).stdout, /^no metrics recorded$/m);
+    const { execFileSync } = await import('node:child_process');
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, stdio: 'pipe' });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'first');
+    edit(dir, 'pipeline.yaml', 'lr: 0.01', 'lr: 0.02');
+    await reproJson(dir);
+    const diff = JSON.parse((await cli(dir, 'metrics', 'diff', '--json', '--targets', 'train@sgd-1')).stdout) as Array<{ metric: string; old: number; new: number; change: number }>;
+    assert.deepEqual(diff.map((d) => d.metric), ['final_loss']);
+    assert.ok(diff[0]!.new < diff[0]!.old && Math.abs(diff[0]!.change - (diff[0]!.new - diff[0]!.old)) < 1e-15);
+    assert.match((await cli(dir, 'metrics', 'diff', 'HEAD')).stdout, /^stage +metric +HEAD +workspace +change\ntrain@adam-1 +final_loss /);
+    assert.equal((await cli(dir, 'metrics', 'diff', 'no-such-rev')).code, 2);
+  });
+
   it('--force reruns cached stages', async () => {
     const dir = exampleProject();
     await reproJson(dir);

@@ -11,6 +11,7 @@ import { reproCommand, type ReproCliOptions } from './repro.ts';
 import { exportCommand, type ExportOptions } from './export.ts';
 import { gcCommand } from './gc.ts';
 import { lineageCommand, type LineageFormat } from './lineage.ts';
+import { metricsDiffCommand, metricsShowCommand } from './metrics.ts';
 import { queryCommand } from './query.ts';
 import { renderRunDetails, renderStageDetails, runDetails, stageDetails } from './show.ts';
 import { rerunCommand, verifyCommand, type RerunCliOptions } from './verify.ts';
@@ -160,6 +161,26 @@ program
   .option('--wait', 'wait for another running pipeline instead of failing')
   .action(async (o: { keepLast: string; dry?: boolean; wait?: boolean }) => {
     exitCode = await gcCommand(projectPaths(root()), o);
+  });
+
+const metrics = program.command('metrics').description('metrics recorded in lockfile.json');
+metrics
+  .command('show')
+  .description("every stage's metrics (or those of the given stages or matrix names)")
+  .argument('[targets...]')
+  .option('--json', 'print JSON')
+  .action(async (targets: string[], o: { json?: boolean }) => {
+    exitCode = await metricsShowCommand(projectPaths(root()), targets, o);
+  });
+metrics
+  .command('diff')
+  .description('metrics in the work tree against lockfile.json at a git revision')
+  .argument('[rev]', 'git revision', 'HEAD')
+  .option('--targets <stages...>', 'only these stages or matrix names')
+  .option('--all', 'also list metrics that did not change')
+  .option('--json', 'print JSON')
+  .action(async (rev: string, o: { json?: boolean; all?: boolean; targets?: string[] }) => {
+    exitCode = await metricsDiffCommand(projectPaths(root()), rev, o.targets ?? [], o);
   });
 
 try {
