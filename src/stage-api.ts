@@ -32,6 +32,13 @@ export interface StageOutputs {
   blobs?: Record<string, Uint8Array>;
   /** Scalar results, stored in the long-format metrics table and in lockfile.json. */
   metrics?: Record<string, number>;
+  /**
+   * Facts about this run that differ from run to run on the same inputs: wall time, tokens per
+   * second. Stored with the result (table `measurements`) and handed to downstream stages, but
+   * kept out of the output-set hash and lockfile.json, so they never trigger reruns and never
+   * make a reproduced result look different.
+   */
+  measurements?: Record<string, number>;
 }
 
 /** An upstream stage's results, read on demand (a stage that needs one table pays for one table). */
@@ -44,6 +51,8 @@ export interface UpstreamStage {
   /** The matrix combination of the upstream stage, if it came from a matrix. */
   item: Record<string, JsonValue> | undefined;
   metrics: Record<string, number>;
+  /** The measurements recorded when the upstream result was computed (see StageOutputs). */
+  measurements: Record<string, number>;
   /** Output names: `table:x`, `json:x`, `blob:x`, `file:path`. */
   outputs: string[];
   table(name: string): Promise<TableData>;

@@ -77,7 +77,7 @@ describe('pipeline verify', () => {
     assert.equal(sample.total, 2);
     assert.deepEqual(sample.stages.map((s) => s.stage), again.stages.map((s) => s.stage), 'a seeded sample is the same sample');
 
-    edit(dir, 'stages/summary.ts', 'json: { runs: stage.length }', 'json: { runs: stage.length, noise: Math.random() }');
+    edit(dir, 'stages/summary.ts', 'json: { runs: stage.length, measured }', 'json: { runs: stage.length, noise: Math.random() }');
     await reproJson(dir);
     const noisy = await cli(dir, 'verify', '--rerun', 'summary', 'prepare');
     assert.equal(noisy.code, 1);

@@ -165,6 +165,23 @@ describe('pipeline repro on the example project', () => {
     assert.equal((await cli(dir, 'metrics', 'diff', 'no-such-rev')).code, 2);
   });
 
+  it('measurements reach downstream stages but neither the hashes nor the lockfile', async () => {
+    const dir = exampleProject();
+    await reproJson(dir);
+    const before = readFileSync(join(dir, 'lockfile.json'), 'utf8');
+    assert.ok(!before.includes('finished_ms'));
+    const forced = await reproJson(dir, '--force', 'train@sgd-1');
+    assert.equal(forced.status['train@sgd-1'], 'ran');
+    const after = await reproJson(dir);
+    assert.equal(after.status.summary, 'cached', 'a new measurement alone does not rerun downstream');
+    assert.equal(readFileSync(join(dir, 'lockfile.json'), 'utf8'), before);
+    const q = JSON.parse((await cli(dir, 'query', "SELECT count(*)::INT AS n FROM measurements WHERE name = 'finished_ms'", '--json')).stdout);
+    assert.deepEqual(q, [{ n: 6 }]);
+    const out = await cli(dir, 'export', 'summary:measured', '--format', 'json', '-o', join(dir, 's.json'));
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')), true);
+  });
+
   it('--force reruns cached stages', async () => {
     const dir = exampleProject();
     await reproJson(dir);

@@ -16,6 +16,7 @@ function commitInput(fingerprint: string, artifacts: CommitInput['artifacts'], o
     inputs: { 'data/x': { kind: 'file', hash: 'h1' } },
     params: { lr: 0.1, opt: { beta: 0.9 } },
     artifacts,
+    measurements: { seconds: 1.5 },
     run: { invocation: 'inv', stage: 's', fingerprint, status: 'ran', cacheHit: false, started: new Date(), seconds: 1, host: 'h', node: process.version, platform: 'linux', backend: 'wasm', provenance: { backend: 'wasm' }, error: null },
   };
 }
@@ -66,6 +67,7 @@ describe('store transactions', () => {
     assert.deepEqual(await store.query("SELECT count(*)::INT AS n FROM information_schema.tables WHERE table_name LIKE 'table_%'"), [{ n: 0 }]);
     await store.commit(commitInput('f3', [{ kind: 'blob', hash: 'b1', bytes: new Uint8Array([1, 2]) }], { 'blob:w': { kind: 'blob', hash: 'b1' } }));
     assert.deepEqual((await store.findResult('f3'))?.metrics, { acc: 0.9 });
+    assert.deepEqual(await store.measurementsOf('f3'), { seconds: 1.5 });
     assert.deepEqual([...(await store.readBlob('b1'))], [1, 2]);
     await store.close();
   });
@@ -83,7 +85,7 @@ describe('store transactions', () => {
     db.closeSync();
     inst.closeSync();
     const store = await ArtifactStore.open(path);
-    assert.deepEqual(await store.query(`SELECT value FROM store_meta WHERE key = 'schema_version'`), [{ value: '2' }]);
+    assert.deepEqual(await store.query(`SELECT value FROM store_meta WHERE key = 'schema_version'`), [{ value: '3' }]);
     assert.deepEqual(await store.query('SELECT stage, name, value FROM params ORDER BY name'), [{ stage: 'up', name: 'lr', value: '0.1' }, { stage: 'up', name: 'opt.b', value: '2' }]);
     assert.deepEqual(await store.query('SELECT input, kind FROM lineage ORDER BY input'), [{ input: 'data.txt', kind: 'file' }, { input: 'up', kind: 'stage' }]);
     await store.close();
@@ -94,14 +96,14 @@ describe('store transactions', () => {
     const store = await ArtifactStore.open(path);
     await store.query("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'");
     await store.close();
-    await assert.rejects(ArtifactStore.open(path), /written by a newer version of pipeline \(store schema 99, this one reads 2\); upgrade pipeline, or move the file aside/);
+    await assert.rejects(ArtifactStore.open(path), /written by a newer version of pipeline \(store schema 99, this one reads 3\); upgrade pipeline, or move the file aside/);
   });
 });
 
 describe('what a stage returns', () => {
   it('an output that cannot be stored fails the stage with its name, storing nothing for it', async () => {
     const dir = exampleProject();
-    edit(dir, 'stages/summary.ts', "json: { runs: stage.length }", "json: { runs: stage.length }, tables: { bad: { a: [1, 2], b: [1] } }");
+    edit(dir, 'stages/summary.ts', "json: { runs: stage.length, measured }", "json: { runs: stage.length, measured }, tables: { bad: { a: [1, 2], b: [1] } }");
     const r = await reproJson(dir);
     assert.equal(r.result.code, 1);
     assert.equal(r.status.summary, 'failed');

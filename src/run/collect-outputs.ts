@@ -11,6 +11,8 @@ export interface CollectedOutputs {
   artifacts: NewArtifact[];
   outputs: Record<string, OutputRef>;
   metrics: Record<string, number>;
+  /** Not part of outputsHash: see StageOutputs.measurements. */
+  measurements: Record<string, number>;
   outputsHash: string;
 }
 
@@ -54,6 +56,11 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
     if (typeof value !== 'number') throw new Error(`metric "${name}" is not a number`);
     metrics[name] = value;
   }
+  const measurements: Record<string, number> = {};
+  for (const [name, value] of Object.entries(returned.measurements ?? {})) {
+    if (typeof value !== 'number') throw new Error(`measurement "${name}" is not a number`);
+    measurements[name] = value;
+  }
   for (const out of [...spec.outs, ...spec.metrics]) {
     let bytes: Buffer;
     try {
@@ -74,7 +81,7 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
     }
     flattenNumbers(data, '', metrics);
   }
-  return { artifacts, outputs, metrics, outputsHash: outputsHashOf(outputs, metrics) };
+  return { artifacts, outputs, metrics, measurements, outputsHash: outputsHashOf(outputs, metrics) };
 }
 
 function flattenNumbers(v: unknown, prefix: string, into: Record<string, number>): void {

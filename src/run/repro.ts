@@ -275,12 +275,14 @@ class ReproRun {
     if (spec.kind === 'cmd') {
       outcome = await runCmdStage(spec, root, io, signal);
     } else {
-      const inputs = node.deps.flatMap((d) => {
-        if (d.kind !== 'stage') return [];
+      const inputs = [];
+      for (const d of node.deps) {
+        if (d.kind !== 'stage') continue;
         const e = this.lock.stages[d.stage];
         const up = this.graph.stages.get(d.stage)!.spec;
-        return e === undefined ? [] : [{ name: d.stage, group: up.group, params: up.params, item: up.item, metrics: e.metrics, outputs: e.outputs }];
-      });
+        if (e === undefined) continue;
+        inputs.push({ name: d.stage, group: up.group, params: up.params, item: up.item, metrics: e.metrics, measurements: await store.measurementsOf(e.fingerprint), outputs: e.outputs });
+      }
       // Sorted by name, not in declaration order: the order must be recoverable from the
       // recorded fingerprint alone, so `verify --rerun` hands a stage the same inputs.
       inputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -323,6 +325,7 @@ class ReproRun {
         ),
         params: spec.params,
         artifacts: collected.artifacts,
+        measurements: collected.measurements,
         run: this.runRecord(name, hash, 'ran', started, provenance, null),
       });
       this.setLockEntry(name, fp, result);

@@ -127,10 +127,11 @@ async function rerunOne(name: string, opts: RerunOptions, scratch: string, store
   let outcome: StageOutcome;
   if (spec.kind === 'cmd') outcome = await runCmdStage(spec, scratch, io, opts.signal);
   else {
-    const inputs = stageDeps.map((d) => {
+    const inputs = [];
+    for (const d of stageDeps) {
       const up: LockEntry = opts.lock.stages[d]!;
-      return { name: d, group: d.split('@')[0] ?? d, params: up.params, item: opts.graph?.stages.get(d)?.spec.item, metrics: up.metrics, outputs: up.outputs };
-    });
+      inputs.push({ name: d, group: d.split('@')[0] ?? d, params: up.params, item: opts.graph?.stages.get(d)?.spec.item, metrics: up.metrics, measurements: await store.measurementsOf(up.fingerprint), outputs: up.outputs });
+    }
     outcome = await runUsesStage(
       { module: spec.uses!, name, group: spec.group, params: spec.params, item: spec.item, root: scratch, files: spec.deps.filter((d) => !stageDeps.includes(d)).sort(), outs: [...spec.outs, ...spec.metrics], inputs },
       io,
@@ -151,6 +152,7 @@ async function rerunOne(name: string, opts: RerunOptions, scratch: string, store
     inputs: {},
     params: record.params,
     artifacts: collected.artifacts,
+    measurements: collected.measurements,
     run: {
       invocation: `rerun-${basename(scratch)}`,
       stage: name,

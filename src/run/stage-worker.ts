@@ -42,6 +42,7 @@ function upstream(m: UpstreamManifest): UpstreamStage {
     params: m.params,
     item: m.item,
     metrics: m.metrics,
+    measurements: m.measurements,
     outputs: Object.keys(m.outputs),
     table: async (name) => (await request('table', ref('table', name))) as never,
     json: async (name) => (await request('json', ref('json', name))) as never,

@@ -9,6 +9,7 @@ export interface UpstreamManifest {
   params: JsonObject;
   item: Record<string, JsonValue> | undefined;
   metrics: Record<string, number>;
+  measurements: Record<string, number>;
   outputs: Record<string, OutputRef>;
 }
 

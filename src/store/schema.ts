@@ -71,6 +71,10 @@ const MIGRATIONS: Array<(db: DuckDBConnection) => Promise<void>> = [
              json_extract(r.fingerprint_record, '$.params') AS params
       FROM results r`);
   },
+  // 2 -> 3: measurements (run-to-run facts such as wall time), kept apart from hashed metrics.
+  async (db) => {
+    await db.run(`CREATE TABLE measurements (fingerprint VARCHAR, stage VARCHAR, invocation VARCHAR, name VARCHAR, value DOUBLE)`);
+  },
 ];
 
 export const STORE_SCHEMA_VERSION = MIGRATIONS.length + 1;

@@ -56,6 +56,8 @@ export interface CommitInput {
   inputs: Record<string, { kind: 'stage' | 'file'; hash: string }>;
   params: Record<string, unknown>;
   artifacts: NewArtifact[];
+  /** Replace the measurements stored for this result (a new run of it measured anew). */
+  measurements: Record<string, number>;
   run: RunRecord;
 }
 
@@ -178,6 +180,10 @@ export class ArtifactStore {
         }
         for (const [name, value] of Object.entries(result.metrics)) {
           await this.db.run('INSERT INTO metrics VALUES ($f, $s, $n, $v)', { f: result.fingerprint, s: result.stage, n: name, v: value });
+        }
+        await this.db.run('DELETE FROM measurements WHERE fingerprint = $f', { f: result.fingerprint });
+        for (const [name, value] of Object.entries(input.measurements)) {
+          await this.db.run('INSERT INTO measurements VALUES ($f, $s, $i, $n, $v)', { f: result.fingerprint, s: result.stage, i: input.run.invocation, n: name, v: value });
         }
         await this.insertRun(input.run);
         faultPoint('commit', result.stage);
@@ -335,6 +341,13 @@ export class ArtifactStore {
       if (!(bytes instanceof Uint8Array)) throw new StoreError(`blob ${hash} is not in the store`);
       return bytes;
     });
+  }
+
+  /** The measurements stored with a result (empty if it has none). */
+  async measurementsOf(fingerprint: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const r of await this.rows('SELECT name, value FROM measurements WHERE fingerprint = $f', { f: fingerprint })) out[String(r.name)] = Number(r.value);
+    return out;
   }
 
   /** Rows with DuckDB's JS values (bigint, Uint8Array, Date), for code that inspects the store. */

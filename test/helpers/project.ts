@@ -108,7 +108,7 @@ export default async function (ctx: any) {
   const lines = readFileSync(ctx.root + '/out/prepared.txt', 'utf8').trim().split('\\n');
   const lr = ctx.params.lr as number;
   const loss = [1, 2, 3].map((s) => 1 / (1 + s * scale(lr) * ctx.params.seed));
-  return { tables: { curve: { step: [1, 2, 3], loss } }, metrics: { lines: lines.length, final_loss: loss[2] } };
+  return { tables: { curve: { step: [1, 2, 3], loss } }, metrics: { lines: lines.length, final_loss: loss[2] }, measurements: { finished_ms: Date.now() } };
 }
 `,
     'stages/summary.ts': `export default async function (ctx: any) {
@@ -119,7 +119,8 @@ export default async function (ctx: any) {
     stage.push(input.name);
     last.push(t.loss.at(-1));
   }
-  return { tables: { summary: { stage, last } }, json: { runs: stage.length } };
+  const measured = ctx.inputs.every((i: any) => typeof i.measurements.finished_ms === 'number');
+  return { tables: { summary: { stage, last } }, json: { runs: stage.length, measured } };
 }
 `,
   });
