@@ -1,0 +1,104 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { registerGradients } from './gradients.ts';
+import { registerUnsortedSegmentSumWasm } from './kernels/unsorted-segment-sum-wasm.ts';
+import { withoutNewErrorHandlers } from './without-new-error-handlers.ts';
+
+/** Which TensorFlow.js backend ran, recorded as provenance: results are only comparable within one. */
+export interface BackendChoice {
+  /** One of `tfjs-node-gpu`, `tfjs-node`, `wasm`, `cpu`. */
+  name: string;
+  /** Version of the package that provides the backend. */
+  version: string;
+  /** tf.getBackend() after selection (tfjs-node and tfjs-node-gpu both call theirs `tensorflow`). */
+  tfBackend: string;
+  /** Backend settings that affect speed or numerics (wasm: SIMD, threads). */
+  details?: Record<string, boolean | number | string>;
+  /** Candidates tried before this one and why each was passed over. */
+  skipped: { name: string; reason: string }[];
+}
+
+export const BACKEND_ORDER = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+
+const require = createRequire(import.meta.url);
+
+function packageVersion(pkg: string): string {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Wasm errors can carry the whole minified module in their message: keep the first line, short. */
+function summarise(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const first = text.split('\n')[0] ?? '';
+  return first.length > 200 ? `${first.slice(0, 200)}…` : first;
+}
+
+let wasmPathsSet = false;
+
+async function activate(name: string): Promise<Omit<BackendChoice, 'name' | 'skipped'>> {
+  switch (name) {
+    case 'tfjs-node-gpu':
+    case 'tfjs-node': {
+      // Optional dependencies that only install where libtensorflow can be downloaded, so they
+      // are imported by a computed name: the type checker and bundlers must not require them.
+      const pkg = `@tensorflow/${name}`;
+      await import(pkg);
+      if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but its backend did not initialise`);
+      await tf.ready();
+      return { tfBackend: 'tensorflow', version: packageVersion(pkg) };
+    }
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      if (!wasmPathsSet) {
+        // The .wasm binaries ship next to the package's main file; pointing there means nothing
+        // is fetched, which matters on machines without network.
+        const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+        wasm.setWasmPaths(dist + path.sep);
+        // Threads do not work in Node (tfjs issue #3830); one thread per process, and the
+        // pipeline uses the other cores by running stages in parallel.
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+        wasm.setThreadsCount(1);
+        wasmPathsSet = true;
+      }
+      registerUnsortedSegmentSumWasm();
+      await withoutNewErrorHandlers(async () => {
+        if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
+        await tf.ready();
+      });
+      const details = { simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')), threads: wasm.getThreadsCount() };
+      return { tfBackend: 'wasm', version: wasm.version_wasm, details };
+    }
+    case 'cpu': {
+      await import('@tensorflow/tfjs-backend-cpu');
+      if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
+      await tf.ready();
+      return { tfBackend: 'cpu', version: packageVersion('@tensorflow/tfjs-backend-cpu') };
+    }
+    default:
+      throw new Error(`unknown backend "${name}" (known: ${BACKEND_ORDER.join(', ')})`);
+  }
+}
+
+/**
+ * Selects the fastest TensorFlow.js backend that loads here: native GPU, native CPU, then wasm
+ * (SIMD, one thread: about 35x the pure-JS backend), then the pure-JS cpu backend as a last resort.
+ * Each failure is caught and recorded so the choice can be explained in the run's provenance.
+ */
+export async function chooseBackend(preferred: readonly string[] = BACKEND_ORDER): Promise<BackendChoice> {
+  const skipped: { name: string; reason: string }[] = [];
+  for (const name of preferred) {
+    try {
+      const active = await activate(name);
+      await registerGradients();
+      return { name, ...active, skipped };
+    } catch (error) {
+      skipped.push({ name, reason: summarise(error) });
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}

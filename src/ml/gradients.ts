@@ -1,0 +1,38 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+
+const require = createRequire(import.meta.url);
+let pending: Promise<void> | undefined;
+
+/**
+ * Makes `tf.grad` and friends work with @tensorflow/tfjs-core alone.
+ *
+ * tfjs-core's Node entry (a CommonJS bundle) registers no gradients: the umbrella package
+ * @tensorflow/tfjs does that, and it also drags in tfjs-layers, webgl and the converter. The
+ * registrations exist in tfjs-core only as ES modules with extensionless relative imports, which
+ * Node cannot load. esbuild (already a dependency) bundles them into one module in about 0.3 s;
+ * the bundle's copies of the ops find the same engine and registries, because tfjs keeps those on
+ * the global object. A gradient already registered (for instance by tfjs-node, which loads the
+ * umbrella package) is left alone.
+ */
+export function registerGradients(): Promise<void> {
+  if (tf.getGradient('Sum') !== undefined && tf.getGradient('GatherV2') !== undefined) return Promise.resolve();
+  pending ??= (async () => {
+    const esbuild = await import('esbuild');
+    const entry = path.join(path.dirname(require.resolve('@tensorflow/tfjs-core')), 'register_all_gradients.js');
+    const result = await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      write: false,
+      logLevel: 'silent',
+    });
+    const code = result.outputFiles[0]?.text;
+    if (code === undefined) throw new Error('esbuild produced no bundle for the tfjs-core gradients');
+    await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+    if (tf.getGradient('Sum') === undefined) throw new Error('tfjs-core gradients did not register');
+  })();
+  return pending;
+}

@@ -1,0 +1,175 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { batchTensors, chunk, lmWindows, padBatch } from './batches.ts';
+import { type ClassifierEvaluation, type LabelledSequences, type PerplexityEvaluation, evaluateClassifier, evaluatePerplexity } from './evaluate.ts';
+import type { LanguageModel, ParamSubset } from './models/language-model.ts';
+import { sparseCrossEntropy } from './ops/cross-entropy.ts';
+import type { OptimizerConfig } from './optimizers/config.ts';
+import { makeOptimizer } from './optimizers/make-optimizer.ts';
+import { Rng } from './rng.ts';
+
+export interface TrainProgress {
+  phase: 'train' | 'validate';
+  epoch: number;
+  /** Updates done so far, over all epochs. */
+  step: number;
+  totalSteps: number;
+  /** Training loss of this step, or validation loss. */
+  loss: number;
+  learningRate?: number;
+  elapsedSeconds: number;
+}
+
+export interface TrainOptions {
+  batchSize: number;
+  epochs: number;
+  optimizer: OptimizerConfig;
+  /** Drives shuffling and dropout (initialisation is the model's own seed). */
+  seed: number;
+  /** Parameters to update; the rest stay frozen. Default `all`. */
+  subset?: ParamSubset;
+  /** Id written into padding positions. */
+  padId: number;
+  /**
+   * The caller padded the sequences with `padId` already; trailing `padId` tokens are then
+   * padding. By default sequences are taken as they are and padded here.
+   */
+  prePadded?: boolean;
+  /** Batch size for validation; defaults to `batchSize`. */
+  evalBatchSize?: number;
+  labelNames?: readonly string[];
+  onProgress?: (progress: TrainProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface TrainingCurve<V> {
+  /** Training loss of every update, in order. */
+  lossCurve: number[];
+  /** Learning rate of every update. */
+  learningRates: number[];
+  /** Per epoch: mean training loss, then the validation metrics after that epoch. */
+  epochs: { epoch: number; trainLoss: number; validation: V }[];
+  steps: number;
+  /** Seconds spent in updates only. */
+  trainSeconds: number;
+  /** Seconds for the whole call, validation included. */
+  seconds: number;
+}
+
+type StepLoss = (ids: tf.Tensor2D, mask: tf.Tensor2D, rows: readonly number[], dropoutSeed: number) => tf.Scalar;
+
+/**
+ * The loop both tasks share: per epoch a seeded shuffle, one update per batch (each inside
+ * tf.tidy so the tensor count stays flat), then validation. Yields to the event loop between
+ * steps so an abort (a signal, Ctrl-C) is seen promptly.
+ */
+async function runEpochs<V extends { loss: number }>(
+  model: LanguageModel,
+  sequences: readonly (readonly number[])[],
+  stepLoss: StepLoss,
+  validate: () => V,
+  options: TrainOptions,
+): Promise<TrainingCurve<V>> {
+  const started = performance.now();
+  if (!(Number.isInteger(options.epochs) && options.epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${options.epochs}`);
+  if (sequences.length === 0) throw new Error('no training examples');
+  const variables = model.trainableVariables(options.subset ?? 'all');
+  const stepsPerEpoch = Math.ceil(sequences.length / options.batchSize);
+  const totalSteps = stepsPerEpoch * options.epochs;
+  const optimizer = makeOptimizer(options.optimizer, totalSteps);
+  const rng = new Rng(options.seed);
+  const dropout = rng.fork('dropout');
+  const curve: TrainingCurve<V> = { lossCurve: [], learningRates: [], epochs: [], steps: 0, trainSeconds: 0, seconds: 0 };
+  const elapsed = (): number => (performance.now() - started) / 1000;
+  try {
+    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+      const order = rng.fork(`shuffle:${epoch}`).permutation(sequences.length);
+      let epochLoss = 0;
+      for (const rows of chunk(order, options.batchSize)) {
+        options.signal?.throwIfAborted();
+        const stepStart = performance.now();
+        const batch = padBatch(sequences, rows, model.contextLength, options.padId, options.prePadded);
+        const dropoutSeed = dropout.tfSeed();
+        let learningRate = 0;
+        const lossTensor = tf.tidy(() => {
+          const { ids, mask } = batchTensors(batch);
+          const { value, grads } = tf.variableGrads(() => stepLoss(ids, mask, rows, dropoutSeed), variables);
+          learningRate = optimizer.apply(grads).learningRate;
+          return value;
+        });
+        const loss = lossTensor.dataSync()[0]!;
+        lossTensor.dispose();
+        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at step ${curve.steps + 1}`);
+        curve.trainSeconds += (performance.now() - stepStart) / 1000;
+        curve.steps += 1;
+        curve.lossCurve.push(loss);
+        curve.learningRates.push(learningRate);
+        epochLoss += loss * rows.length;
+        options.onProgress?.({ phase: 'train', epoch, step: curve.steps, totalSteps, loss, learningRate, elapsedSeconds: elapsed() });
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      options.signal?.throwIfAborted();
+      const validation = validate();
+      curve.epochs.push({ epoch, trainLoss: epochLoss / sequences.length, validation });
+      options.onProgress?.({ phase: 'validate', epoch, step: curve.steps, totalSteps, loss: validation.loss, elapsedSeconds: elapsed() });
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  curve.seconds = elapsed();
+  return curve;
+}
+
+function checkLabels(data: LabelledSequences, numClasses: number, name: string): void {
+  if (data.ids.length !== data.labels.length) throw new Error(`${name}: ${data.ids.length} sequences but ${data.labels.length} labels`);
+  for (const label of data.labels) {
+    if (!Number.isInteger(label) || label < 0 || label >= numClasses) throw new Error(`${name}: label ${label} is outside [0, ${numClasses})`);
+  }
+}
+
+/**
+ * Fine-tunes `model` as a classifier (mean cross-entropy over the batch), validating after each
+ * epoch with accuracy, macro F1 and loss.
+ */
+export async function trainClassifier(
+  model: LanguageModel,
+  train: LabelledSequences,
+  validation: LabelledSequences,
+  options: TrainOptions,
+): Promise<TrainingCurve<ClassifierEvaluation>> {
+  checkLabels(train, model.numClasses, 'training data');
+  checkLabels(validation, model.numClasses, 'validation data');
+  const evalOptions = { batchSize: options.evalBatchSize ?? options.batchSize, padId: options.padId, prePadded: options.prePadded, labelNames: options.labelNames };
+  return runEpochs(
+    model,
+    train.ids,
+    (ids, mask, rows, dropoutSeed) => {
+      const logits = model.classLogits(ids, mask, { dropoutSeed });
+      const labels = tf.tensor1d(rows.map((r) => train.labels[r]!), 'int32');
+      return tf.mean(sparseCrossEntropy(logits, labels)) as tf.Scalar;
+    },
+    () => evaluateClassifier(model, validation, evalOptions),
+    options,
+  );
+}
+
+/**
+ * Pre-trains `model` as a causal language model on token sequences (cut into context-sized
+ * windows), validating after each epoch with held-out perplexity.
+ */
+export async function pretrainLM(
+  model: LanguageModel,
+  train: readonly (readonly number[])[],
+  validation: readonly (readonly number[])[],
+  options: Omit<TrainOptions, 'labelNames'>,
+): Promise<TrainingCurve<PerplexityEvaluation>> {
+  // Windows are cut from the unpadded text and padded again per batch.
+  const windows = lmWindows(train, model.contextLength, options.padId, options.prePadded);
+  const evalOptions = { batchSize: options.evalBatchSize ?? options.batchSize, padId: options.padId, prePadded: options.prePadded };
+  return runEpochs(
+    model,
+    windows,
+    (ids, mask, _rows, dropoutSeed) => model.lmLoss(ids, mask, { dropoutSeed }),
+    () => evaluatePerplexity(model, validation, evalOptions),
+    { ...options, prePadded: false },
+  );
+}
