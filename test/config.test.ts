@@ -72,6 +72,25 @@ stages:
     assert.equal(s!.cmd[0], "cat data/raw.txt > out/x.txt && echo $'a; rm -rf ~'");
   });
 
+  it('resolves nested references, so a matrix picks its settings by name', () => {
+    const specs = expand(`vars:
+  optimizers:
+    sgd: {lr: 0.01, momentum: 0.9}
+    adamw: {lr: 5.0e-5, decay: 0.01}
+stages:
+  finetune:
+    uses: f.ts
+    matrix: {optimizer: [sgd, adamw]}
+    params: {optimizer: \${optimizers.\${item.optimizer}}, label: "\${item.optimizer}@\${optimizers.\${item.optimizer}.lr}"}
+`);
+    assert.deepEqual(specs[0]!.params, { optimizer: { lr: 0.01, momentum: 0.9 }, label: 'sgd@0.01' });
+    assert.deepEqual(specs[1]!.params, { optimizer: { lr: 5e-5, decay: 0.01 }, label: 'adamw@0.00005' });
+    const bad = parsePipeline('/p/pipeline.yaml', 'vars: {o: {}}\nstages:\n  a: {cmd: "x ${o.${item.k}}", matrix: {k: [z]}}\n');
+    assert.ok(bad.ok);
+    const r = expandStages(bad.value, quote);
+    assert.ok(!r.ok && r.error[0]!.diagnostic.message === 'undefined variable ${o.z}');
+  });
+
   it('keeps a list or map var whole when it is the entire value', () => {
     const [s] = expand(`vars:
   cfg: {layers: 2, heads: [4, 8]}

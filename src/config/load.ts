@@ -34,10 +34,23 @@ export async function loadPipelineFile(file: string): Promise<Result<LoadedPipel
 const OPEN = '$\u27e8';
 const CLOSE = '\u27e9';
 function protectReferences(source: string): string {
-  return source.replace(/\$\{([^{}\n]*)\}/g, (_m, inner: string) => `${OPEN}${inner}${CLOSE}`);
+  // Innermost first, so a nested reference ends up wholly protected.
+  let out = source;
+  for (let prev = ''; prev !== out; ) {
+    prev = out;
+    out = out.replace(/\$\{([^{}\n]*)\}/g, (_m, inner: string) => `${OPEN}${inner}${CLOSE}`);
+  }
+  return out;
 }
 function restoreReferences(value: unknown): unknown {
-  if (typeof value === 'string') return value.includes(OPEN) ? value.replace(/\$\u27e8([^\u27e9]*)\u27e9/g, '${$1}') : value;
+  if (typeof value === 'string') {
+    let out = value;
+    for (let prev = ''; prev !== out; ) {
+      prev = out;
+      out = out.replace(/\$\u27e8([^\u27e8\u27e9]*)\u27e9/g, '${$1}');
+    }
+    return out;
+  }
   if (Array.isArray(value)) return value.map(restoreReferences);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [restoreReferences(k) as string, restoreReferences(v)]));
