@@ -1,47 +1,82 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { reproJson } from './helpers/project.ts';
+import { cli, reproJson } from './helpers/project.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
-/** A copy of this repository's default pipeline with an empty store and no lockfile. */
+/** A copy of this repository's study with an empty store and no lockfile. */
 function freshCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'default-pipeline-'));
-  for (const p of ['pipeline.yaml', 'package.json', 'package-lock.json', 'data', 'stages', 'src']) cpSync(join(REPO, p), join(dir, p), { recursive: true });
+  for (const p of ['pipeline.yaml', 'profiles', 'package.json', 'package-lock.json', 'data', 'stages', 'src']) cpSync(join(REPO, p), join(dir, p), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   return dir;
 }
 
-describe('the default pipeline', () => {
-  it('runs from an empty store, twice, to byte-identical lockfiles; a third run does nothing', async () => {
+const lockOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8'));
+
+// The full default study takes about 10 minutes on 2 cores; the suite runs the same pipeline,
+// stages and code under profiles/smoke.yaml (fewer seeds and variants, tiny sizes).
+describe('the default study (smoke profile)', () => {
+  it('runs from an empty store twice to byte-identical lockfiles, every stage and artifact hash equal', async () => {
     const a = freshCopy();
     const b = freshCopy();
-    const ra = await reproJson(a, '-j', '2');
+    const ra = await reproJson(a, '--profile', 'smoke', '-j', '2');
     assert.equal(ra.result.code, 0, ra.result.stderr);
-    assert.equal(ra.stages.length, 8);
     assert.ok(ra.stages.every((s) => s.status === 'ran'));
-    const rb = await reproJson(b, '-j', '2');
+    const rb = await reproJson(b, '--profile', 'smoke', '-j', '2');
     assert.equal(rb.result.code, 0, rb.result.stderr);
     assert.equal(readFileSync(join(a, 'lockfile.json'), 'utf8'), readFileSync(join(b, 'lockfile.json'), 'utf8'));
-    const lock = JSON.parse(readFileSync(join(a, 'lockfile.json'), 'utf8'));
-    const ingest = lock.stages.ingest.metrics;
-    assert.equal(ingest.texts, 400 * 4 + 250, 'at most 400 texts per SpamAssassin group (hard-ham-1 has 250)');
-    const pre = lock.stages['preprocess@as-is'].metrics;
-    const balanced = lock.stages['preprocess@balanced'].metrics;
-    assert.ok(pre.rows_kept > 1500 && pre.rows_kept <= ingest.texts);
-    assert.equal(pre.validation, balanced.validation, 'balancing touches only the training split');
-    assert.ok(balanced.train < pre.train);
-    for (const data of ['as-is', 'balanced']) {
-      const m = lock.stages[`baseline@${data}-0.1`].metrics;
-      assert.ok(m.test_accuracy > 0.85, `naive Bayes separates spam from ham (${data}: ${m.test_accuracy})`);
-      assert.deepEqual(Object.keys(m).filter((k) => k.startsWith('test_accuracy_')).length, 5);
+
+    const lock = lockOf(a);
+    const names = Object.keys(lock.stages);
+    for (const prefix of ['ingest', 'preprocess@as-is', 'preprocess@balanced', 'tokenize', 'pretrain@gpt2', 'finetune@gpt2-sgd-1', 'evaluate@gpt2-proposed-2', 'baseline-summary']) {
+      assert.ok(names.includes(prefix), `${prefix} ran`);
     }
-    assert.match(readFileSync(join(a, 'out/baseline-summary.md'), 'utf8'), /^\| balanced \| 0\.1 \| \d+\.\d \| 0\.\d{3} \|/m);
-    const again = await reproJson(a);
+    assert.equal(lock.stages.ingest.metrics.texts, 40 * 5);
+    // Same seed, same backend: identical fine-tuned weights; another seed: different ones.
+    const w = (s: string) => lock.stages[s].outputs['blob:weights'].hash;
+    assert.notEqual(w('finetune@gpt2-adamw-1'), w('finetune@gpt2-adamw-2'));
+    assert.notEqual(w('finetune@gpt2-adamw-1'), w('finetune@gpt2-sgd-1'));
+    const ev = lock.stages['evaluate@gpt2-adamw-1'].metrics;
+    for (const m of ['test_accuracy', 'test_macro_f1', 'test_binary_f1', 'test_perplexity', 'steps_to_threshold', 'test_accuracy_hard-ham-1']) assert.equal(typeof ev[m], 'number', m);
+    assert.ok(ev.test_perplexity > 1);
+
+    const runs = JSON.parse((await cli(a, 'query', "SELECT stage, backend, provenance FROM runs WHERE stage LIKE 'finetune@%' ORDER BY stage", '--json')).stdout) as Array<{ backend: string; provenance: string }>;
+    assert.equal(runs.length, 6);
+    assert.ok(runs.every((r) => r.backend === 'wasm' || r.backend === 'tfjs-node' || r.backend === 'tfjs-node-gpu'), 'the backend that ran is recorded');
+    const measured = JSON.parse((await cli(a, 'query', "SELECT count(*)::INT AS n FROM measurements WHERE name = 'train_seconds' AND value > 0", '--json')).stdout);
+    assert.deepEqual(measured, [{ n: 6 + 6 + 1 }], 'training time is measured, outside the hashes');
+    const again = await reproJson(a, '--profile', 'smoke');
     assert.ok(again.stages.every((s) => s.status === 'cached'));
+  });
+
+  it('a diverging fine-tune stops with the step and optimizer named; nothing is stored for it; other stages go on', async () => {
+    const dir = freshCopy();
+    const smoke = readFileSync(join(dir, 'profiles/smoke.yaml'), 'utf8');
+    writeFileSync(
+      join(dir, 'profiles/diverge.yaml'),
+      `${smoke}\n  optimizers:\n    sgd: {name: sgd, learning_rate: 1.0e+30, momentum: 0.9}\n    adamw: {name: adamw, learning_rate: 0.001}\n    proposed: {name: proposed, learning_rate: 0.001, adaptive_lr: true, adaptive_momentum: true}\n`,
+    );
+    const r = await reproJson(dir, '--profile', 'diverge', '-k', '-j', '2', 'finetune');
+    assert.equal(r.result.code, 1);
+    assert.equal(r.status['finetune@gpt2-sgd-1'], 'failed');
+    assert.equal(r.status['finetune@gpt2-adamw-1'], 'ran');
+    assert.match(r.result.stderr, /finetune@gpt2-sgd-1 failed: sgd \(seed 1\): training diverged: loss (NaN|Infinity|-Infinity) at step \d+/);
+    assert.equal(lockOf(dir).stages['finetune@gpt2-sgd-1'], undefined);
+  });
+
+  it('profiles: a missing or malformed profile is a located error', async () => {
+    const dir = freshCopy();
+    const missing = await cli(dir, '--profile', 'nope', 'status');
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no profile "nope": .*profiles\/nope\.yaml does not exist/);
+    writeFileSync(join(dir, 'profiles/bad.yaml'), 'varz: {}\n');
+    const bad = await cli(dir, '--profile', 'bad', 'status');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /profiles\/bad\.yaml:1:1: error: unknown key "varz" \(did you mean "vars"\?\)/);
   });
 });

@@ -19,14 +19,16 @@ import { rerunCommand, verifyCommand, type RerunCliOptions } from './verify.ts';
 const program = new Command('pipeline')
   .description('A content-hashed pipeline runner with a DuckDB artifact store')
   .option('-C, --cwd <dir>', 'run as if started in DIR (where DIR/pipeline.yaml is)')
+  .option('--profile <name>', 'replace vars with those of profiles/NAME.yaml (also: PIPELINE_PROFILE)')
   .showHelpAfterError()
   .exitOverride();
 
 const root = (): string => findRoot(program.opts<{ cwd?: string }>().cwd);
+const profile = (): string | undefined => program.opts<{ profile?: string }>().profile ?? process.env.PIPELINE_PROFILE;
 
 async function graphOrExit() {
   const paths = projectPaths(root());
-  const loaded = await loadProject(paths.root, paths.pipelineFile, paths.expansionCache);
+  const loaded = await loadProject(paths.root, paths.pipelineFile, paths.expansionCache, profile());
   if (!loaded.ok) process.exit(printFailures(loaded.error));
   return { paths, graph: loaded.value };
 }
@@ -45,7 +47,7 @@ program
   .option('--wait', 'wait for another running pipeline instead of failing')
   .option('--json', 'print one JSON object with every stage at the end')
   .action(async (targets: string[], o: ReproCliOptions) => {
-    exitCode = await reproCommand(root(), targets, o);
+    exitCode = await reproCommand(root(), targets, o, 'repro', profile());
   });
 
 program
@@ -54,7 +56,7 @@ program
   .argument('[targets...]')
   .option('--json', 'print JSON')
   .action(async (targets: string[], o: { json?: boolean }) => {
-    exitCode = await reproCommand(root(), targets, { json: o.json ?? false }, 'status');
+    exitCode = await reproCommand(root(), targets, { json: o.json ?? false }, 'status', profile());
   });
 
 program
@@ -120,7 +122,7 @@ program
       exitCode = EXIT.config;
       return;
     }
-    exitCode = o.rerun ? await rerunCommand(paths, stages, o) : await verifyCommand(paths, o);
+    exitCode = o.rerun ? await rerunCommand(paths, stages, o, profile()) : await verifyCommand(paths, o);
   });
 
 program

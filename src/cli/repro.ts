@@ -22,7 +22,7 @@ export function summarise(stages: StageReport[]): string {
   return `${stages.length} stages: ${parts.join(', ')}`;
 }
 
-export async function reproCommand(root: string, targets: string[], o: ReproCliOptions, mode: 'repro' | 'status' = 'repro'): Promise<number> {
+export async function reproCommand(root: string, targets: string[], o: ReproCliOptions, mode: 'repro' | 'status' = 'repro', profile?: string): Promise<number> {
   const jobs = o.jobs === undefined ? 1 : Number(o.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) {
     process.stderr.write(`error: -j expects a positive integer, got "${o.jobs}"\n`);
@@ -54,6 +54,7 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
       reporter,
       signal: controller.signal,
       command: process.argv.slice(2).join(' '),
+      profile,
     });
     reporter.close();
     if (result.kind === 'config-error') return printFailures(result.failures);

@@ -41,7 +41,7 @@ export interface RerunCliOptions {
 }
 
 /** `pipeline verify --rerun`: exit 0 when every chosen stage reproduced its recorded outputs bit for bit. */
-export async function rerunCommand(paths: ProjectPaths, targets: string[], o: RerunCliOptions): Promise<number> {
+export async function rerunCommand(paths: ProjectPaths, targets: string[], o: RerunCliOptions, profile?: string): Promise<number> {
   const sample = o.sample === undefined ? undefined : Number(o.sample);
   if (sample !== undefined && (!Number.isInteger(sample) || sample < 1)) {
     process.stderr.write(`error: --sample expects a positive integer, got "${o.sample}"\n`);
@@ -52,7 +52,7 @@ export async function rerunCommand(paths: ProjectPaths, targets: string[], o: Re
     return EXIT.stageFailed;
   }
   const lock = await readLockfile(paths.lockfile);
-  const loaded = await loadProject(paths.root, paths.pipelineFile);
+  const loaded = await loadProject(paths.root, paths.pipelineFile, undefined, profile);
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.on('SIGINT', onSigint);

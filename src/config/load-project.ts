@@ -1,5 +1,5 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { canonicalJson, sha256 } from '../fingerprint/canonical-json.ts';
 import { ENGINE_VERSION } from '../fingerprint/fingerprint.ts';
 import type { PipelineGraph } from '../graph/build.ts';
@@ -30,6 +30,8 @@ function ownVersion(): Promise<string> {
 
 /**
  * pipeline.yaml -> validated, expanded, resolved and ordered stages; or every problem found.
+ * With a `profile`, the vars of profiles/PROFILE.yaml replace those of the same name (the paper's
+ * sizes on a GPU, a smoke-test size in CI) without a second pipeline definition.
  *
  * The expansion of a valid file is cached (keyed by the file's bytes and this tool's version):
  * parsing, schema validation and matrix expansion of a large pipeline cost more than the rest of
@@ -37,7 +39,7 @@ function ownVersion(): Promise<string> {
  * are not even loaded on a cache hit; a later error (a missing file, a cycle) parses the file
  * then, only to point at the offending line.
  */
-export async function loadProject(root: string, file: string, cacheFile?: string): Promise<Result<PipelineGraph, ConfigFailure[]>> {
+export async function loadProject(root: string, file: string, cacheFile?: string, profile?: string): Promise<Result<PipelineGraph, ConfigFailure[]>> {
   let source: string;
   try {
     source = await readFile(file, 'utf8');
@@ -45,7 +47,16 @@ export async function loadProject(root: string, file: string, cacheFile?: string
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     return err([{ reason: 'file-not-found', diagnostic: { message: `cannot read ${file}: ${code}` } }]);
   }
-  const key = sha256(`${EXPANSION_VERSION}\0${ENGINE_VERSION}\0${await ownVersion()}\0${source}`);
+  let profileSource = '';
+  const profileFile = profile === undefined ? undefined : join(root, 'profiles', `${profile}.yaml`);
+  if (profileFile !== undefined) {
+    try {
+      profileSource = await readFile(profileFile, 'utf8');
+    } catch {
+      return err([{ reason: 'file-not-found', diagnostic: { message: `no profile "${profile}": ${profileFile} does not exist` } }]);
+    }
+  }
+  const key = sha256(`${EXPANSION_VERSION}\0${ENGINE_VERSION}\0${await ownVersion()}\0${source}\0${profile ?? ''}\0${profileSource}`);
   const cached = cacheFile === undefined ? undefined : await readCache(cacheFile, key);
   if (cached !== undefined) {
     const graph = buildGraph(cached, root, { locate: () => ({ file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }) });
@@ -55,9 +66,15 @@ export async function loadProject(root: string, file: string, cacheFile?: string
     const loaded = parsePipeline(file, source);
     return loaded.ok ? buildGraph(cached, root, loaded.value.map) : loaded;
   }
-  const { parsePipeline } = await import('./load.ts');
+  const { parsePipeline, parseProfile } = await import('./load.ts');
   const loaded = parsePipeline(file, source);
   if (!loaded.ok) return loaded;
+  if (profileFile !== undefined) {
+    const overlay = parseProfile(profileFile, profileSource);
+    if (!overlay.ok) return overlay;
+    // A profile replaces whole vars (not merged key by key), so what a profile says is what runs.
+    loaded.value.yaml.vars = { ...(loaded.value.yaml.vars ?? {}), ...(overlay.value as NonNullable<typeof loaded.value.yaml.vars>) };
+  }
   // zx's quoting is loaded only when some command interpolates a value.
   const needsQuote = Object.values(loaded.value.yaml.stages).some((s) => JSON.stringify(s.cmd ?? '').includes('${'));
   const quote = needsQuote ? (await import('zx/core')).quote : (s: string) => s;

@@ -3,7 +3,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { err, ok, type Result } from '../result.ts';
 import type { ConfigFailure } from './failure.ts';
-import { pipelineSchema, STAGE_KEYS, TOP_KEYS, type PipelineYaml } from './schema.ts';
+import { pipelineSchema, profileSchema, STAGE_KEYS, TOP_KEYS, type PipelineYaml } from './schema.ts';
 import { SourceMap, type YamlPath } from './source-map.ts';
 import { suggest } from './suggest.ts';
 
@@ -132,4 +132,18 @@ function isRecordKey(path: Array<string | number>): boolean {
 function describePath(path: Array<string | number>): string {
   if (path.length === 0) return 'pipeline';
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/** profiles/NAME.yaml: `vars:` that replace pipeline.yaml's vars of the same name. */
+export function parseProfile(file: string, source: string): Result<Record<string, unknown>, ConfigFailure[]> {
+  const lines = new LineCounter();
+  const doc = parseDocument(protectReferences(source), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const map = new SourceMap(file, source, doc, lines);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    return err([{ reason: 'invalid-yaml', diagnostic: { message: `invalid YAML: ${e.message.split('\n')[0]}`, location: map.range(e.pos[0], e.pos[1]) } }]);
+  }
+  const parsed = profileSchema.safeParse(restoreReferences(doc.toJS({ maxAliasCount: 100 })) ?? {});
+  if (!parsed.success) return err(parsed.error.issues.flatMap((issue) => describeIssue(issue, map)));
+  return ok(parsed.data.vars ?? {});
 }

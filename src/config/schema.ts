@@ -66,6 +66,10 @@ export const pipelineSchema = z
   })
   .describe('pipeline.yaml: a content-hashed pipeline of stages.');
 
+export const profileSchema = z
+  .strictObject({ vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), jsonValue).optional() })
+  .describe('profiles/NAME.yaml: vars that replace those of pipeline.yaml under `--profile NAME`.');
+
 export type StageYaml = z.infer<typeof stageSchema>;
 export type PipelineYaml = z.infer<typeof pipelineSchema>;
 

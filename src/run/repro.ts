@@ -41,6 +41,8 @@ export interface ReproOptions {
   signal: AbortSignal;
   /** Recorded with the run, for provenance. */
   command: string;
+  /** profiles/NAME.yaml whose vars replace pipeline.yaml's. */
+  profile?: string;
 }
 
 export type ReproResult =
@@ -58,7 +60,7 @@ type Settled = { ok: true; outputsHash: string } | { ok: false; reason: string; 
  */
 export async function repro(opts: ReproOptions): Promise<ReproResult> {
   const paths = projectPaths(opts.root);
-  const loaded = await loadProject(opts.root, paths.pipelineFile, paths.expansionCache);
+  const loaded = await loadProject(opts.root, paths.pipelineFile, paths.expansionCache, opts.profile);
   if (!loaded.ok) return { kind: 'config-error', failures: loaded.error };
   const graph = loaded.value;
   const selected = selectStages(graph, opts.targets, { downstream: opts.downstream });

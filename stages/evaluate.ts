@@ -1,0 +1,67 @@
+import { evaluateClassifier, evaluatePerplexity } from '../src/ml/evaluate.ts';
+import { loadWeights } from '../src/ml/weights.ts';
+import { defineStage, type JsonObject } from '../src/stage-api.ts';
+import { studyBackend } from '../src/study/backend.ts';
+import { buildModel, type ModelParams } from '../src/study/model-params.ts';
+import { inputOf, readTokenizedSplit } from '../src/study/tokenized.ts';
+
+interface Params extends JsonObject {
+  /** The class whose F1 is the binary F1 (spam, for the spam filter). */
+  positive_label: string;
+  /** Convergence speed: the first step whose epoch-end validation loss is at or below this. */
+  validation_loss_threshold: number;
+  batch_size: number;
+}
+
+const f1Binary = (truth: string[], predicted: string[], positive: string): number => {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  truth.forEach((t, i) => {
+    const p = predicted[i];
+    if (p === positive && t === positive) tp++;
+    else if (p === positive) fp++;
+    else if (t === positive) fn++;
+  });
+  return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
+};
+
+/** Scores one fine-tuned model on the test split: accuracy, F1, perplexity, per-group accuracy, convergence. */
+export default defineStage<Params>(async (ctx) => {
+  await studyBackend((k, v) => ctx.provenance(k, v));
+  const tokenize = inputOf(ctx.inputs, 'tokenize');
+  const finetune = inputOf(ctx.inputs, 'finetune');
+  const pretrain = inputOf(ctx.inputs, 'pretrain');
+  const labelNames = (await tokenize.json('labels')) as string[];
+  if (!labelNames.includes(ctx.params.positive_label)) throw new Error(`positive_label "${ctx.params.positive_label}" is not a label (${labelNames.join(', ')})`);
+  const special = (await tokenize.json('special')) as { pad: number };
+  const test = await readTokenizedSplit(tokenize, 'test', labelNames);
+  const model = buildModel(pretrain.params.model as ModelParams, tokenize.metrics.vocab_size!, labelNames.length, 0);
+  loadWeights(model.variables, await finetune.blob('weights'));
+  const options = { batchSize: ctx.params.batch_size, padId: special.pad, labelNames };
+  const scored = evaluateClassifier(model, { ids: test.ids, labels: test.labels }, options);
+  const perplexity = evaluatePerplexity(model, test.ids, options);
+  model.dispose();
+  const truth = test.labels.map((l) => labelNames[l]!);
+  const predicted = scored.predictions.map((l) => labelNames[l]!);
+  const metrics: Record<string, number> = {
+    test_accuracy: scored.accuracy,
+    test_macro_f1: scored.macroF1,
+    test_binary_f1: f1Binary(truth, predicted, ctx.params.positive_label),
+    test_perplexity: perplexity.perplexity,
+    test_loss: scored.loss,
+  };
+  for (const group of [...new Set(test.groups)].sort()) {
+    const rows = test.groups.flatMap((g, i) => (g === group ? [i] : []));
+    metrics[`test_accuracy_${group}`] = rows.filter((i) => truth[i] === predicted[i]).length / rows.length;
+  }
+  const epochs = await finetune.table('epochs');
+  const reached = (epochs.validation_loss as number[]).findIndex((l) => l <= ctx.params.validation_loss_threshold);
+  // -1 when the threshold was never reached: a number, so the column stays numeric for SQL.
+  metrics.steps_to_threshold = reached < 0 ? -1 : (epochs.step as number[])[reached]!;
+  return {
+    tables: { predictions: { label: truth, predicted, group: test.groups } },
+    metrics,
+    measurements: { train_seconds: finetune.measurements.train_seconds ?? Number.NaN },
+  };
+});

@@ -1,0 +1,75 @@
+import { loadWeights, saveWeights } from '../src/ml/weights.ts';
+import { parseParamSubset } from '../src/ml/models/language-model.ts';
+import { trainClassifier } from '../src/ml/train.ts';
+import { defineStage, type JsonObject } from '../src/stage-api.ts';
+import { studyBackend } from '../src/study/backend.ts';
+import { buildModel, type ModelParams } from '../src/study/model-params.ts';
+import { optimizerConfig, type OptimizerParams } from '../src/study/optimizer-params.ts';
+import { inputOf, readTokenizedSplit } from '../src/study/tokenized.ts';
+
+interface Params extends JsonObject {
+  /** The matrix's name for this optimizer variant (`proposed-no-lr`, ...), for tables. */
+  variant: string;
+  optimizer: OptimizerParams;
+  epochs: number;
+  batch_size: number;
+  /** Which parameters train: all, head, or last-N (the final N blocks and the head). */
+  trainable: string;
+  seed: number;
+}
+
+/** Fine-tunes the pre-trained model as a classifier with one optimizer and one seed. */
+export default defineStage<Params>(async (ctx) => {
+  const backend = await studyBackend((k, v) => ctx.provenance(k, v));
+  const tokenize = inputOf(ctx.inputs, 'tokenize');
+  const pretrain = inputOf(ctx.inputs, 'pretrain');
+  const labelNames = (await tokenize.json('labels')) as string[];
+  const special = (await tokenize.json('special')) as { pad: number };
+  const train = await readTokenizedSplit(tokenize, 'train', labelNames);
+  const validation = await readTokenizedSplit(tokenize, 'validation', labelNames);
+  const modelParams = pretrain.params.model as ModelParams;
+  // Initialisation is overwritten by the pre-trained weights except for the new head, which the seed draws.
+  const model = buildModel(modelParams, tokenize.metrics.vocab_size!, labelNames.length, ctx.params.seed);
+  loadWeights(model.variables, await pretrain.blob('weights'), { skip: (name) => name.startsWith('cls/') });
+  const optimizer = optimizerConfig(ctx.params.optimizer);
+  let curve;
+  try {
+    curve = await trainClassifier(model, { ids: train.ids, labels: train.labels }, { ids: validation.ids, labels: validation.labels }, {
+      batchSize: ctx.params.batch_size,
+      epochs: ctx.params.epochs,
+      optimizer,
+      seed: ctx.params.seed,
+      subset: parseParamSubset(ctx.params.trainable),
+      padId: special.pad,
+      labelNames,
+      signal: ctx.signal,
+      onProgress: (p) => {
+        const tokensPerSecond = p.elapsedSeconds > 0 ? Math.round((p.step * ctx.params.batch_size * modelParams.context_length) / p.elapsedSeconds) : 0;
+        ctx.progress({ done: p.step, total: p.totalSteps, note: `epoch ${p.epoch} ${p.phase} loss ${p.loss.toFixed(3)} ~${tokensPerSecond} tok/s` });
+      },
+    });
+  } catch (e) {
+    throw new Error(`${ctx.params.variant} (seed ${ctx.params.seed}): ${(e as Error).message}`);
+  }
+  const weights = saveWeights(model.variables);
+  model.dispose();
+  const last = curve.epochs.at(-1)!;
+  const tokens = train.ids.reduce((n, x) => n + x.length, 0) * ctx.params.epochs;
+  ctx.log(`${backend.name}: validation accuracy ${last.validation.accuracy.toFixed(3)} after ${curve.steps} steps`);
+  return {
+    blobs: { weights },
+    tables: {
+      loss_curve: { step: curve.lossCurve.map((_, i) => i + 1), loss: curve.lossCurve, learning_rate: curve.learningRates },
+      epochs: {
+        epoch: curve.epochs.map((e) => e.epoch),
+        step: curve.epochs.map((e) => Math.round((e.epoch * curve.steps) / curve.epochs.length)),
+        train_loss: curve.epochs.map((e) => e.trainLoss),
+        validation_loss: curve.epochs.map((e) => e.validation.loss),
+        validation_accuracy: curve.epochs.map((e) => e.validation.accuracy),
+        validation_macro_f1: curve.epochs.map((e) => e.validation.macroF1),
+      },
+    },
+    metrics: { validation_accuracy: last.validation.accuracy, validation_macro_f1: last.validation.macroF1, validation_loss: last.validation.loss, steps: curve.steps },
+    measurements: { train_seconds: curve.trainSeconds, seconds: curve.seconds, tokens_per_second: tokens / curve.trainSeconds },
+  };
+});
