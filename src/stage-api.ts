@@ -55,6 +55,10 @@ export interface UpstreamStage {
   measurements: Record<string, number>;
   /** Output names: `table:x`, `json:x`, `blob:x`, `file:path`. */
   outputs: string[];
+  /** Output name -> content hash: what a report cites as the source of a number. */
+  outputHashes: Record<string, string>;
+  /** The fingerprint of the upstream result: `pipeline lineage FINGERPRINT` traces it. */
+  fingerprint: string;
   table(name: string): Promise<TableData>;
   json(name: string): Promise<JsonValue>;
   blob(name: string): Promise<Uint8Array>;

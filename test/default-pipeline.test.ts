@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { launchChromium } from './helpers/browser.ts';
 import { cli, reproJson } from './helpers/project.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -29,7 +31,16 @@ describe('the default study (smoke profile)', () => {
     assert.ok(ra.stages.every((s) => s.status === 'ran'));
     const rb = await reproJson(b, '--profile', 'smoke', '-j', '2');
     assert.equal(rb.result.code, 0, rb.result.stderr);
-    assert.equal(readFileSync(join(a, 'lockfile.json'), 'utf8'), readFileSync(join(b, 'lockfile.json'), 'utf8'));
+    // Every stage is byte-for-byte reproducible except the ones that say, in their run's
+    // provenance, that they cannot be (the report shows measured training times).
+    const marked = JSON.parse((await cli(a, 'query', "SELECT stage FROM runs WHERE json_extract(provenance, '$.deterministic') = 'false' ORDER BY stage", '--json')).stdout);
+    assert.deepEqual(marked, [{ stage: 'report' }]);
+    const withoutReport = (dir: string) => {
+      const l = lockOf(dir);
+      delete l.stages.report;
+      return JSON.stringify(l);
+    };
+    assert.equal(withoutReport(a), withoutReport(b));
 
     const lock = lockOf(a);
     const names = Object.keys(lock.stages);
@@ -46,12 +57,42 @@ describe('the default study (smoke profile)', () => {
     assert.ok(ev.test_perplexity > 1);
 
     const runs = JSON.parse((await cli(a, 'query', "SELECT stage, backend, provenance FROM runs WHERE stage LIKE 'finetune@%' ORDER BY stage", '--json')).stdout) as Array<{ backend: string; provenance: string }>;
-    assert.equal(runs.length, 6);
+    assert.equal(runs.length, 8);
     assert.ok(runs.every((r) => r.backend === 'wasm' || r.backend === 'tfjs-node' || r.backend === 'tfjs-node-gpu'), 'the backend that ran is recorded');
     const measured = JSON.parse((await cli(a, 'query', "SELECT count(*)::INT AS n FROM measurements WHERE name = 'train_seconds' AND value > 0", '--json')).stdout);
-    assert.deepEqual(measured, [{ n: 6 + 6 + 1 }], 'training time is measured, outside the hashes');
+    assert.deepEqual(measured, [{ n: 8 + 8 + 1 }], 'training time is measured, outside the hashes');
     const again = await reproJson(a, '--profile', 'smoke');
     assert.ok(again.stages.every((s) => s.status === 'cached'));
+
+    // The report opens in a browser without errors and every chart drew its marks.
+    const context = await launchChromium();
+    try {
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => (m.type() === 'error' ? problems.push(m.text()) : undefined));
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(pathToFileURL(join(a, 'artifacts/report.html')).href, { waitUntil: 'load' });
+      for (const id of ['table-1', 'table-2-gpt2', 'table-3-gpt2', 'groups-gpt2', 'fairness-spread']) assert.ok((await page.locator(`#${id} table tbody tr`).count()) >= 2, id);
+      for (const id of ['convergence-gpt2', 'accuracy-gpt2', 'fairness-groups']) {
+        const marks = await page.locator(`#${id} figure > svg`).evaluate((el) => [...el.querySelectorAll('g.role-mark > path, g.role-mark > line')].filter((m) => {
+          const b = (m as SVGGraphicsElement).getBBox();
+          return b.width > 0 || b.height > 0;
+        }).length);
+        assert.ok(marks >= 3, `${id} drew ${marks} marks`);
+      }
+      assert.deepEqual(problems, []);
+      const shot = join(a, 'report.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok(readFileSync(shot).byteLength > 20_000);
+    } finally {
+      await context.close();
+    }
+    assert.match(readFileSync(join(a, 'artifacts/report.md'), 'utf8'), /^## Table 2 \(gpt2\)/m);
+
+    // Changing only the significance level reruns the statistics and the report, nothing else.
+    writeFileSync(join(a, 'pipeline.yaml'), readFileSync(join(a, 'pipeline.yaml'), 'utf8').replace('alpha: 0.05', 'alpha: 0.01'));
+    const alpha = await reproJson(a, '--profile', 'smoke');
+    assert.deepEqual(alpha.stages.filter((s) => s.status !== 'cached').map((s) => `${s.name}:${s.status}`), ['stats:ran', 'report:ran']);
   });
 
   it('a diverging fine-tune stops with the step and optimizer named; nothing is stored for it; other stages go on', async () => {
@@ -59,7 +100,7 @@ describe('the default study (smoke profile)', () => {
     const smoke = readFileSync(join(dir, 'profiles/smoke.yaml'), 'utf8');
     writeFileSync(
       join(dir, 'profiles/diverge.yaml'),
-      `${smoke}\n  optimizers:\n    sgd: {name: sgd, learning_rate: 1.0e+30, momentum: 0.9}\n    adamw: {name: adamw, learning_rate: 0.001}\n    proposed: {name: proposed, learning_rate: 0.001, adaptive_lr: true, adaptive_momentum: true}\n`,
+      `${smoke}\n  optimizers:\n    sgd: {name: sgd, learning_rate: 1.0e+30, momentum: 0.9}\n    adamw: {name: adamw, learning_rate: 0.001}\n    proposed: {name: proposed, learning_rate: 0.001}\n    proposed-no-lr: {name: proposed, learning_rate: 0.001, adaptive_lr: false}\n`,
     );
     const r = await reproJson(dir, '--profile', 'diverge', '-k', '-j', '2', 'finetune');
     assert.equal(r.result.code, 1);

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium } from './helpers/browser.ts';
 import {
   renderCharts,
   renderHtml,
@@ -19,7 +20,6 @@ import {
 } from '../src/report/index.ts';
 import { HASHES, sampleReport } from './fixtures/report-sample.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const DIGEST_SCRIPT = fileURLToPath(new URL('./fixtures/report-digest.ts', import.meta.url));
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -210,30 +210,9 @@ describe('report rendering', () => {
 
 describe('report in headless Chromium', () => {
   let context: BrowserContext | undefined;
-  let userDataDir = '';
 
   before(async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run the browser test`,
-    );
-    userDataDir = await tempDir('report-chromium-profile-');
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1100, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      timeout: 20_000,
-    });
+    context = await launchChromium();
   });
 
   after(async () => {

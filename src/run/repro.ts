@@ -283,7 +283,7 @@ class ReproRun {
         const e = this.lock.stages[d.stage];
         const up = this.graph.stages.get(d.stage)!.spec;
         if (e === undefined) continue;
-        inputs.push({ name: d.stage, group: up.group, params: up.params, item: up.item, metrics: e.metrics, measurements: await store.measurementsOf(e.fingerprint), outputs: e.outputs });
+        inputs.push({ name: d.stage, fingerprint: e.fingerprint, group: up.group, params: up.params, item: up.item, metrics: e.metrics, measurements: await store.measurementsOf(e.fingerprint), outputs: e.outputs });
       }
       // Sorted by name, not in declaration order: the order must be recoverable from the
       // recorded fingerprint alone, so `verify --rerun` hands a stage the same inputs.

@@ -130,7 +130,7 @@ async function rerunOne(name: string, opts: RerunOptions, scratch: string, store
     const inputs = [];
     for (const d of stageDeps) {
       const up: LockEntry = opts.lock.stages[d]!;
-      inputs.push({ name: d, group: d.split('@')[0] ?? d, params: up.params, item: opts.graph?.stages.get(d)?.spec.item, metrics: up.metrics, measurements: await store.measurementsOf(up.fingerprint), outputs: up.outputs });
+      inputs.push({ name: d, fingerprint: up.fingerprint, group: d.split('@')[0] ?? d, params: up.params, item: opts.graph?.stages.get(d)?.spec.item, metrics: up.metrics, measurements: await store.measurementsOf(up.fingerprint), outputs: up.outputs });
     }
     outcome = await runUsesStage(
       { module: spec.uses!, name, group: spec.group, params: spec.params, item: spec.item, root: scratch, files: spec.deps.filter((d) => !stageDeps.includes(d)).sort(), outs: [...spec.outs, ...spec.metrics], inputs },

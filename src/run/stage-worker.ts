@@ -44,6 +44,8 @@ function upstream(m: UpstreamManifest): UpstreamStage {
     metrics: m.metrics,
     measurements: m.measurements,
     outputs: Object.keys(m.outputs),
+    outputHashes: Object.fromEntries(Object.entries(m.outputs).map(([k, v]) => [k, v.hash])),
+    fingerprint: m.fingerprint,
     table: async (name) => (await request('table', ref('table', name))) as never,
     json: async (name) => (await request('json', ref('json', name))) as never,
     blob: async (name) => (await request('blob', ref('blob', name))) as never,

@@ -5,6 +5,7 @@ import type { OutputRef } from '../store/store.ts';
 /** An upstream stage as the worker knows it: names and hashes; contents are fetched on demand. */
 export interface UpstreamManifest {
   name: string;
+  fingerprint: string;
   group: string;
   params: JsonObject;
   item: Record<string, JsonValue> | undefined;

@@ -1,0 +1,240 @@
+import { join } from 'node:path';
+import { barWithErrorSpec, groupMetricSpec, lossCurveSpec, writeReport, type Report, type ReportSection } from '../src/report/index.ts';
+import { defineStage, type JsonObject, type UpstreamStage } from '../src/stage-api.ts';
+import { distinct, mean, runsOf, std, type Run } from '../src/study/group-runs.ts';
+
+interface Params extends JsonObject {
+  title: string;
+  /** Which naive Bayes smoothing the fairness comparison uses. */
+  baseline_alpha: number;
+  /** Most points drawn per loss curve (longer curves are thinned evenly). */
+  curve_points: number;
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+const pm = (xs: number[], f: (x: number) => string) => `${f(mean(xs))} ± ${f(std(xs))}`;
+const fix = (d: number) => (x: number) => x.toFixed(d);
+const src = (label: string, input: UpstreamStage, output: string) => ({ label: `${label} (${input.name} ${output})`, hash: input.outputHashes[output] ?? input.fingerprint });
+
+/** The study's tables and figures, every number with the artifact it came from. */
+export default defineStage<Params>(async (ctx) => {
+  const evals = runsOf(ctx.inputs, 'evaluate');
+  const finetunes = runsOf(ctx.inputs, 'finetune');
+  const stats = ctx.inputs.find((i) => i.group === 'stats');
+  if (stats === undefined) throw new Error('report needs the stats stage as an input');
+  const tukey = await stats.table('tukey');
+  const anova = await stats.table('anova');
+  const archs = distinct(evals.map((r) => r.arch)).sort();
+  const variantsOf = (arch: string, runs: Run[]) => distinct(runs.filter((r) => r.arch === arch).map((r) => r.variant)).sort();
+  const values = (arch: string, variant: string, metric: string, from: 'metrics' | 'measurements' = 'metrics') =>
+    evals.filter((r) => r.arch === arch && r.variant === variant).sort((a, b) => a.seed - b.seed).map((r) => r.input[from][metric] ?? Number.NaN);
+  const sections: ReportSection[] = [];
+
+  sections.push({
+    kind: 'text',
+    id: 'about',
+    title: 'What was run',
+    paragraphs: [
+      `${evals.length} fine-tuned models were evaluated: ${archs.join(', ')} x ${distinct(evals.map((r) => r.variant)).length} optimizer variants x ${distinct(evals.map((r) => r.seed)).length} seeds. The backend each ran on is recorded with its run (\`pipeline show RUN\`).`,
+      'Training times are measurements of this run: they differ between runs on the same inputs and are not covered by the reproducibility hashes, so this report is the one artifact of the study that is not byte-for-byte reproducible. Every other number is cited with the hash of the stored artifact it was read from; `pipeline lineage HASH` traces any of them to the raw data.',
+    ],
+  });
+
+  // Table 1: the hyperparameters actually used, read from the fine-tunes' resolved params.
+  const seen = new Map<string, Run>();
+  for (const r of finetunes) if (!seen.has(r.variant)) seen.set(r.variant, r);
+  const t1 = [...seen.entries()].sort(([a], [b]) => a.localeCompare(b));
+  const opt = (r: Run) => r.input.params.optimizer as Record<string, unknown>;
+  const cell = (v: unknown) => (v === undefined || v === null ? null : typeof v === 'number' ? v : String(v));
+  sections.push({
+    kind: 'table',
+    id: 'table-1',
+    title: 'Table 1: optimizer hyperparameters used',
+    columns: [
+      { key: 'variant', label: 'variant' },
+      { key: 'name', label: 'optimizer' },
+      { key: 'lr', label: 'learning rate' },
+      { key: 'b1', label: 'beta1 / momentum' },
+      { key: 'b2', label: 'beta2 / rho' },
+      { key: 'wd', label: 'weight decay' },
+      { key: 'alr', label: 'adaptive lr' },
+      { key: 'amom', label: 'adaptive momentum' },
+      { key: 'train', label: 'epochs x batch, trained' },
+    ],
+    rows: t1.map(([variant, r]) => {
+      const o = opt(r);
+      return {
+        variant,
+        name: cell(o.name),
+        lr: cell(o.learning_rate),
+        b1: cell(o.beta1 ?? o.momentum),
+        b2: cell(o.beta2 ?? o.rho),
+        wd: cell(o.weight_decay ?? 0),
+        alr: o.name === 'proposed' ? String(o.adaptive_lr !== false) : null,
+        amom: o.name === 'proposed' ? String(o.adaptive_momentum !== false) : null,
+        train: `${String(r.input.params.epochs)} x ${String(r.input.params.batch_size)}, ${String(r.input.params.trainable)}`,
+      };
+    }),
+    sources: t1.map(([, r]) => ({ label: `params of ${r.input.name}`, hash: r.input.fingerprint })),
+  });
+
+  for (const arch of archs) {
+    const variants = variantsOf(arch, evals);
+    const rows = variants.map((v) => ({
+      variant: v,
+      accuracy: pm(values(arch, v, 'test_accuracy'), pct),
+      f1: pm(values(arch, v, 'test_macro_f1'), fix(3)),
+      binary: fix(3)(mean(values(arch, v, 'test_binary_f1'))),
+      ppl: fix(1)(mean(values(arch, v, 'test_perplexity'))),
+      time: fix(1)(mean(values(arch, v, 'train_seconds', 'measurements'))),
+    }));
+    const best = (metric: string, from: 'metrics' | 'measurements', better: 1 | -1) => {
+      const means = variants.map((v) => mean(values(arch, v, metric, from)) * better);
+      return means.indexOf(Math.max(...means));
+    };
+    const significant = (tukey.arch as string[]).flatMap((a, i) =>
+      a === arch && tukey.metric![i] === 'test_accuracy' && tukey.reject![i] === true
+        ? [`${String(tukey.a![i])} vs ${String(tukey.b![i])}: difference ${pct(Number(tukey.mean_diff![i]))} points, p = ${Number(tukey.p![i]).toPrecision(3)}`]
+        : [],
+    );
+    const aRow = (anova.arch as string[]).findIndex((a, i) => a === arch && anova.metric![i] === 'test_accuracy');
+    sections.push({
+      kind: 'table',
+      id: `table-2-${arch}`,
+      title: `Table 2 (${arch}): test accuracy, F1, perplexity and training time per optimizer (mean ± std over seeds)`,
+      columns: [
+        { key: 'variant', label: 'optimizer' },
+        { key: 'accuracy', label: 'accuracy %' },
+        { key: 'f1', label: 'macro F1' },
+        { key: 'binary', label: 'spam F1' },
+        { key: 'ppl', label: 'perplexity' },
+        { key: 'time', label: 'train time (s, measured)' },
+      ],
+      rows,
+      marked: [
+        { row: best('test_accuracy', 'metrics', 1), key: 'accuracy' },
+        { row: best('test_macro_f1', 'metrics', 1), key: 'f1' },
+        { row: best('test_binary_f1', 'metrics', 1), key: 'binary' },
+        { row: best('test_perplexity', 'metrics', -1), key: 'ppl' },
+        { row: best('train_seconds', 'measurements', -1), key: 'time' },
+      ],
+      notes: [
+        'Bold: best in its column.',
+        aRow < 0 || anova.p![aRow] === null
+          ? `Accuracy ANOVA: ${String(anova.note?.[aRow] ?? 'not run')}`
+          : `Accuracy ANOVA across optimizers: F(${String(anova.df_between![aRow])}, ${String(anova.df_within![aRow])}) = ${Number(anova.f![aRow]).toFixed(2)}, p = ${Number(anova.p![aRow]).toPrecision(3)}.`,
+        significant.length === 0 ? 'No pair of optimizers differs significantly in accuracy (Tukey HSD).' : `Pairs that differ significantly in accuracy (Tukey HSD): ${significant.join('; ')}.`,
+      ],
+      sources: [src('ANOVA', stats, 'table:anova'), src('Tukey HSD', stats, 'table:tukey'), src('means', stats, 'table:summary')],
+    });
+
+    const ablation = ['proposed', 'proposed-no-lr', 'proposed-no-momentum'].filter((v) => variants.includes(v));
+    if (ablation.length > 1 && ablation[0] === 'proposed') {
+      const full = values(arch, 'proposed', 'test_accuracy');
+      sections.push({
+        kind: 'table',
+        id: `table-3-${arch}`,
+        title: `Table 3 (${arch}): ablation of the proposed optimizer`,
+        columns: [
+          { key: 'variant', label: 'variant' },
+          { key: 'accuracy', label: 'accuracy %' },
+          { key: 'diff', label: 'full minus variant (points)' },
+          { key: 'p', label: 'Tukey p' },
+        ],
+        rows: ablation.map((v) => {
+          const i = (tukey.arch as string[]).findIndex((a, k) => a === arch && tukey.metric![k] === 'test_accuracy' && ((tukey.a![k] === 'proposed' && tukey.b![k] === v) || (tukey.b![k] === 'proposed' && tukey.a![k] === v)));
+          return {
+            variant: v === 'proposed' ? 'full' : v === 'proposed-no-lr' ? 'without adaptive learning rate' : 'without adaptive momentum',
+            accuracy: pm(values(arch, v, 'test_accuracy'), pct),
+            diff: v === 'proposed' ? null : pct(mean(full) - mean(values(arch, v, 'test_accuracy'))),
+            p: i < 0 ? null : Number(tukey.p![i]).toPrecision(3),
+          };
+        }),
+        notes: ['The paper claims +1.0 and +1.2 points from the two components.'],
+        sources: [src('Tukey HSD', stats, 'table:tukey')],
+      });
+    }
+
+    // Convergence: training loss per step, mean and min-max band over seeds.
+    const points = [];
+    for (const v of variantsOf(arch, finetunes)) {
+      const curves = await Promise.all(finetunes.filter((r) => r.arch === arch && r.variant === v).map(async (r) => (await r.input.table('loss_curve')).loss as number[]));
+      const steps = Math.min(...curves.map((c) => c.length));
+      const every = Math.max(1, Math.ceil(steps / ctx.params.curve_points));
+      for (let s = 0; s < steps; s += every) {
+        const at = curves.map((c) => c[s]!);
+        points.push({ series: v, step: s + 1, mean: mean(at), low: Math.min(...at), high: Math.max(...at) });
+      }
+    }
+    sections.push({
+      kind: 'chart',
+      id: `convergence-${arch}`,
+      title: `Convergence (${arch}): training loss per step, mean and range over seeds`,
+      spec: lossCurveSpec(points, { xTitle: 'step', yTitle: 'training loss', seriesTitle: 'optimizer' }),
+      sources: finetunes.filter((r) => r.arch === arch && r.seed === Math.min(...finetunes.map((x) => x.seed))).map((r) => src('loss curve', r.input, 'table:loss_curve')),
+    });
+    sections.push({
+      kind: 'chart',
+      id: `accuracy-${arch}`,
+      title: `Test accuracy per optimizer (${arch}), mean ± std over seeds`,
+      spec: barWithErrorSpec(variants.map((v) => ({ label: v, mean: 100 * mean(values(arch, v, 'test_accuracy')), std: 100 * std(values(arch, v, 'test_accuracy')) })), { yTitle: 'accuracy %', xTitle: 'optimizer' }),
+      sources: [src('means', stats, 'table:summary')],
+    });
+
+    const groups = distinct(Object.keys(evals[0]?.input.metrics ?? {}).filter((k) => k.startsWith('test_accuracy_')).map((k) => k.slice('test_accuracy_'.length))).sort();
+    sections.push({
+      kind: 'table',
+      id: `groups-${arch}`,
+      title: `Test accuracy per group of the data (${arch}), mean over seeds, %`,
+      columns: [{ key: 'variant', label: 'optimizer' }, ...groups.map((g) => ({ key: g, label: g }))],
+      rows: variants.map((v) => ({ variant: v, ...Object.fromEntries(groups.map((g) => [g, pct(mean(values(arch, v, `test_accuracy_${g}`)))])) })),
+      sources: evals.filter((r) => r.arch === arch).slice(0, 1).map((r) => ({ label: `per-group metrics of ${r.input.name} and the other evaluate stages`, hash: r.input.fingerprint })),
+    });
+  }
+
+  // Fairness: the same model family trained on the data as it is and balanced across groups.
+  const baselines = ctx.inputs.filter((i) => i.group === 'baseline' && Number(i.item?.alpha) === ctx.params.baseline_alpha);
+  if (baselines.length > 0) {
+    const fairPoints = [];
+    const spread: Record<string, ReturnType<typeof spreadOf>> = {};
+    function spreadOf(accs: number[]) {
+      const m = mean(accs);
+      return { variance: mean(accs.map((a) => (a - m) ** 2)), gap: Math.max(...accs) - Math.min(...accs) };
+    }
+    for (const b of baselines.sort((x, y) => String(x.item?.data).localeCompare(String(y.item?.data)))) {
+      const per = Object.entries(b.metrics).filter(([k]) => k.startsWith('test_accuracy_'));
+      for (const [k, v] of per) fairPoints.push({ variant: String(b.item?.data), group: k.slice('test_accuracy_'.length), value: 100 * v });
+      spread[String(b.item?.data)] = spreadOf(per.map(([, v]) => v));
+    }
+    const asIs = spread['as-is'];
+    const balanced = spread.balanced;
+    const change = asIs !== undefined && balanced !== undefined && asIs.variance > 0 ? (balanced.variance - asIs.variance) / asIs.variance : null;
+    sections.push({
+      kind: 'chart',
+      id: 'fairness-groups',
+      title: `Figure 1: test accuracy per group, trained on the data as it is and balanced across groups (naive Bayes, alpha ${ctx.params.baseline_alpha})`,
+      spec: groupMetricSpec(fairPoints, { yTitle: 'accuracy %', xTitle: 'group', variantTitle: 'training data' }),
+      sources: baselines.map((b) => ({ label: `metrics of ${b.name}`, hash: b.fingerprint })),
+    });
+    sections.push({
+      kind: 'table',
+      id: 'fairness-spread',
+      title: 'Figure 2: spread of accuracy across groups',
+      columns: [
+        { key: 'data', label: 'training data' },
+        { key: 'variance', label: 'variance of group accuracy' },
+        { key: 'gap', label: 'max - min (points)' },
+      ],
+      rows: Object.entries(spread).map(([data, s]) => ({ data, variance: s.variance.toExponential(3), gap: pct(s.gap) })),
+      notes: [change === null ? 'Relative change not defined (no spread on the data as it is).' : `Relative change in variance from balancing: ${(100 * change).toFixed(1)}% (the paper claims -15%).`],
+      sources: baselines.map((b) => ({ label: `metrics of ${b.name}`, hash: b.fingerprint })),
+    });
+  }
+
+  const report: Report = { title: ctx.params.title, subtitle: 'Generated by `pipeline repro`; every table and figure names its sources.', sections };
+  const outDir = join(ctx.root, 'artifacts');
+  await writeReport(report, outDir, 'report');
+  ctx.provenance('deterministic', false);
+  ctx.provenance('nondeterministic_reason', 'the report shows measured training times');
+  return { json: { sections: sections.map((s) => s.id) } };
+});
