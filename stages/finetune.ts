@@ -69,7 +69,20 @@ export default defineStage<Params>(async (ctx) => {
         validation_macro_f1: curve.epochs.map((e) => e.validation.macroF1),
       },
     },
-    metrics: { validation_accuracy: last.validation.accuracy, validation_macro_f1: last.validation.macroF1, validation_loss: last.validation.loss, steps: curve.steps },
+    metrics: {
+      validation_accuracy: last.validation.accuracy,
+      validation_macro_f1: last.validation.macroF1,
+      validation_loss: last.validation.loss,
+      steps: curve.steps,
+      // Per epoch too, so the long-format metrics table holds the whole validation curve.
+      ...Object.fromEntries(
+        curve.epochs.flatMap((e) => [
+          [`epoch_${e.epoch}_train_loss`, e.trainLoss],
+          [`epoch_${e.epoch}_validation_loss`, e.validation.loss],
+          [`epoch_${e.epoch}_validation_accuracy`, e.validation.accuracy],
+        ]),
+      ),
+    },
     measurements: { train_seconds: curve.trainSeconds, seconds: curve.seconds, tokens_per_second: tokens / curve.trainSeconds },
   };
 });

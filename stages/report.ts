@@ -123,6 +123,9 @@ export default defineStage<Params>(async (ctx) => {
         aRow < 0 || anova.p![aRow] === null
           ? `Accuracy ANOVA: ${String(anova.note?.[aRow] ?? 'not run')}`
           : `Accuracy ANOVA across optimizers: F(${String(anova.df_between![aRow])}, ${String(anova.df_within![aRow])}) = ${Number(anova.f![aRow]).toFixed(2)}, p = ${Number(anova.p![aRow]).toPrecision(3)}.`,
+        stats.measurements[`train_seconds_anova_p_${arch}`] === undefined
+          ? 'Training-time ANOVA: not testable.'
+          : `Training-time ANOVA (measured): F = ${stats.measurements[`train_seconds_anova_f_${arch}`]!.toFixed(2)}, p = ${stats.measurements[`train_seconds_anova_p_${arch}`]!.toPrecision(3)}.`,
         significant.length === 0 ? 'No pair of optimizers differs significantly in accuracy (Tukey HSD).' : `Pairs that differ significantly in accuracy (Tukey HSD): ${significant.join('; ')}.`,
       ],
       sources: [src('ANOVA', stats, 'table:anova'), src('Tukey HSD', stats, 'table:tukey'), src('means', stats, 'table:summary')],

@@ -74,7 +74,25 @@ export default defineStage<Params>(async (ctx) => {
       }
     }
   }
+  // Training time is a measurement (it varies run to run), so its test goes into measurements too:
+  // reported, never part of a hash.
+  const timing: Record<string, number> = {};
+  for (const arch of distinct(runs.map((r) => r.arch)).sort()) {
+    const variants = distinct(runs.filter((r) => r.arch === arch).map((r) => r.variant)).sort();
+    const groups = variants.map((v) => runs.filter((r) => r.arch === arch && r.variant === v).map((r) => r.input.measurements.train_seconds ?? Number.NaN));
+    try {
+      const a = oneWayAnova(groups);
+      timing[`train_seconds_anova_f_${arch}`] = a.f;
+      timing[`train_seconds_anova_p_${arch}`] = a.p;
+    } catch (e) {
+      if (!(e instanceof StatsInputError)) throw e;
+    }
+  }
   const significant = anova.significant.filter((x) => x === true).length;
   ctx.log(`${anova.arch.length} ANOVAs, ${significant} significant at alpha ${ctx.params.alpha}; ${tukey.a.length} Tukey pairs`);
-  return { tables: { anova, tukey, summary }, metrics: { anovas: anova.arch.length, significant_anovas: significant, tukey_pairs_rejected: tukey.reject.filter(Boolean).length } };
+  return {
+    tables: { anova, tukey, summary },
+    metrics: { anovas: anova.arch.length, significant_anovas: significant, tukey_pairs_rejected: tukey.reject.filter(Boolean).length },
+    measurements: timing,
+  };
 });
