@@ -3,17 +3,11 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
 import { oneWayAnova, StatsInputError, tukeyHsd } from '../src/stats/index.ts';
+import type { TukeyPair } from '../src/stats/index.ts';
 import { regularizedBeta } from '../src/stats/beta.ts';
 import { studentizedRange } from '../src/stats/studentized-range.ts';
 
-interface ReferencePair {
-  i: number;
-  j: number;
-  meanDiff: number;
-  p: number;
-  low: number;
-  high: number;
-}
+type ReferencePair = Omit<TukeyPair, 'reject'>;
 interface ReferenceCase {
   name: string;
   groups: number[][];

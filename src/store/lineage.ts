@@ -1,4 +1,4 @@
-import type { JsonValue } from '../fingerprint/canonical-json.ts';
+import type { Fingerprint } from '../fingerprint/fingerprint.ts';
 import type { ArtifactStore } from './store.ts';
 
 export interface LineageInput {
@@ -9,28 +9,16 @@ export interface LineageInput {
   from?: LineageNode;
 }
 
+/** The fields of a stored fingerprint record that say how a result was made. */
+type FingerprintRecord = Pick<Fingerprint, 'kind' | 'cmd' | 'uses' | 'params' | 'code' | 'packages'>;
+
 /** One stored result and everything it was computed from, read from the store alone. */
-export interface LineageNode {
+export interface LineageNode extends FingerprintRecord {
   stage: string;
   fingerprint: string;
   created: string;
-  kind: string;
-  cmd: string[] | null;
-  uses: string | null;
-  params: JsonValue;
-  code: Record<string, string>;
-  packages: Record<string, string>;
   outputs: Record<string, string>;
   inputs: LineageInput[];
-}
-
-interface FingerprintRecord {
-  kind: string;
-  cmd: string[] | null;
-  uses: string | null;
-  params: JsonValue;
-  code: Record<string, string>;
-  packages: Record<string, string>;
 }
 
 /**
