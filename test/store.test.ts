@@ -91,6 +91,19 @@ describe('store transactions', () => {
     await store.close();
   });
 
+  it('opens a store whose creation was killed half-way (a file with some tables and no version)', async () => {
+    const path = tmpStore();
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const inst = await DuckDBInstance.create(path);
+    const db = await inst.connect();
+    await db.run('CREATE TABLE blobs (hash VARCHAR PRIMARY KEY, bytes BLOB NOT NULL)');
+    db.closeSync();
+    inst.closeSync();
+    const ro = await ArtifactStore.open(path, { readOnly: true });
+    assert.deepEqual(await ro.query('SELECT count(*)::INT AS n FROM results'), [{ n: 0 }]);
+    await ro.close();
+  });
+
   it('refuses a store written by a newer schema version instead of overwriting it', async () => {
     const path = tmpStore();
     const store = await ArtifactStore.open(path);

@@ -83,10 +83,21 @@ export class SchemaError extends Error {}
 
 /** Creates or upgrades the schema; refuses a store from a newer version rather than touch it. */
 export async function migrate(db: DuckDBConnection, path: string): Promise<void> {
-  await db.run(VERSION_1);
+  // The first schema and its version row go in together: a process killed while creating a
+  // store leaves either nothing or a complete version-1 store, which the next open upgrades.
+  if ((await schemaVersion(db)) === 0) {
+    await db.run('BEGIN TRANSACTION');
+    try {
+      await db.run(VERSION_1);
+      await db.run(`INSERT INTO store_meta SELECT 'schema_version', '1' WHERE NOT EXISTS (SELECT 1 FROM store_meta WHERE key = 'schema_version')`);
+      await db.run('COMMIT');
+    } catch (e) {
+      await db.run('ROLLBACK').catch(() => undefined);
+      throw new SchemaError(`creating the store ${path} failed, nothing was written: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
   const rows = (await db.runAndReadAll(`SELECT value FROM store_meta WHERE key = 'schema_version'`)).getRowObjectsJS();
-  let version = rows[0] === undefined ? 1 : Number(rows[0].value);
-  if (rows[0] === undefined) await db.run(`INSERT INTO store_meta VALUES ('schema_version', '1')`);
+  let version = Number(rows[0]?.value);
   if (!Number.isInteger(version) || version > STORE_SCHEMA_VERSION) {
     throw new SchemaError(
       `the store ${path} was written by a newer version of pipeline (store schema ${String(rows[0]?.value)}, this one reads ${STORE_SCHEMA_VERSION}); upgrade pipeline, or move the file aside to start a new store`,
@@ -106,8 +117,10 @@ export async function migrate(db: DuckDBConnection, path: string): Promise<void>
   }
 }
 
-/** The schema version a store file is at, without changing it. */
+/** The schema version a store file is at (0 for a new or half-created file), without changing it. */
 export async function schemaVersion(db: DuckDBConnection): Promise<number> {
+  const exists = (await db.runAndReadAll(`SELECT 1 FROM information_schema.tables WHERE table_name = 'store_meta'`)).currentRowCount > 0;
+  if (!exists) return 0;
   const rows = (await db.runAndReadAll(`SELECT value FROM store_meta WHERE key = 'schema_version'`)).getRowObjectsJS();
   return rows[0] === undefined ? 0 : Number(rows[0].value);
 }
