@@ -1,6 +1,7 @@
 /**
  * Training throughput of the study's small GPT (2 layers, d_model 128, 4 heads, context 64,
- * batch 16, vocabulary 2000) on the backend chooseBackend picks, for each optimizer: seconds per
+ * batch 16, vocabulary 2000), with its FLOPs per token, the backend's measured matmul rate and
+ * the fraction of it training reaches, and PyTorch on the same CPU as a yardstick, on the backend chooseBackend picks, for each optimizer: seconds per
  * update and tokens per second, measured through pretrainLM (the code path real runs use) on
  * random token ids. The first updates of each run are dropped (warm-up: kernels compile, the
  * optimizer allocates its state); the figure is the median of the rest. Also times one
@@ -8,7 +9,9 @@
  *
  *   node --import tsx bench/train.ts [--backend wasm|cpu|tfjs-node|tfjs-node-gpu] [--steps N] [--warmup N] [--optimizers a,b]
  */
+import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { chooseBackend } from '../src/ml/backend.ts';
 import { Gpt } from '../src/ml/models/gpt.ts';
@@ -57,10 +60,44 @@ function stepTimer(): { onProgress: (p: { phase: string; elapsedSeconds: number 
   };
 }
 
+/*
+ * Training FLOPs per token, counted from the matmul shapes (forward; backward is twice that):
+ * per layer the QKV, attention-output and two MLP projections (2 x d x (3d + d + 2 dFF)), the
+ * attention scores and mixing (2 x 2 x T x d, causal masking not subtracted), and the LM head
+ * tied to the embedding (2 x d x vocab). Embedding lookups and elementwise work are left out.
+ */
+const { layers, dModel: d, dFF, contextLength: T, vocabSize } = config;
+const forwardFlopsPerToken = layers * (2 * d * (4 * d + 2 * dFF) + 4 * T * d) + 2 * d * vocabSize;
+const trainFlopsPerToken = 3 * forwardFlopsPerToken;
+console.log(`training FLOPs per token (forward + backward, from matmul shapes): ${(trainFlopsPerToken / 1e6).toFixed(2)} MFLOP`);
+
+/** The backend's own matmul rate, the ceiling training is compared with (512 x 512 fp32, median of 10). */
+function matmulGflops(n = 512): number {
+  const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
+  const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
+  for (let i = 0; i < 3; i++) tf.matMul(a, b).dataSync();
+  const times: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    times.push((performance.now() - t0) / 1000);
+    c.dispose();
+  }
+  a.dispose();
+  b.dispose();
+  return (2 * n ** 3) / median(times) / 1e9;
+}
+const peak = matmulGflops();
+console.log(`measured matmul rate on ${backend.name}: ${peak.toFixed(2)} GFLOP/s (512 x 512 fp32)`);
+
 const rows: string[] = [];
-const report = (label: string, seconds: number, tokens: number): void => {
-  rows.push(`| ${label} | ${seconds.toFixed(3)} | ${Math.round(tokens / seconds)} |`);
-  console.log(`${label}: ${seconds.toFixed(3)} s/step, ${Math.round(tokens / seconds)} tokens/s`);
+const secondsPerStep = new Map<string, number>();
+const report = (label: string, seconds: number, tokens: number, flopsPerToken = trainFlopsPerToken): void => {
+  secondsPerStep.set(label, seconds);
+  const gflops = (tokens * flopsPerToken) / seconds / 1e9;
+  rows.push(`| ${label} | ${seconds.toFixed(3)} | ${Math.round(tokens / seconds)} | ${gflops.toFixed(2)} | ${((100 * gflops) / peak).toFixed(0)}% |`);
+  console.log(`${label}: ${seconds.toFixed(3)} s/step, ${Math.round(tokens / seconds)} tokens/s, ${gflops.toFixed(2)} GFLOP/s (${((100 * gflops) / peak).toFixed(0)}% of matmul rate)`);
 };
 
 for (const name of values.optimizers!.split(',')) {
@@ -86,8 +123,61 @@ for (const name of values.optimizers!.split(',')) {
     subset: 'last-1',
     onProgress: timer.onProgress,
   });
-  report('fine-tuning last block + head, adamw', timer.perStep(), BATCH * config.contextLength);
+  // An upper bound: the FLOP count assumes a full backward pass, and frozen layers skip part of it.
+  report('fine-tuning last block + head, adamw (rate is an upper bound)', timer.perStep(), BATCH * config.contextLength);
   model.dispose();
 }
 
-console.log(`\n| ${backend.name}: what | s/step | tokens/s |\n| --- | --- | --- |\n${rows.join('\n')}`);
+console.log(`\n| ${backend.name}: what | s/step | tokens/s | GFLOP/s | of matmul rate |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}`);
+
+/*
+ * The same model and batch trained by PyTorch on this CPU, as a yardstick: Debian's python3-torch,
+ * one thread (tfjs wasm uses one) and all threads. Skipped with a message where torch is missing.
+ */
+const torchScript = `
+import sys, time, math, torch
+torch.manual_seed(0)
+V, T, L, D, H, F, B = ${vocabSize}, ${T}, ${layers}, ${d}, ${config.heads}, ${dFF}, ${BATCH}
+class Block(torch.nn.Module):
+    def __init__(s):
+        super().__init__(); s.ln1 = torch.nn.LayerNorm(D); s.qkv = torch.nn.Linear(D, 3*D); s.proj = torch.nn.Linear(D, D)
+        s.ln2 = torch.nn.LayerNorm(D); s.fc = torch.nn.Linear(D, F); s.out = torch.nn.Linear(F, D)
+    def forward(s, x):
+        b, t, _ = x.shape
+        q, k, v = s.qkv(s.ln1(x)).split(D, 2)
+        q, k, v = [z.view(b, t, H, D // H).transpose(1, 2) for z in (q, k, v)]
+        a = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + s.proj(a.transpose(1, 2).reshape(b, t, D))
+        return x + s.out(torch.nn.functional.gelu(s.fc(s.ln2(x)), approximate='tanh'))
+class Gpt(torch.nn.Module):
+    def __init__(s):
+        super().__init__(); s.wte = torch.nn.Embedding(V, D); s.wpe = torch.nn.Embedding(T, D)
+        s.blocks = torch.nn.ModuleList([Block() for _ in range(L)]); s.lnf = torch.nn.LayerNorm(D)
+    def forward(s, ids):
+        x = s.wte(ids) + s.wpe(torch.arange(ids.shape[1]))
+        for b in s.blocks: x = b(x)
+        return s.lnf(x) @ s.wte.weight.T
+for threads in (1, torch.get_num_threads()):
+    torch.set_num_threads(threads)
+    m = Gpt(); opt = torch.optim.AdamW(m.parameters(), lr=5e-5)
+    ids = torch.randint(5, V, (B, T))
+    times = []
+    for i in range(${warmup + steps}):
+        t0 = time.perf_counter()
+        logits = m(ids[:, :-1]); loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
+        opt.zero_grad(); loss.backward(); opt.step()
+        times.append(time.perf_counter() - t0)
+    step = sorted(times[${warmup}:])[len(times[${warmup}:]) // 2]
+    print(f"{threads} {step}")
+`;
+const torch = spawnSync('/usr/bin/python3', ['-c', torchScript], { encoding: 'utf8' });
+if (torch.status !== 0) {
+  console.log(`PyTorch comparison skipped: /usr/bin/python3 cannot run torch (${(torch.stderr || torch.error?.message || '').trim().split('\n').at(-1)}); install it with apt-get install python3-torch`);
+} else {
+  const tfjs = secondsPerStep.get('LM pre-training, adamw');
+  for (const line of torch.stdout.trim().split('\n')) {
+    const [threads, seconds] = line.split(' ').map(Number) as [number, number];
+    const ratio = tfjs === undefined ? '' : `; tfjs ${backend.name} / PyTorch throughput ${(seconds / tfjs).toFixed(2)}`;
+    console.log(`PyTorch ${threads} thread(s), AdamW LM step: ${seconds.toFixed(3)} s/step, ${Math.round(tokensPerStep / seconds)} tokens/s${ratio}`);
+  }
+}
