@@ -1,11 +1,12 @@
 /**
  * Training throughput of the study's small GPT (2 layers, d_model 128, 4 heads, context 64,
- * batch 16, vocabulary 2000), with its FLOPs per token, the backend's measured matmul rate and
- * the fraction of it training reaches, and PyTorch on the same CPU as a yardstick. On the
- * backend chooseBackend picks, for each optimizer: seconds per update and tokens per second,
- * measured through pretrainLM (the code path real runs use) on random token ids. The first updates of each run are dropped (warm-up: kernels compile, the
- * optimizer allocates its state); the figure is the median of the rest. Also times one
- * classification fine-tuning configuration, where only the last block and the head train.
+ * batch 16, vocabulary 2000) on the backend chooseBackend picks: for each optimizer, seconds
+ * per update and tokens per second, measured through pretrainLM (the code path real runs use)
+ * on random token ids, with the FLOPs per token, the backend's measured matmul rate and the
+ * fraction of it training reaches; then PyTorch on the same CPU as a yardstick. The first
+ * updates of each run are dropped (warm-up: kernels compile, the optimizer allocates its
+ * state); the figure is the median of the rest. Also times one classification fine-tuning
+ * configuration, where only the last block and the head train.
  *
  *   node --import tsx bench/train.ts [--backend wasm|cpu|tfjs-node|tfjs-node-gpu] [--steps N] [--warmup N] [--optimizers a,b]
  */
