@@ -136,7 +136,7 @@ console.log(`\n| ${backend.name}: what | s/step | tokens/s | GFLOP/s | of matmul
  * one thread (tfjs wasm uses one) and all threads. Skipped with a message where torch is missing.
  */
 const torchScript = `
-import sys, time, math, torch
+import os, sys, time, math, torch
 torch.manual_seed(0)
 V, T, L, D, H, F, B = ${vocabSize}, ${T}, ${layers}, ${d}, ${config.heads}, ${dFF}, ${BATCH}
 class Block(torch.nn.Module):
@@ -147,7 +147,9 @@ class Block(torch.nn.Module):
         b, t, _ = x.shape
         q, k, v = s.qkv(s.ln1(x)).split(D, 2)
         q, k, v = [z.view(b, t, H, D // H).transpose(1, 2) for z in (q, k, v)]
-        a = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        w = (q @ k.transpose(-2, -1)) / math.sqrt(D // H)
+        w = w.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float('-inf')).softmax(-1)
+        a = w @ v
         x = x + s.proj(a.transpose(1, 2).reshape(b, t, D))
         return x + s.out(torch.nn.functional.gelu(s.fc(s.ln2(x)), approximate='tanh'))
 class Gpt(torch.nn.Module):
@@ -158,7 +160,7 @@ class Gpt(torch.nn.Module):
         x = s.wte(ids) + s.wpe(torch.arange(ids.shape[1]))
         for b in s.blocks: x = b(x)
         return s.lnf(x) @ s.wte.weight.T
-for threads in (1, torch.get_num_threads()):
+for threads in (1, os.cpu_count()):
     torch.set_num_threads(threads)
     m = Gpt(); opt = torch.optim.AdamW(m.parameters(), lr=5e-5)
     ids = torch.randint(5, V, (B, T))
@@ -171,9 +173,12 @@ for threads in (1, torch.get_num_threads()):
     step = sorted(times[${warmup}:])[len(times[${warmup}:]) // 2]
     print(f"{threads} {step}")
 `;
-const torch = spawnSync('/usr/bin/python3', ['-c', torchScript], { encoding: 'utf8' });
-if (torch.status !== 0) {
-  console.log(`PyTorch comparison skipped: /usr/bin/python3 cannot run torch (${(torch.stderr || torch.error?.message || '').trim().split('\n').at(-1)}); install it with apt-get install python3-torch`);
+const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const torch = hasTorch ? spawnSync('/usr/bin/python3', ['-c', torchScript], { encoding: 'utf8' }) : undefined;
+if (torch === undefined) {
+  console.log('PyTorch comparison skipped: /usr/bin/python3 cannot import torch; install it with apt-get install python3-torch');
+} else if (torch.status !== 0) {
+  throw new Error(`the PyTorch comparison failed: ${torch.stderr.trim().split('\n').at(-1)}`);
 } else {
   const tfjs = secondsPerStep.get('LM pre-training, adamw');
   for (const line of torch.stdout.trim().split('\n')) {
