@@ -115,7 +115,3 @@ function interpolateString(s: string, scope: Scope, quote?: (s: string) => strin
 function undefinedVariable(name: string): InterpolationError {
   return { variable: name, message: `undefined variable \${${name}}` };
 }
-
-export function hasReference(s: string): boolean {
-  return s.includes('${');
-}

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { err, ok, type Result } from '../result.ts';
@@ -11,19 +10,6 @@ export interface LoadedPipeline {
   file: string;
   yaml: PipelineYaml;
   map: SourceMap;
-}
-
-/** Reads and validates pipeline.yaml; every problem found comes back with its location. */
-export async function loadPipelineFile(file: string): Promise<Result<LoadedPipeline, ConfigFailure[]>> {
-  let source: string;
-  try {
-    source = await readFile(file, 'utf8');
-  } catch (e) {
-    return err([
-      { reason: 'file-not-found', diagnostic: { message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}` } },
-    ]);
-  }
-  return parsePipeline(file, source);
 }
 
 /**
@@ -58,20 +44,23 @@ function restoreReferences(value: unknown): unknown {
   return value;
 }
 
-export function parsePipeline(file: string, source: string): Result<LoadedPipeline, ConfigFailure[]> {
+/** Parses a YAML file of ours (pipeline or profile) with positions kept and `${...}` restored. */
+function parseYaml(file: string, source: string): Result<{ data: unknown; map: SourceMap }, ConfigFailure[]> {
   const lines = new LineCounter();
   const doc = parseDocument(protectReferences(source), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const map = new SourceMap(file, source, doc, lines);
-  if (doc.errors.length > 0) {
+  const first = doc.errors[0];
+  if (first !== undefined) {
     // Later syntax errors are nearly always echoes of the first; one clear line beats a cascade.
-    return err(
-      doc.errors.slice(0, 1).map((e) => ({
-        reason: 'invalid-yaml' as const,
-        diagnostic: { message: `invalid YAML: ${e.message.split('\n')[0]}`, location: map.range(e.pos[0], e.pos[1]) },
-      })),
-    );
+    return err([{ reason: 'invalid-yaml', diagnostic: { message: `invalid YAML: ${first.message.split('\n')[0]}`, location: map.range(first.pos[0], first.pos[1]) } }]);
   }
-  const data: unknown = restoreReferences(doc.toJS({ maxAliasCount: 100 }));
+  return ok({ data: restoreReferences(doc.toJS({ maxAliasCount: 100 })), map });
+}
+
+export function parsePipeline(file: string, source: string): Result<LoadedPipeline, ConfigFailure[]> {
+  const parsedYaml = parseYaml(file, source);
+  if (!parsedYaml.ok) return parsedYaml;
+  const { data, map } = parsedYaml.value;
   if (data === null || data === undefined) {
     return err([{ reason: 'invalid-value', diagnostic: { message: 'the file is empty: expected a `stages:` map', location: map.range(0, 0) } }]);
   }
@@ -136,14 +125,10 @@ function describePath(path: Array<string | number>): string {
 
 /** profiles/NAME.yaml: `vars:` that replace pipeline.yaml's vars of the same name. */
 export function parseProfile(file: string, source: string): Result<Record<string, unknown>, ConfigFailure[]> {
-  const lines = new LineCounter();
-  const doc = parseDocument(protectReferences(source), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const map = new SourceMap(file, source, doc, lines);
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    return err([{ reason: 'invalid-yaml', diagnostic: { message: `invalid YAML: ${e.message.split('\n')[0]}`, location: map.range(e.pos[0], e.pos[1]) } }]);
-  }
-  const parsed = profileSchema.safeParse(restoreReferences(doc.toJS({ maxAliasCount: 100 })) ?? {});
+  const parsedYaml = parseYaml(file, source);
+  if (!parsedYaml.ok) return parsedYaml;
+  const { data, map } = parsedYaml.value;
+  const parsed = profileSchema.safeParse(data ?? {});
   if (!parsed.success) return err(parsed.error.issues.flatMap((issue) => describeIssue(issue, map)));
   return ok(parsed.data.vars ?? {});
 }

@@ -1,6 +1,6 @@
 import type { StageSpec } from '../config/stage-spec.ts';
 import { stopTree } from './kill-tree.ts';
-import { lineSplitter, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
+import { forwardOutput, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
 
 /**
  * Runs a `cmd:` stage: each command line through bash in the project root, one after another,
@@ -24,14 +24,7 @@ export async function runCmdStage(spec: StageSpec, root: string, io: StageIO, si
       if (child.pid !== undefined) stopTree(child.pid, () => exited);
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    for (const stream of [child.stdout, child.stderr]) {
-      const split = lineSplitter((l) => {
-        tail.push(l);
-        io.log(l);
-      });
-      stream?.on('data', (c: Buffer) => split.write(c));
-      stream?.on('end', () => split.end());
-    }
+    forwardOutput([child.stdout, child.stderr], tail, io);
     const result = await child;
     exited = true;
     signal.removeEventListener('abort', onAbort);

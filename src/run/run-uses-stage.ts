@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { JsonValue } from '../fingerprint/canonical-json.ts';
 import type { StageOutputs } from '../stage-api.ts';
 import { stopTree } from './kill-tree.ts';
-import { lineSplitter, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
+import { forwardOutput, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
 import type { FromWorker, ReadKind, ToWorker, WorkerStart } from './worker-protocol.ts';
 
 /** Reads an artifact from the store for a worker that asked for one. */
@@ -40,14 +40,7 @@ export function runUsesStage(
       serialization: 'advanced',
       env: { ...process.env, PIPELINE_STAGE: start.name },
     });
-    for (const stream of [child.stdout, child.stderr]) {
-      const split = lineSplitter((l) => {
-        tail.push(l);
-        io.log(l);
-      });
-      stream?.on('data', (c: Buffer) => split.write(c));
-      stream?.on('end', () => split.end());
-    }
+    forwardOutput([child.stdout, child.stderr], tail, io);
     const post = (msg: ToWorker): void => {
       if (child.connected) child.send(msg);
     };

@@ -39,3 +39,15 @@ export function lineSplitter(onLine: (line: string) => void): { write(chunk: Buf
     },
   };
 }
+
+/** Forwards a child's stdout and stderr, line by line, to the run's log and to the failure tail. */
+export function forwardOutput(streams: Array<NodeJS.ReadableStream | null | undefined>, tail: Tail, io: StageIO): void {
+  for (const stream of streams) {
+    const split = lineSplitter((l) => {
+      tail.push(l);
+      io.log(l);
+    });
+    stream?.on('data', (c: Buffer) => split.write(c));
+    stream?.on('end', () => split.end());
+  }
+}
