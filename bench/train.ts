@@ -6,15 +6,22 @@
  * fraction of it training reaches; then PyTorch on the same CPU as a yardstick. The first
  * updates of each run are dropped (warm-up: kernels compile, the optimizer allocates its
  * state); the figure is the median of the rest. Also times one classification fine-tuning
- * configuration, where only the last block and the head train.
+ * configuration, where only the last block and the head train, and one update of each
+ * architecture (GPT-2-, BERT- and T5-style) at the sizes pipeline.yaml declares.
  *
  *   node --import tsx bench/train.ts [--backend wasm|cpu|tfjs-node|tfjs-node-gpu] [--steps N] [--warmup N] [--optimizers a,b]
  */
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cpus, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
+import { loadProject } from '../src/config/load-project.ts';
 import { chooseBackend } from '../src/ml/backend.ts';
+import { frameTarget, frameText } from '../src/ml/framing.ts';
+import { instantiate } from '../src/ml/models/model-spec.ts';
+import { type ModelParams, specFromParams } from '../src/study/model-params.ts';
 import { Gpt } from '../src/ml/models/gpt.ts';
 import { SMALL_GPT } from '../src/ml/models/gpt-config.ts';
 import type { OptimizerConfig } from '../src/ml/optimizers/config.ts';
@@ -149,6 +156,51 @@ for (const name of values.optimizers!.split(',')) {
 }
 
 console.log(`\n| ${backend.name}: what | s/step | tokens/s | GFLOP/s | of matmul rate |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}`);
+
+/*
+ * The three architectures at the sizes pipeline.yaml declares (its pretrain stages' resolved
+ * params, so the figures are the study's): one AdamW update of each family's pre-training objective (next token, masked
+ * tokens, span corruption) and of fine-tuning every parameter as a classifier (T5: the label's
+ * text as target), batch 16 of full-length random texts framed as each family reads them.
+ * Tokens per second count the input tokens of a batch.
+ */
+const root = fileURLToPath(new URL('..', import.meta.url));
+const project = await loadProject(root, join(root, 'pipeline.yaml'));
+if (!project.ok) throw new Error(`pipeline.yaml does not load: ${project.error.map((f) => f.diagnostic.message).join('; ')}`);
+const studyModels = Object.fromEntries(
+  [...project.value.stages.values()].filter((s) => s.spec.group === 'pretrain').map((s) => [String(s.spec.item?.arch), s.spec.params.model as ModelParams]),
+);
+const SPECIAL = { pad: 0, unk: 1, bos: 2, eos: 3, cls: 4, sep: 5, mask: 6, sentinels: Array.from({ length: 32 }, (_, i) => 7 + i) };
+const archRows: string[] = [];
+const archSeconds = new Map<string, number>();
+for (const [arch, params] of Object.entries(studyModels)) {
+  const spec = specFromParams(params, 1000, 2);
+  const family = spec.family;
+  const textLength = params.context_length - 2;
+  const texts = Array.from({ length: (warmup + steps) * BATCH }, () => Array.from({ length: textLength }, () => 39 + Math.floor(rng.uniform() * (1000 - 39))));
+  const framed = texts.map((t) => frameText(family, t, SPECIAL, params.context_length));
+  const vocabulary = { special: SPECIAL, labelTargets: [frameTarget([100], SPECIAL), frameTarget([101], SPECIAL)] };
+  const optimizer = OPTIMIZER_PROFILES.table1['adamw']!;
+  const timeRun = async (task: 'pretrain' | 'finetune'): Promise<{ seconds: number; parameters: number }> => {
+    const model = instantiate(spec, vocabulary, 1);
+    const timer = stepTimer();
+    const options = { batchSize: BATCH, epochs: 1, optimizer, seed: 1, padId: 0, onProgress: timer.onProgress };
+    if (task === 'pretrain') await pretrainLM(model, framed, framed.slice(0, 1), options);
+    else await trainClassifier(model, { ids: framed, labels: framed.map((_, i) => i % 2) }, { ids: framed.slice(0, 1), labels: [0] }, options);
+    const parameters = [...model.variables.values()].reduce((n, v) => n + v.size, 0);
+    model.dispose();
+    return { seconds: timer.perStep(), parameters };
+  };
+  for (const task of ['pretrain', 'finetune'] as const) {
+    const { seconds, parameters } = await timeRun(task);
+    archSeconds.set(`${arch} ${task}`, seconds);
+    const tokens = BATCH * params.context_length;
+    const vsGpt = archSeconds.get(`gpt2 ${task}`);
+    archRows.push(`| ${arch} (${family}, ${parameters} parameters) | ${task === 'pretrain' ? 'pre-training objective' : 'fine-tuning, all parameters'} | ${seconds.toFixed(3)} | ${Math.round(tokens / seconds)} | ${vsGpt === undefined ? '' : (vsGpt / seconds).toFixed(2)} |`);
+    console.log(`${arch} ${task}: ${seconds.toFixed(3)} s/step, ${Math.round(tokens / seconds)} tokens/s`);
+  }
+}
+console.log(`\n| ${backend.name}: architecture (pipeline.yaml size) | what | s/step | tokens/s | throughput vs gpt2 |\n| --- | --- | --- | --- | --- |\n${archRows.join('\n')}`);
 
 /*
  * The same model and batch trained by PyTorch on this CPU, as a yardstick: Debian's python3-torch,

@@ -1,9 +1,9 @@
-import { evaluateClassifier, evaluatePerplexity } from '../src/ml/evaluate.ts';
+import { NO_LABEL, evaluateClassifier, evaluatePerplexity } from '../src/ml/evaluate.ts';
+import { instantiate, type ModelSpec } from '../src/ml/models/model-spec.ts';
 import { loadWeights } from '../src/ml/weights.ts';
 import { defineStage, type JsonObject } from '../src/stage-api.ts';
 import { studyBackend } from '../src/study/backend.ts';
-import { buildModel, type ModelParams } from '../src/study/model-params.ts';
-import { inputOf, readTokenizedSplit } from '../src/study/tokenized.ts';
+import { inputOf, readTokenized } from '../src/study/study-inputs.ts';
 
 interface Params extends JsonObject {
   /** The class whose F1 is the binary F1 (spam, for the spam filter). */
@@ -29,27 +29,34 @@ const f1Binary = (truth: string[], predicted: string[], positive: string): numbe
 /** Scores one fine-tuned model on the test split: accuracy, F1, perplexity, per-group accuracy, convergence. */
 export default defineStage<Params>(async (ctx) => {
   await studyBackend((k, v) => ctx.provenance(k, v));
-  const tokenize = inputOf(ctx.inputs, 'tokenize');
   const finetune = inputOf(ctx.inputs, 'finetune');
   const pretrain = inputOf(ctx.inputs, 'pretrain');
-  const labelNames = (await tokenize.json('labels')) as string[];
+  const spec = (await pretrain.json('spec')) as unknown as ModelSpec;
+  const tokenized = await readTokenized(inputOf(ctx.inputs, 'tokenize'), spec.family);
+  const { labelNames } = tokenized;
   if (!labelNames.includes(ctx.params.positive_label)) throw new Error(`positive_label "${ctx.params.positive_label}" is not a label (${labelNames.join(', ')})`);
-  const special = (await tokenize.json('special')) as { pad: number };
-  const test = await readTokenizedSplit(tokenize, 'test', labelNames);
-  const model = buildModel(pretrain.params.model as ModelParams, tokenize.metrics.vocab_size!, labelNames.length, 0);
-  loadWeights(model.variables, await finetune.blob('weights'));
-  const options = { batchSize: ctx.params.batch_size, padId: special.pad, labelNames };
-  const scored = evaluateClassifier(model, { ids: test.ids, labels: test.labels }, options);
-  const perplexity = evaluatePerplexity(model, test.ids, options);
-  model.dispose();
+  const test = await tokenized.split('test');
+  const model = instantiate(spec, tokenized, 0);
+  let scored;
+  let perplexity;
+  try {
+    loadWeights(model.variables, await finetune.blob('weights'));
+    const options = { batchSize: ctx.params.batch_size, padId: tokenized.special.pad, labelNames };
+    scored = evaluateClassifier(model, { ids: test.ids, labels: test.labels }, options);
+    perplexity = evaluatePerplexity(model, test.ids, options);
+  } finally {
+    model.dispose();
+  }
   const truth = test.labels.map((l) => labelNames[l]!);
-  const predicted = scored.predictions.map((l) => labelNames[l]!);
+  const predicted = scored.predictions.map((l) => (l < 0 ? NO_LABEL : labelNames[l]!));
   const metrics: Record<string, number> = {
     test_accuracy: scored.accuracy,
     test_macro_f1: scored.macroF1,
     test_binary_f1: f1Binary(truth, predicted, ctx.params.positive_label),
     test_perplexity: perplexity.perplexity,
     test_loss: scored.loss,
+    // T5 generates its answer: how often the text was no label at all (always 0 for a head).
+    test_no_label_rate: scored.predictions.filter((l) => l < 0).length / scored.predictions.length,
   };
   for (const group of [...new Set(test.groups)].sort()) {
     const rows = test.groups.flatMap((g, i) => (g === group ? [i] : []));

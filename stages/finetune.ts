@@ -1,11 +1,11 @@
-import { loadWeights, saveWeights } from '../src/ml/weights.ts';
 import { parseParamSubset } from '../src/ml/models/language-model.ts';
+import { instantiate, type ModelSpec } from '../src/ml/models/model-spec.ts';
 import { trainClassifier } from '../src/ml/train.ts';
+import { loadWeights, saveWeights } from '../src/ml/weights.ts';
 import { defineStage, type JsonObject } from '../src/stage-api.ts';
 import { studyBackend } from '../src/study/backend.ts';
-import { buildModel, type ModelParams } from '../src/study/model-params.ts';
 import { optimizerConfig, type OptimizerParams } from '../src/study/optimizer-params.ts';
-import { inputOf, readTokenizedSplit } from '../src/study/tokenized.ts';
+import { inputOf, readTokenized } from '../src/study/study-inputs.ts';
 
 interface Params extends JsonObject {
   /** The matrix's name for this optimizer variant (`proposed-no-lr`, ...), for tables. */
@@ -21,15 +21,15 @@ interface Params extends JsonObject {
 /** Fine-tunes the pre-trained model as a classifier with one optimizer and one seed. */
 export default defineStage<Params>(async (ctx) => {
   const backend = await studyBackend((k, v) => ctx.provenance(k, v));
-  const tokenize = inputOf(ctx.inputs, 'tokenize');
   const pretrain = inputOf(ctx.inputs, 'pretrain');
-  const labelNames = (await tokenize.json('labels')) as string[];
-  const special = (await tokenize.json('special')) as { pad: number };
-  const train = await readTokenizedSplit(tokenize, 'train', labelNames);
-  const validation = await readTokenizedSplit(tokenize, 'validation', labelNames);
-  const modelParams = pretrain.params.model as ModelParams;
-  // Initialisation is overwritten by the pre-trained weights except for the new head, which the seed draws.
-  const model = buildModel(modelParams, tokenize.metrics.vocab_size!, labelNames.length, ctx.params.seed);
+  const spec = (await pretrain.json('spec')) as unknown as ModelSpec;
+  const tokenized = await readTokenized(inputOf(ctx.inputs, 'tokenize'), spec.family);
+  const { labelNames } = tokenized;
+  const train = await tokenized.split('train');
+  const validation = await tokenized.split('validation');
+  // Initialisation is overwritten by the pre-trained weights except for a classification head
+  // (GPT, BERT), which the seed draws; T5 answers in text and has none.
+  const model = instantiate(spec, tokenized, ctx.params.seed);
   loadWeights(model.variables, await pretrain.blob('weights'), { skip: (name) => name.startsWith('cls/') });
   const optimizer = optimizerConfig(ctx.params.optimizer);
   let curve;
@@ -40,11 +40,11 @@ export default defineStage<Params>(async (ctx) => {
       optimizer,
       seed: ctx.params.seed,
       subset: parseParamSubset(ctx.params.trainable),
-      padId: special.pad,
+      padId: tokenized.special.pad,
       labelNames,
       signal: ctx.signal,
       onProgress: (p) => {
-        const tokensPerSecond = p.elapsedSeconds > 0 ? Math.round((p.step * ctx.params.batch_size * modelParams.context_length) / p.elapsedSeconds) : 0;
+        const tokensPerSecond = p.elapsedSeconds > 0 ? Math.round((p.step * ctx.params.batch_size * tokenized.contextLength) / p.elapsedSeconds) : 0;
         ctx.progress({ done: p.step, total: p.totalSteps, note: `epoch ${p.epoch} ${p.phase} loss ${p.loss.toFixed(3)} ~${tokensPerSecond} tok/s` });
       },
     });

@@ -78,6 +78,12 @@ export default defineStage<Params>(async (ctx) => {
     sources: t1.map(([, r]) => ({ label: `params of ${r.input.name}`, hash: r.input.fingerprint })),
   });
 
+  // A generative classifier (T5) can answer with text that is no label: say how often, since
+  // that, not a wrong label, is what keeps its accuracy down when it has not learned the task.
+  const noLabelNote = (arch: string, variants: string[]): string[] => {
+    const rates = variants.map((v) => [v, mean(values(arch, v, 'test_no_label_rate'))] as const).filter(([, r]) => r > 0);
+    return rates.length === 0 ? [] : [`Share of test answers that were no label at all (mean over seeds): ${rates.map(([v, r]) => `${v} ${pct(r)} %`).join(', ')}.`];
+  };
   for (const arch of archs) {
     const variants = variantsOf(arch, evals);
     const rows = variants.map((v) => ({
@@ -127,6 +133,7 @@ export default defineStage<Params>(async (ctx) => {
           ? 'Training-time ANOVA: not testable.'
           : `Training-time ANOVA (measured): F = ${stats.measurements[`train_seconds_anova_f_${arch}`]!.toFixed(2)}, p = ${stats.measurements[`train_seconds_anova_p_${arch}`]!.toPrecision(3)}.`,
         significant.length === 0 ? 'No pair of optimizers differs significantly in accuracy (Tukey HSD).' : `Pairs that differ significantly in accuracy (Tukey HSD): ${significant.join('; ')}.`,
+        ...noLabelNote(arch, variants),
       ],
       sources: [src('ANOVA', stats, 'table:anova'), src('Tukey HSD', stats, 'table:tukey'), src('means', stats, 'table:summary')],
     });

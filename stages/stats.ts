@@ -43,26 +43,13 @@ export default defineStage<Params>(async (ctx) => {
       anova.arch.push(arch);
       anova.metric.push(metric);
       anova.groups.push(variants.length);
+      let a: ReturnType<typeof oneWayAnova>;
+      let t: ReturnType<typeof tukeyHsd>;
+      // Both tests first, then the rows: a Tukey test that cannot run must not leave the ANOVA
+      // row half written.
       try {
-        const a = oneWayAnova(groups);
-        anova.f.push(a.f);
-        anova.p.push(a.p);
-        anova.df_between.push(a.dfBetween);
-        anova.df_within.push(a.dfWithin);
-        anova.significant.push(a.p < ctx.params.alpha);
-        anova.note.push('');
-        const t = tukeyHsd(groups, { confidence: 1 - ctx.params.alpha });
-        for (const pair of t.pairs) {
-          tukey.arch.push(arch);
-          tukey.metric.push(metric);
-          tukey.a.push(variants[pair.i]!);
-          tukey.b.push(variants[pair.j]!);
-          tukey.mean_diff.push(pair.meanDiff);
-          tukey.p.push(pair.p);
-          tukey.low.push(pair.low);
-          tukey.high.push(pair.high);
-          tukey.reject.push(pair.reject);
-        }
+        a = oneWayAnova(groups);
+        t = tukeyHsd(groups, { confidence: 1 - ctx.params.alpha });
       } catch (e) {
         if (!(e instanceof StatsInputError)) throw e;
         anova.f.push(null);
@@ -71,6 +58,24 @@ export default defineStage<Params>(async (ctx) => {
         anova.df_within.push(null);
         anova.significant.push(null);
         anova.note.push(`not testable: ${e.message}`);
+        continue;
+      }
+      anova.f.push(a.f);
+      anova.p.push(a.p);
+      anova.df_between.push(a.dfBetween);
+      anova.df_within.push(a.dfWithin);
+      anova.significant.push(a.p < ctx.params.alpha);
+      anova.note.push('');
+      for (const pair of t.pairs) {
+        tukey.arch.push(arch);
+        tukey.metric.push(metric);
+        tukey.a.push(variants[pair.i]!);
+        tukey.b.push(variants[pair.j]!);
+        tukey.mean_diff.push(pair.meanDiff);
+        tukey.p.push(pair.p);
+        tukey.low.push(pair.low);
+        tukey.high.push(pair.high);
+        tukey.reject.push(pair.reject);
       }
     }
   }

@@ -59,6 +59,17 @@ const cases: Case[] = [
   { name: 'unknown option', yaml: ok, args: ['repro', '--fast'], code: 2, error: /^error: unknown option '--fast'/ },
   { name: 'a corrupt lockfile', yaml: ok, files: { 'lockfile.json': '{"stages": ' }, code: 2, error: /^error: .*lockfile\.json: not valid JSON .*restore it from git or delete it to rebuild$/ },
   { name: 'a lockfile of the wrong shape', yaml: ok, files: { 'lockfile.json': '[1, 2]' }, code: 2, error: /lockfile\.json: expected \{"version": \.\.\., "stages": \{\.\.\.\}\}/ },
+  { name: 'unknown resources key', yaml: 'stages:\n  a: {cmd: x, resources: {memory: 4G}}\n', code: 2, error: new RegExp(`^${L}unknown key "memory" in resources of stage "a" \\(did you mean "mem"\\?\\)$`) },
+  { name: 'memory without a Slurm unit', yaml: 'stages:\n  a: {cmd: x, resources: {mem: 4 GB}}\n', code: 2, error: new RegExp(`^${L}stages\\.a\\.resources\\.mem: expected a memory size such as 16G or 500M \\(a bare number is megabytes\\)$`) },
+  { name: 'a time limit as a bare number', yaml: 'stages:\n  a: {cmd: x, resources: {time: 90}}\n', code: 2, error: new RegExp(`^${L}stages\\.a\\.resources\\.time: expected a time limit such as 30m, 2h, 1d, 01:30:00 or 1-12:00:00$`) },
+  { name: 'a fractional CPU count', yaml: 'stages:\n  a: {cmd: x, resources: {cpus: 1.5}}\n', code: 2, error: new RegExp(`^${L}stages\\.a\\.resources\\.cpus: expected a whole number of CPUs, such as 4$`) },
+  { name: 'a partition with a space', yaml: 'stages:\n  a: {cmd: x, resources: {partition: "gpu large"}}\n', code: 2, error: new RegExp(`^${L}stages\\.a\\.resources\\.partition: expected a partition name$`) },
+  { name: 'a resource var that resolves to nonsense', yaml: 'vars: {g: lots}\nstages:\n  a: {cmd: x, resources: {gpus: "${g}"}}\n', code: 2, error: new RegExp(`^${L}stages\\.a\\.resources\\.gpus: expected a GPU count such as 1, or TYPE:COUNT such as a100:2, got "lots"$`) },
+  { name: 'an undefined var in resources', yaml: 'stages:\n  a: {cmd: x, resources: {time: "${limit}"}}\n', code: 2, error: new RegExp(`^${L}undefined variable \\$\\{limit\\}$`) },
+  { name: 'unknown executor', yaml: 'stages:\n  a: {cmd: x}\nexecutor: {slrum: {}}\n', code: 2, error: new RegExp(`^${L}unknown key "slrum" in executor \\(did you mean "slurm"\\?\\)$`) },
+  { name: 'unknown executor.slurm key', yaml: 'stages:\n  a: {cmd: x}\nexecutor:\n  slurm: {partiton: gpu}\n', code: 2, error: new RegExp(`^${L}unknown key "partiton" in executor\\.slurm \\(did you mean "partition"\\?\\)$`) },
+  { name: 'sbatch_args as one string', yaml: 'stages:\n  a: {cmd: x}\nexecutor:\n  slurm: {sbatch_args: "--exclusive"}\n', code: 2, error: new RegExp(`^${L}executor\\.slurm\\.sbatch_args: Invalid input: expected array`) },
+  { name: 'an unknown --executor', yaml: ok, args: ['repro', '--executor', 'pbs'], code: 2, error: /^error: option '--executor <executor>' argument 'pbs' is invalid\. Allowed choices are local, slurm\.$/ },
   { name: 'a stage failing in a unicode-named stage', yaml: 'stages:\n  übersicht: {cmd: exit 4}\n', code: 1, error: /^✗ übersicht failed: command exited with code 4: exit 4$/ },
 ];
 

@@ -44,7 +44,10 @@ describe('the default study (smoke profile)', () => {
 
     const lock = lockOf(a);
     const names = Object.keys(lock.stages);
-    for (const prefix of ['ingest', 'preprocess@as-is', 'preprocess@balanced', 'tokenize', 'pretrain@gpt2', 'finetune@gpt2-sgd-1', 'evaluate@gpt2-proposed-2', 'baseline-summary']) {
+    for (const prefix of ['ingest', 'preprocess@as-is', 'preprocess@balanced', 'tokenize@gpt2', 'pretrain@gpt2', 'finetune@gpt2-sgd-1', 'evaluate@gpt2-proposed-2', 'baseline-summary']) {
+      assert.ok(names.includes(prefix), `${prefix} ran`);
+    }
+    for (const prefix of ['tokenize@bert', 'pretrain@bert', 'finetune@bert-adamw-2', 'evaluate@bert-sgd-1', 'tokenize@t5', 'pretrain@t5', 'finetune@t5-proposed-1', 'evaluate@t5-proposed-no-lr-2']) {
       assert.ok(names.includes(prefix), `${prefix} ran`);
     }
     assert.equal(lock.stages.ingest.metrics.texts, 40 * 5);
@@ -55,12 +58,22 @@ describe('the default study (smoke profile)', () => {
     const ev = lock.stages['evaluate@gpt2-adamw-1'].metrics;
     for (const m of ['test_accuracy', 'test_macro_f1', 'test_binary_f1', 'test_perplexity', 'steps_to_threshold', 'test_accuracy_hard-ham-1']) assert.equal(typeof ev[m], 'number', m);
     assert.ok(ev.test_perplexity > 1);
+    // Each family is scored by its own perplexity (next token, pseudo-likelihood, span targets);
+    // T5 generates its answer, so how often that is no label at all is recorded too.
+    for (const arch of ['bert', 't5']) {
+      const m = lock.stages[`evaluate@${arch}-adamw-1`].metrics;
+      assert.ok(m.test_perplexity > 1 && Number.isFinite(m.test_perplexity), `${arch} perplexity ${m.test_perplexity}`);
+      assert.ok(m.test_accuracy >= 0 && m.test_accuracy <= 1);
+    }
+    assert.equal(typeof lock.stages['evaluate@t5-adamw-1'].metrics.test_no_label_rate, 'number');
+    // The three tokenize stages learn the same vocabulary from the same data.
+    assert.equal(lock.stages['tokenize@bert'].outputs['blob:tokenizer.json'].hash, lock.stages['tokenize@gpt2'].outputs['blob:tokenizer.json'].hash);
 
     const runs = JSON.parse((await cli(a, 'query', "SELECT stage, backend, provenance FROM runs WHERE stage LIKE 'finetune@%' ORDER BY stage", '--json')).stdout) as Array<{ backend: string; provenance: string }>;
-    assert.equal(runs.length, 8);
+    assert.equal(runs.length, 24);
     assert.ok(runs.every((r) => r.backend === 'wasm' || r.backend === 'tfjs-node' || r.backend === 'tfjs-node-gpu'), 'the backend that ran is recorded');
     const measured = JSON.parse((await cli(a, 'query', "SELECT count(*)::INT AS n FROM measurements WHERE name = 'train_seconds' AND value > 0", '--json')).stdout);
-    assert.deepEqual(measured, [{ n: 8 + 8 + 1 }], 'training time is measured, outside the hashes');
+    assert.deepEqual(measured, [{ n: 24 + 24 + 3 }], 'training time is measured, outside the hashes');
     const again = await reproJson(a, '--profile', 'smoke');
     assert.ok(again.stages.every((s) => s.status === 'cached'));
 
@@ -72,8 +85,8 @@ describe('the default study (smoke profile)', () => {
       page.on('console', (m) => (m.type() === 'error' ? problems.push(m.text()) : undefined));
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(pathToFileURL(join(a, 'artifacts/report.html')).href, { waitUntil: 'load' });
-      for (const id of ['table-1', 'table-2-gpt2', 'table-3-gpt2', 'groups-gpt2', 'fairness-spread']) assert.ok((await page.locator(`#${id} table tbody tr`).count()) >= 2, id);
-      for (const id of ['convergence-gpt2', 'accuracy-gpt2', 'fairness-groups']) {
+      for (const id of ['table-1', 'fairness-spread', ...['gpt2', 'bert', 't5'].flatMap((a) => [`table-2-${a}`, `table-3-${a}`, `groups-${a}`])]) assert.ok((await page.locator(`#${id} table tbody tr`).count()) >= 2, id);
+      for (const id of ['convergence-gpt2', 'accuracy-gpt2', 'convergence-bert', 'accuracy-bert', 'convergence-t5', 'accuracy-t5', 'fairness-groups']) {
         const marks = await page.locator(`#${id} figure > svg`).evaluate((el) => [...el.querySelectorAll('g.role-mark > path, g.role-mark > line')].filter((m) => {
           const b = (m as SVGGraphicsElement).getBBox();
           return b.width > 0 || b.height > 0;
@@ -87,7 +100,7 @@ describe('the default study (smoke profile)', () => {
     } finally {
       await context.close();
     }
-    assert.match(readFileSync(join(a, 'artifacts/report.md'), 'utf8'), /^## Table 2 \(gpt2\)/m);
+    for (const arch of ['gpt2', 'bert', 't5']) assert.match(readFileSync(join(a, 'artifacts/report.md'), 'utf8'), new RegExp(`^## Table 2 \\(${arch}\\)`, 'm'));
 
     // Changing only the significance level reruns the statistics and the report, nothing else.
     writeFileSync(join(a, 'pipeline.yaml'), readFileSync(join(a, 'pipeline.yaml'), 'utf8').replace('alpha: 0.05', 'alpha: 0.01'));
@@ -100,7 +113,7 @@ describe('the default study (smoke profile)', () => {
     const smoke = readFileSync(join(dir, 'profiles/smoke.yaml'), 'utf8');
     writeFileSync(
       join(dir, 'profiles/diverge.yaml'),
-      `${smoke}\n  optimizers:\n    sgd: {name: sgd, learning_rate: 1.0e+30, momentum: 0.9}\n    adamw: {name: adamw, learning_rate: 0.001}\n    proposed: {name: proposed, learning_rate: 0.001}\n    proposed-no-lr: {name: proposed, learning_rate: 0.001, adaptive_lr: false}\n`,
+      `${smoke}\n  architectures: [gpt2]\n  optimizers:\n    sgd: {name: sgd, learning_rate: 1.0e+30, momentum: 0.9}\n    adamw: {name: adamw, learning_rate: 0.001}\n    proposed: {name: proposed, learning_rate: 0.001}\n    proposed-no-lr: {name: proposed, learning_rate: 0.001, adaptive_lr: false}\n`,
     );
     const r = await reproJson(dir, '--profile', 'diverge', '-k', '-j', '2', 'finetune');
     assert.equal(r.result.code, 1);

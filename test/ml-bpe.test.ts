@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BpeTokenizer, SPECIAL_TOKENS } from '../src/ml/bpe.ts';
+import { BpeTokenizer, SENTINEL_COUNT, SPECIAL_TOKENS } from '../src/ml/bpe.ts';
 import { Rng } from '../src/ml/rng.ts';
 
 /** Pseudo-words from a few syllables: plenty of pairs to merge, deterministic. */
@@ -17,8 +17,8 @@ describe('byte pair encoding', () => {
 
   it('learns a vocabulary of the requested size with the special tokens first', () => {
     assert.equal(tok.vocabSize, 600);
-    assert.deepEqual(tok.special, { pad: 0, unk: 1, bos: 2, eos: 3, cls: 4 });
-    assert.deepEqual(tok.tokens([0, 1, 2, 3, 4]), [...SPECIAL_TOKENS]);
+    assert.deepEqual(tok.special, { pad: 0, unk: 1, bos: 2, eos: 3, cls: 4, sep: 5, mask: 6, sentinels: Array.from({ length: SENTINEL_COUNT }, (_, i) => 7 + i) });
+    assert.deepEqual(tok.tokens(SPECIAL_TOKENS.map((_, i) => i)), [...SPECIAL_TOKENS]);
   });
 
   it('is deterministic: the same texts give the same tokenizer file', () => {
@@ -58,8 +58,8 @@ describe('byte pair encoding', () => {
 
   it('gives a smaller vocabulary when the texts cannot supply more merges', () => {
     const small = BpeTokenizer.train(['aa bb aa bb'], 1000);
-    assert.ok(small.vocabSize > 261 && small.vocabSize < 1000, `size ${small.vocabSize}`);
-    assert.throws(() => BpeTokenizer.train(texts, 100), /vocabulary size must be an integer >= 261/);
+    assert.ok(small.vocabSize > 295 && small.vocabSize < 1000, `size ${small.vocabSize}`);
+    assert.throws(() => BpeTokenizer.train(texts, 100), /vocabulary size must be an integer >= 295/);
   });
 
   it('loads a Hugging Face tokenizer.json (GPT-2 layout, merges as strings)', async () => {
@@ -87,12 +87,50 @@ describe('byte pair encoding', () => {
         merges: ['h e', 'l l', 'he ll', 'hell o', 'Ġ w', 'o r', 'Ġw or', 'Ġwor l', 'Ġworl d'],
       },
     });
-    const hf = BpeTokenizer.fromHuggingFace(json, { eos: '<|endoftext|>' });
-    assert.deepEqual(hf.special, { pad: 0, unk: undefined, bos: undefined, eos: 0, cls: undefined });
+    const hf = BpeTokenizer.fromJson(json);
+    assert.deepEqual(hf.special, { pad: 0, eos: 0 });
     const ids = await hf.encode('hello world', { eos: true });
     assert.deepEqual(hf.tokens(ids), ['hello', 'Ġworld', '<|endoftext|>']);
     assert.equal(await hf.decode(ids), 'hello world');
-    assert.throws(() => BpeTokenizer.fromHuggingFace(json, { eos: '</s>' }), /no token "<\/s>" for eos/);
-    assert.throws(() => BpeTokenizer.fromHuggingFace(JSON.stringify({ model: { type: 'Unigram' } })), /expected a BPE tokenizer.json/);
+    assert.throws(() => BpeTokenizer.fromJson('{"model": {"type": "Nonsense"}}', 'ckpt/tokenizer.json'), /^Error: ckpt\/tokenizer.json: not a tokenizer/);
+  });
+
+  it('loads a BERT-style WordPiece tokenizer.json and finds its special tokens', async () => {
+    const vocab: Record<string, number> = {};
+    for (const t of ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'wor', '##ld']) vocab[t] = Object.keys(vocab).length;
+    const json = JSON.stringify({
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+      pre_tokenizer: { type: 'BertPreTokenizer' },
+      post_processor: null,
+      decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+      model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+    });
+    const bert = BpeTokenizer.fromJson(json);
+    assert.deepEqual(bert.special, { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 });
+    assert.deepEqual(bert.tokens(await bert.encode('Hello world')), ['hello', 'wor', '##ld']);
+  });
+
+  it('loads a T5-style Unigram tokenizer.json with its sentinels', async () => {
+    const pieces: [string, number][] = [['<pad>', 0], ['</s>', 0], ['<unk>', 0], ['▁hello', -2], ['▁world', -2], ['▁', -3], ['h', -5], ['e', -5]];
+    const sentinels = [1, 0].map((i) => `<extra_id_${i}>`);
+    const json = JSON.stringify({
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: [...pieces.slice(0, 3).map(([content], id) => ({ id, content, special: true })), ...sentinels.map((content, i) => ({ id: pieces.length + i, content, special: true }))].map((t) => ({ single_word: false, lstrip: false, rstrip: false, normalized: false, ...t })),
+      normalizer: null,
+      pre_tokenizer: { type: 'Metaspace', replacement: '▁', add_prefix_space: true, prepend_scheme: 'always' },
+      post_processor: null,
+      decoder: { type: 'Metaspace', replacement: '▁', add_prefix_space: true, prepend_scheme: 'always' },
+      model: { type: 'Unigram', unk_id: 2, vocab: [...pieces, ...sentinels.map((s): [string, number] => [s, 0])] },
+    });
+    const t5 = BpeTokenizer.fromJson(json);
+    // T5 counts its sentinels down from the end of the vocabulary: <extra_id_0> has the highest id.
+    assert.deepEqual(t5.special, { pad: 0, unk: 2, eos: 1, sentinels: [9, 8] });
+    assert.deepEqual(t5.tokens(await t5.encode('hello world', { eos: true })), ['▁hello', '▁world', '</s>']);
   });
 });

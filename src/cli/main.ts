@@ -13,6 +13,7 @@ import { gcCommand } from './gc.ts';
 import { lineageCommand, type LineageFormat } from './lineage.ts';
 import { metricsDiffCommand, metricsShowCommand } from './metrics.ts';
 import { queryCommand } from './query.ts';
+import { runStageCommand, type RunStageCliOptions } from './run-stage.ts';
 import { renderRunDetails, renderStageDetails, runDetails, stageDetails } from './show.ts';
 import { rerunCommand, verifyCommand, type RerunCliOptions } from './verify.ts';
 
@@ -42,12 +43,28 @@ program
   .option('-f, --force', 'run the selected stages even if cached')
   .option('--dry', 'print what would run and why; run nothing')
   .option('--downstream', 'run the targets and the stages that depend on them')
-  .option('-j, --jobs <n>', 'stages to run at once', '1')
+  .option('-j, --jobs <n>', 'stages to run at once (with Slurm: jobs in the queue at once) [default: 1]')
   .option('-k, --keep-going', 'keep running independent stages after a failure')
   .option('--wait', 'wait for another running pipeline instead of failing')
   .option('--json', 'print one JSON object with every stage at the end')
+  .addOption(
+    new Option('--executor <executor>', 'where stages run: here, or one Slurm job each [default: slurm if pipeline.yaml has executor: {slurm: ...}, else local]').choices([
+      'local',
+      'slurm',
+    ]),
+  )
   .action(async (targets: string[], o: ReproCliOptions) => {
     exitCode = await reproCommand(root(), targets, o, 'repro', profile());
+  });
+
+program
+  .command('run-stage')
+  .description('run one stage into a staging directory, as a Slurm job does (repro --executor slurm submits it); never opens the store')
+  .argument('<stage>', 'an expanded stage name')
+  .requiredOption('--fingerprint <hash>', 'the fingerprint it was submitted with: it refuses to run (exit 3) if its own differs')
+  .requiredOption('--out <dir>', 'staging directory: request.json in; out files, outputs.v8 and manifest.json out')
+  .action(async (stage: string, o: RunStageCliOptions) => {
+    exitCode = await runStageCommand(root(), stage, o, profile());
   });
 
 program

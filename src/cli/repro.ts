@@ -10,6 +10,7 @@ export interface ReproCliOptions {
   json?: boolean;
   keepGoing?: boolean;
   wait?: boolean;
+  executor?: 'local' | 'slurm';
 }
 
 export function summarise(stages: StageReport[]): string {
@@ -23,8 +24,8 @@ export function summarise(stages: StageReport[]): string {
 }
 
 export async function reproCommand(root: string, targets: string[], o: ReproCliOptions, mode: 'repro' | 'status' = 'repro', profile?: string): Promise<number> {
-  const jobs = o.jobs === undefined ? 1 : Number(o.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1) {
+  const jobs = o.jobs === undefined ? undefined : Number(o.jobs);
+  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) {
     process.stderr.write(`error: -j expects a positive integer, got "${o.jobs}"\n`);
     return EXIT.config;
   }
@@ -55,6 +56,7 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
       signal: controller.signal,
       command: process.argv.slice(2).join(' '),
       profile,
+      ...(o.executor === undefined ? {} : { executor: o.executor }),
     });
     reporter.close();
     if (result.kind === 'config-error') return printFailures(result.failures);
@@ -67,13 +69,15 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
         ...(s.reasons.length > 0 ? { reasons: s.reasons } : {}),
         ...(s.cache === undefined ? {} : { cache: s.cache }),
         ...(s.error === undefined ? {} : { error: s.error }),
+        ...(s.job === undefined ? {} : { job: s.job }),
       }));
-      process.stdout.write(`${JSON.stringify({ stages })}\n`);
+      process.stdout.write(`${JSON.stringify({ stages, executor: result.executor, submitted: result.submitted })}\n`);
     } else if (status) {
       const stale = result.stages.filter((s) => s.status === 'would-run');
       if (stale.length === 0) human.write('everything is up to date\n');
     } else {
-      human.write(`${summarise(result.stages)}\n`);
+      const jobs = result.executor === 'slurm' ? `; ${result.submitted} Slurm job${result.submitted === 1 ? '' : 's'} submitted` : '';
+      human.write(`${summarise(result.stages)}${jobs}\n`);
     }
     if (result.interrupted) {
       const done = result.stages.filter((s) => s.status === 'ran').map((s) => s.name);

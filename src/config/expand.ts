@@ -3,7 +3,7 @@ import { err, ok, type Result } from '../result.ts';
 import type { ConfigFailure } from './failure.ts';
 import { interpolate, type Scope } from './interpolate.ts';
 import type { LoadedPipeline } from './load.ts';
-import { durationMs, MAX_MATRIX_STAGES, type StageYaml } from './schema.ts';
+import { durationMs, MAX_MATRIX_STAGES, resolvedResourcesSchema, resourceExpectation, type Resources, type StageYaml } from './schema.ts';
 import type { YamlPath } from './source-map.ts';
 import type { StageSpec } from './stage-spec.ts';
 
@@ -128,6 +128,9 @@ function resolveStage({ group, name, decl, vars, item, base, at, shellQuote }: S
         failures.push(undefinedVar(r.error.variable, r.error.message, at([...base, field, i])));
         return [];
       }
+      // A dependency that a variable sets to null is no dependency: a profile can switch an
+      // optional input (a checkpoint directory) on and off without a second stage declaration.
+      if (field === 'deps' && r.value === null) return [];
       return [String(r.value)];
     });
 
@@ -147,6 +150,7 @@ function resolveStage({ group, name, decl, vars, item, base, at, shellQuote }: S
     if (r.ok) cmd.push(String(r.value));
     else failures.push(undefinedVar(r.error.variable, r.error.message, at([...base, 'cmd', ...(Array.isArray(decl.cmd) ? [i] : [])])));
   });
+  const resources = resolveResources(decl, scope, base, at, failures);
   if (failures.length > 0) return err(failures);
   return ok({
     name,
@@ -163,7 +167,44 @@ function resolveStage({ group, name, decl, vars, item, base, at, shellQuote }: S
     timeoutMs: decl.timeout === undefined ? undefined : durationMs(decl.timeout),
     desc: decl.desc,
     yamlPath: base,
+    // Only when declared, so specs without resources stay as they were (and cached ones match).
+    ...(resources === undefined ? {} : { resources }),
   });
+}
+
+/** `resources:` with `${...}` resolved, each value checked again now that it is known. */
+function resolveResources(
+  decl: StageYaml,
+  scope: Scope,
+  base: YamlPath,
+  at: StageDeclaration['at'],
+  failures: ConfigFailure[],
+): Resources | undefined {
+  if (decl.resources === undefined) return undefined;
+  const resolved: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(decl.resources)) {
+    if (raw === undefined) continue;
+    const r = interpolate(raw, scope);
+    if (!r.ok) {
+      failures.push(undefinedVar(r.error.variable, r.error.message, at([...base, 'resources', key])));
+      continue;
+    }
+    resolved[key] = r.value;
+  }
+  const checked = resolvedResourcesSchema.safeParse(resolved);
+  if (checked.success) return checked.data;
+  for (const issue of checked.error.issues) {
+    const key = String(issue.path[0]);
+    const expected = resourceExpectation(key);
+    failures.push({
+      reason: 'invalid-value',
+      diagnostic: {
+        message: `stages.${String(base[1])}.resources.${key}: ${expected === undefined ? issue.message : `expected ${expected}`}, got ${JSON.stringify(resolved[key])}`,
+        location: at([...base, 'resources', key]),
+      },
+    });
+  }
+  return undefined;
 }
 
 function undefinedVar(variable: string, message: string, location: ReturnType<LoadedPipeline['map']['locate']>): ConfigFailure {

@@ -6,17 +6,20 @@ import type { PipelineGraph } from '../graph/build.ts';
 import { buildGraph } from '../graph/build.ts';
 import { err, type Result } from '../result.ts';
 import type { ConfigFailure } from './failure.ts';
+import type { ExecutorSettings } from './schema.ts';
 import type { StageSpec } from './stage-spec.ts';
 
 /**
  * Bump when parsing, validation or expansion changes what a given pipeline.yaml expands to, so
  * cached expansions made by the old code are not reused.
  */
-const EXPANSION_VERSION = 1;
+const EXPANSION_VERSION = 2;
 
 interface CachedExpansion {
   key: string;
   specs: StageSpec[];
+  /** pipeline.yaml's `executor:` block, carried beside the stages (it is not per stage). */
+  executor?: ExecutorSettings;
 }
 
 let toolVersion: Promise<string> | undefined;
@@ -59,12 +62,12 @@ export async function loadProject(root: string, file: string, cacheFile?: string
   const key = sha256(`${EXPANSION_VERSION}\0${ENGINE_VERSION}\0${await ownVersion()}\0${source}\0${profile ?? ''}\0${profileSource}`);
   const cached = cacheFile === undefined ? undefined : await readCache(cacheFile, key);
   if (cached !== undefined) {
-    const graph = buildGraph(cached, root, { locate: () => ({ file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }) });
+    const graph = withExecutor(buildGraph(cached.specs, root, { locate: () => ({ file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }) }), cached.executor);
     if (graph.ok) return graph;
     // Only on an error path: parse the file after all, to point at the offending line.
     const { parsePipeline } = await import('./load.ts');
     const loaded = parsePipeline(file, source);
-    return loaded.ok ? buildGraph(cached, root, loaded.value.map) : loaded;
+    return loaded.ok ? buildGraph(cached.specs, root, loaded.value.map) : loaded;
   }
   const { parsePipeline, parseProfile } = await import('./load.ts');
   const loaded = parsePipeline(file, source);
@@ -83,15 +86,20 @@ export async function loadProject(root: string, file: string, cacheFile?: string
   if (!expanded.ok) return err(expanded.error);
   // JSON cannot hold NaN or Infinity (YAML's .nan, .inf): such a pipeline is not cached rather than cached wrong.
   const survivesJson = canonicalJson(expanded.value) === canonicalJson(JSON.parse(JSON.stringify(expanded.value)));
-  if (cacheFile !== undefined && survivesJson) await writeCache(cacheFile, { key, specs: expanded.value });
-  return buildGraph(expanded.value, root, loaded.value.map);
+  const executor = loaded.value.yaml.executor;
+  if (cacheFile !== undefined && survivesJson) await writeCache(cacheFile, { key, specs: expanded.value, ...(executor === undefined ? {} : { executor }) });
+  return withExecutor(buildGraph(expanded.value, root, loaded.value.map), executor);
 }
 
-async function readCache(path: string, key: string): Promise<StageSpec[] | undefined> {
+function withExecutor(graph: Result<PipelineGraph, ConfigFailure[]>, executor: ExecutorSettings | undefined): Result<PipelineGraph, ConfigFailure[]> {
+  return graph.ok && executor !== undefined ? { ...graph, value: { ...graph.value, executor } } : graph;
+}
+
+async function readCache(path: string, key: string): Promise<CachedExpansion | undefined> {
   try {
     const c = JSON.parse(await readFile(path, 'utf8')) as CachedExpansion;
     if (c.key !== key) return undefined;
-    return c.specs;
+    return c;
   } catch {
     return undefined;
   }

@@ -2,7 +2,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { err, ok, type Result } from '../result.ts';
 import type { ConfigFailure } from './failure.ts';
-import { pipelineSchema, profileSchema, STAGE_KEYS, TOP_KEYS, type PipelineYaml } from './schema.ts';
+import { EXECUTOR_KEYS, pipelineSchema, profileSchema, RESOURCE_ALIASES, RESOURCE_KEYS, SLURM_KEYS, STAGE_KEYS, TOP_KEYS, type PipelineYaml } from './schema.ts';
 import { SourceMap, type YamlPath } from './source-map.ts';
 import { suggest } from './suggest.ts';
 
@@ -76,11 +76,10 @@ export function parsePipeline(file: string, source: string): Result<LoadedPipeli
 function describeIssue(issue: z.core.$ZodIssue, map: SourceMap): ConfigFailure[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
-    const inStage = path.length === 2 && path[0] === 'stages';
-    const known = inStage ? STAGE_KEYS : path.length === 0 ? TOP_KEYS : [];
+    const { known, where } = keysAt(path);
     return issue.keys.map((key) => {
-      const suggestion = suggest(key, known);
-      const where = inStage ? ` in stage "${String(path[1])}"` : '';
+      const alias = RESOURCE_ALIASES[key.toLowerCase()];
+      const suggestion = alias !== undefined && known.includes(alias) ? alias : suggest(key, known);
       const hint = suggestion === undefined ? '' : ` (did you mean "${suggestion}"?)`;
       return {
         reason: 'unknown-key' as const,
@@ -112,6 +111,17 @@ function describeIssue(issue: z.core.$ZodIssue, map: SourceMap): ConfigFailure[]
       },
     },
   ];
+}
+
+/** The keys allowed where an unknown one was found, and how to name that place in the message. */
+function keysAt(path: Array<string | number>): { known: string[]; where: string } {
+  const [first, second, third] = path;
+  if (path.length === 0) return { known: TOP_KEYS, where: '' };
+  if (first === 'stages' && path.length === 2) return { known: STAGE_KEYS, where: ` in stage "${String(second)}"` };
+  if (first === 'stages' && path.length === 3 && third === 'resources') return { known: RESOURCE_KEYS, where: ` in resources of stage "${String(second)}"` };
+  if (first === 'executor' && path.length === 1) return { known: EXECUTOR_KEYS, where: ' in executor' };
+  if (first === 'executor' && path.length === 2 && second === 'slurm') return { known: SLURM_KEYS, where: ' in executor.slurm' };
+  return { known: [], where: '' };
 }
 
 function isRecordKey(path: Array<string | number>): boolean {

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '../fingerprint/canonical-json.ts';
+import type { Resources } from './schema.ts';
 import type { YamlPath } from './source-map.ts';
 
 /** One runnable stage after matrix expansion and interpolation: what the graph and runner see. */
@@ -22,6 +23,11 @@ export interface StageSpec {
   /** From `timeout:`; the stage is stopped (with its children) when it runs longer. */
   timeoutMs: number | undefined;
   desc: string | undefined;
+  /**
+   * From `resources:`, `${...}` resolved: what a cluster job for this stage asks for. Absent when
+   * not declared. Not part of the fingerprint (see src/fingerprint/fingerprint.ts).
+   */
+  resources?: Resources;
   /** Where the declaration is in pipeline.yaml, for errors found after loading. */
   yamlPath: YamlPath;
 }

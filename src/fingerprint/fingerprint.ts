@@ -13,6 +13,9 @@ export const ENGINE_VERSION = 2;
  * Deliberately left out, and recorded as provenance on each run instead: the Node version, the
  * platform, the host and the tfjs backend. Including them would make every result made on a GPU
  * machine useless on a laptop; a study that wants the backend in the key puts it in `params`.
+ * Likewise the executor and a stage's `resources:` (which cluster, partition, node size or time
+ * limit a Slurm job asked for): a stage run on a bigger node computes the same result, so moving
+ * a study from a laptop to a cluster, or giving a stage more memory, reruns nothing.
  */
 export interface Fingerprint {
   /**

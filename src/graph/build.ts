@@ -3,6 +3,7 @@ import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import type { ConfigFailure } from '../config/failure.ts';
 import { suggest } from '../config/suggest.ts';
 import type { Locator } from '../config/source-map.ts';
+import type { ExecutorSettings } from '../config/schema.ts';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { err, ok, type Result } from '../result.ts';
 
@@ -24,6 +25,8 @@ export interface PipelineGraph {
   /** Declared name -> expanded names. */
   groups: Map<string, string[]>;
   downstream: Map<string, string[]>;
+  /** pipeline.yaml's `executor:` block (where stages run), when it has one. */
+  executor?: ExecutorSettings;
 }
 
 /** Project-relative POSIX path, or undefined if it leaves the project. */

@@ -2,20 +2,43 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tokenizers from 'tokenizers';
+import type { SpecialTokens } from './models/language-model.ts';
 
 const { BPE, Tokenizer, byteLevelAlphabet, byteLevelPreTokenizer } = tokenizers;
 type HfTokenizer = InstanceType<typeof Tokenizer>;
 
-/** Special tokens of a tokenizer trained here; they take ids 0..4 in this order. */
-export const SPECIAL_TOKENS = ['<pad>', '<unk>', '<bos>', '<eos>', '<cls>'] as const;
+/** T5-style span-corruption sentinels a tokenizer trained here carries: enough for 15% noise in 512-token inputs. */
+export const SENTINEL_COUNT = 32;
 
-export interface SpecialIds {
-  pad: number;
-  unk?: number;
-  bos?: number;
-  eos?: number;
-  cls?: number;
-}
+/**
+ * Special tokens of a tokenizer trained here, ids 0.. in this order: every architecture's markers
+ * (GPT's end of text, BERT's classification, separator and mask tokens, T5's sentinels), so one
+ * vocabulary serves all three models and their pre-training objectives.
+ */
+export const SPECIAL_TOKENS: readonly string[] = [
+  '<pad>',
+  '<unk>',
+  '<bos>',
+  '<eos>',
+  '<cls>',
+  '<sep>',
+  '<mask>',
+  ...Array.from({ length: SENTINEL_COUNT }, (_, i) => `<extra_id_${i}>`),
+];
+
+/**
+ * Where to find each role in a tokenizer.json: ours first, then the names that GPT-2 (`<|endoftext|>`),
+ * BERT (`[CLS]`...) and T5 (`</s>`, `<extra_id_N>`) checkpoints use.
+ */
+const ROLE_NAMES: Record<Exclude<keyof SpecialTokens, 'sentinels'>, readonly string[]> = {
+  pad: ['<pad>', '[PAD]'],
+  unk: ['<unk>', '[UNK]'],
+  bos: ['<bos>', '<s>'],
+  eos: ['<eos>', '</s>', '<|endoftext|>'],
+  cls: ['<cls>', '[CLS]'],
+  sep: ['<sep>', '[SEP]'],
+  mask: ['<mask>', '[MASK]'],
+};
 
 export interface EncodeOptions {
   /** Prepend the begin-of-sequence token. */
@@ -46,11 +69,11 @@ export class BpeTokenizer {
     private readonly tokenizer: HfTokenizer,
     /** The tokenizer.json text this was built from: what to store as the artifact. */
     readonly json: string,
-    readonly special: SpecialIds,
+    readonly special: SpecialTokens,
   ) {}
 
   /**
-   * Learns a vocabulary of `vocabSize` tokens: the 5 special tokens, the 256 byte symbols (so any
+   * Learns a vocabulary of `vocabSize` tokens: the special tokens (SPECIAL_TOKENS), the 256 byte symbols (so any
    * text encodes, with no unknown token), then merges in the order BPE learns them. A corpus too
    * small to supply that many merges (every word already one token) gives a smaller vocabulary:
    * read the size from `vocabSize` on the result.
@@ -107,38 +130,42 @@ export class BpeTokenizer {
       model: { ...learned.model, vocab, merges },
     };
     const json = JSON.stringify(spec);
-    const ids = { pad: 0, unk: 1, bos: 2, eos: 3, cls: 4 };
-    return new BpeTokenizer(Tokenizer.fromString(json), json, ids);
-  }
-
-  /** Loads a tokenizer saved by `train` (its `json`). */
-  static fromJson(json: string): BpeTokenizer {
-    const tokenizer = Tokenizer.fromString(json);
-    const id = (t: string): number | undefined => tokenizer.tokenToId(t) ?? undefined;
-    const pad = id('<pad>');
-    if (pad === undefined) throw new Error('tokenizer has no <pad> token: load a Hugging Face file with fromHuggingFace');
-    return new BpeTokenizer(tokenizer, json, { pad, unk: id('<unk>'), bos: id('<bos>'), eos: id('<eos>'), cls: id('<cls>') });
+    return BpeTokenizer.fromJson(json);
   }
 
   /**
-   * Loads a Hugging Face `tokenizer.json` with a BPE model (GPT-2's, RoBERTa's, ...). Such files
-   * name their special tokens differently (GPT-2 has only `<|endoftext|>`), so say which to use;
-   * `pad` defaults to `eos`, the usual choice for GPT-2.
+   * Loads a tokenizer.json: one saved by `train`, or a Hugging Face checkpoint's (BPE for GPT-2,
+   * WordPiece for BERT, Unigram for T5: the library reads them all). Special tokens are found by
+   * their usual names; a tokenizer without a pad token pads with its end-of-text token, as GPT-2
+   * does.
    */
-  static fromHuggingFace(json: string, special: { pad?: string; unk?: string; bos?: string; eos?: string; cls?: string } = {}): BpeTokenizer {
-    const parsed = JSON.parse(json) as TokenizerJson;
-    if (parsed.model?.type !== 'BPE') throw new Error(`expected a BPE tokenizer.json, got model type ${String(parsed.model?.type)}`);
-    const tokenizer = Tokenizer.fromString(json);
-    const id = (name: string, token: string | undefined): number | undefined => {
-      if (token === undefined) return undefined;
-      const found = tokenizer.tokenToId(token);
-      if (found === null || found === undefined) throw new Error(`tokenizer has no token "${token}" for ${name}`);
-      return found;
+  static fromJson(json: string, file = 'tokenizer.json'): BpeTokenizer {
+    let tokenizer: HfTokenizer;
+    try {
+      tokenizer = Tokenizer.fromString(json);
+    } catch (e) {
+      throw new Error(`${file}: not a tokenizer the tokenizers library can load (${(e as Error).message})`);
+    }
+    const find = (names: readonly string[]): number | undefined => {
+      for (const name of names) {
+        const id = tokenizer.tokenToId(name);
+        if (id !== null && id !== undefined) return id;
+      }
+      return undefined;
     };
-    const eos = id('eos', special.eos);
-    const pad = id('pad', special.pad) ?? eos;
-    if (pad === undefined) throw new Error('name a pad token (or an eos token to pad with)');
-    return new BpeTokenizer(tokenizer, json, { pad, unk: id('unk', special.unk), bos: id('bos', special.bos), eos, cls: id('cls', special.cls) });
+    const roles = Object.fromEntries(Object.entries(ROLE_NAMES).map(([role, names]) => [role, find(names)])) as Omit<SpecialTokens, 'pad' | 'sentinels'> & { pad?: number };
+    const pad = roles.pad ?? roles.eos;
+    if (pad === undefined) throw new Error(`${file}: no pad token (<pad>, [PAD]) and no end-of-text token to pad with`);
+    const sentinels: number[] = [];
+    for (let i = 0; ; i++) {
+      const id = tokenizer.tokenToId(`<extra_id_${i}>`);
+      if (id === null || id === undefined) break;
+      sentinels.push(id);
+    }
+    const special: SpecialTokens = { pad };
+    for (const role of ['unk', 'bos', 'eos', 'cls', 'sep', 'mask'] as const) if (roles[role] !== undefined) special[role] = roles[role];
+    if (sentinels.length > 0) special.sentinels = sentinels;
+    return new BpeTokenizer(tokenizer, json, special);
   }
 
   get vocabSize(): number {

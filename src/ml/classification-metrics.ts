@@ -1,6 +1,9 @@
 export interface ClassificationMetrics {
   accuracy: number;
-  /** Unweighted mean of per-class F1 over the classes present in truth or prediction (sklearn's `average="macro"`). */
+  /**
+   * Unweighted mean of per-class F1 (sklearn's `average="macro"`): over the given classes, or
+   * else over the classes present in truth or prediction.
+   */
   macroF1: number;
 }
 
@@ -9,11 +12,13 @@ export interface ClassificationMetrics {
  * occur in the union and so does not count; a class with precision and recall both zero has
  * F1 = 0, as sklearn defines it (zero_division=0).
  */
-export function classificationMetrics(truth: readonly string[], predicted: readonly string[]): ClassificationMetrics {
+export function classificationMetrics(truth: readonly string[], predicted: readonly string[], classes?: readonly string[]): ClassificationMetrics {
   if (truth.length !== predicted.length) throw new Error(`${truth.length} labels but ${predicted.length} predictions`);
   if (truth.length === 0) throw new Error('no examples to score');
   let correct = 0;
-  const classes = new Set([...truth, ...predicted]);
+  // Given the model's classes, a prediction outside them (no label at all) is only an error for
+  // its true class; it is not a class of its own that would drag the average down twice.
+  const averaged = new Set(classes ?? [...truth, ...predicted]);
   const tp = new Map<string, number>();
   const fp = new Map<string, number>();
   const fn = new Map<string, number>();
@@ -29,10 +34,10 @@ export function classificationMetrics(truth: readonly string[], predicted: reado
     }
   }
   let f1Sum = 0;
-  for (const c of classes) {
+  for (const c of averaged) {
     const a = tp.get(c) ?? 0;
     const denominator = 2 * a + (fp.get(c) ?? 0) + (fn.get(c) ?? 0);
     f1Sum += denominator === 0 ? 0 : (2 * a) / denominator;
   }
-  return { accuracy: correct / truth.length, macroF1: f1Sum / classes.size };
+  return { accuracy: correct / truth.length, macroF1: f1Sum / averaged.size };
 }

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchTensors, chunk, lmWindows, padBatch } from './batches.ts';
 import { classificationMetrics } from './classification-metrics.ts';
 import type { LanguageModel } from './models/language-model.ts';
-import { sparseCrossEntropy } from './ops/cross-entropy.ts';
 
 export interface LabelledSequences {
   /** Token ids per example. */
@@ -37,21 +36,21 @@ export function evaluateClassifier(model: LanguageModel, data: LabelledSequences
   const predictions: number[] = [];
   let lossSum = 0;
   for (const rows of chunk(order, options.batchSize)) {
-    const [preds, loss] = tf.tidy(() => {
-      const { ids, mask } = batchTensors(padBatch(data.ids, rows, model.contextLength, options.padId, options.prePadded));
-      const logits = model.classLogits(ids, mask);
-      const labels = tf.tensor1d(rows.map((r) => data.labels[r]!), 'int32');
-      return [tf.argMax(logits, 1), tf.sum(sparseCrossEntropy(logits, labels))];
-    });
-    predictions.push(...(preds.dataSync() as Int32Array));
-    lossSum += loss.dataSync()[0]!;
-    preds.dispose();
-    loss.dispose();
+    const { ids, mask } = batchTensors(padBatch(data.ids, rows, model.contextLength, options.padId, options.prePadded));
+    const labels = tf.tensor1d(rows.map((r) => data.labels[r]!), 'int32');
+    const loss = tf.tidy(() => model.classificationLoss(ids, mask, labels));
+    lossSum += loss.dataSync()[0]! * rows.length;
+    predictions.push(...model.predictClasses(ids, mask));
+    tf.dispose([ids, mask, labels, loss]);
   }
-  const name = (i: number): string => options.labelNames?.[i] ?? String(i);
-  const metrics = classificationMetrics(data.labels.map(name), predictions.map(name));
+  const name = (i: number): string => (i < 0 ? NO_LABEL : (options.labelNames?.[i] ?? String(i)));
+  const classes = Array.from({ length: model.numClasses }, (_, i) => name(i));
+  const metrics = classificationMetrics(data.labels.map(name), predictions.map(name), classes);
   return { loss: lossSum / data.ids.length, ...metrics, predictions };
 }
+
+/** What a prediction that names no class (a T5 generation that is no label) is called in metrics. */
+export const NO_LABEL = '<no label>';
 
 export interface PerplexityEvaluation {
   /** Mean token cross-entropy (nats) over every predicted token. */
@@ -63,7 +62,8 @@ export interface PerplexityEvaluation {
 }
 
 /**
- * Perplexity on held-out text: exp of the mean next-token cross-entropy, averaged over tokens
+ * Perplexity on held-out text: exp of the mean token cross-entropy of the family's held-out
+ * score (`LanguageModel.heldOutNll`), averaged over tokens
  * (not over batches, which would overweight short batches). Long texts are cut into context-sized
  * windows the same way as for training.
  */
@@ -72,19 +72,13 @@ export function evaluatePerplexity(model: LanguageModel, sequences: readonly (re
   let nll = 0;
   let tokens = 0;
   for (const rows of chunk(windows.map((_, i) => i), options.batchSize)) {
-    const batch = padBatch(windows, rows, model.contextLength, options.padId);
-    // Targets are positions 1.. of each row; lmLoss averages over them, so undo the average.
-    let count = 0;
-    for (let r = 0; r < batch.rows; r++) for (let j = 1; j < batch.time; j++) count += batch.mask[r * batch.time + j]!;
-    const loss = tf.tidy(() => {
-      const { ids, mask } = batchTensors(batch);
-      return model.lmLoss(ids, mask);
-    });
-    nll += loss.dataSync()[0]! * count;
-    tokens += count;
-    loss.dispose();
+    const { ids, mask } = batchTensors(padBatch(windows, rows, model.contextLength, options.padId));
+    const scored = model.heldOutNll(ids, mask);
+    tf.dispose([ids, mask]);
+    nll += scored.nll;
+    tokens += scored.tokens;
   }
-  if (tokens === 0) throw new Error('no tokens to score: every held-out text is shorter than two tokens');
+  if (tokens === 0) throw new Error('no tokens to score: no held-out text has a token the model predicts (too short, or special tokens only)');
   const loss = nll / tokens;
   return { loss, perplexity: Math.exp(loss), tokens };
 }

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchTensors, chunk, lmWindows, padBatch } from './batches.ts';
 import { type ClassifierEvaluation, type LabelledSequences, type PerplexityEvaluation, evaluateClassifier, evaluatePerplexity } from './evaluate.ts';
 import type { LanguageModel, ParamSubset } from './models/language-model.ts';
-import { sparseCrossEntropy } from './ops/cross-entropy.ts';
 import type { OptimizerConfig } from './optimizers/config.ts';
 import { makeOptimizer } from './optimizers/make-optimizer.ts';
 import { Rng } from './rng.ts';
@@ -143,9 +142,8 @@ export async function trainClassifier(
     model,
     train.ids,
     (ids, mask, rows, dropoutSeed) => {
-      const logits = model.classLogits(ids, mask, { dropoutSeed });
       const labels = tf.tensor1d(rows.map((r) => train.labels[r]!), 'int32');
-      return tf.mean(sparseCrossEntropy(logits, labels)) as tf.Scalar;
+      return model.classificationLoss(ids, mask, labels, { dropoutSeed });
     },
     () => evaluateClassifier(model, validation, evalOptions),
     options,

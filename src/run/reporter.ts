@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { StageProgress } from '../stage-api.ts';
+import type { JobReport } from './stage-outcome.ts';
 
 export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped' | 'would-run';
 
@@ -14,6 +15,8 @@ export interface StageReport {
   cache?: 'lockfile' | 'store';
   error?: string;
   tail?: string[];
+  /** The cluster job that ran it (Slurm executor). */
+  job?: JobReport;
 }
 
 /** What the scheduler tells the user while it works. */
@@ -21,6 +24,8 @@ export interface Reporter {
   stageStarted(name: string, reasons: string[]): void;
   stageLog(name: string, line: string): void;
   stageProgress(name: string, progress: StageProgress): void;
+  /** Where a running stage stands in an outside queue: `Slurm job 812 PENDING (Priority)`, `Slurm job 812 RUNNING on gpu03`. */
+  stageState(name: string, state: string): void;
   stageFinished(report: StageReport): void;
   close(): void;
 }
@@ -29,7 +34,7 @@ function finishedLine(r: StageReport): string[] {
   const lines: string[] = [];
   switch (r.status) {
     case 'ran':
-      lines.push(`✓ ran ${r.name} (${r.seconds.toFixed(1)}s)`);
+      lines.push(`✓ ran ${r.name} (${r.seconds.toFixed(1)}s${r.job === undefined ? '' : `, Slurm job ${r.job.id}${r.job.node === null ? '' : ` on ${r.job.node}`}`})`);
       break;
     case 'cached':
       if (r.cache === 'store') lines.push(`↺ ${r.name}: restored from the store (${r.reasons.join('; ') || 'cached'})`);
@@ -67,6 +72,9 @@ export class PlainReporter implements Reporter {
     if (this.verbose) this.out.write(`  ${name} | ${line}\n`);
   }
   stageProgress(): void {}
+  stageState(name: string, state: string): void {
+    this.out.write(`◦ ${name}: ${state}\n`);
+  }
   stageFinished(r: StageReport): void {
     for (const l of finishedLine(r)) this.out.write(`${l}\n`);
   }
@@ -77,7 +85,7 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 
 /** A live line per running stage (elapsed time and its own progress), finished stages above. */
 export class LiveReporter implements Reporter {
-  private readonly running = new Map<string, { started: number; progress?: StageProgress }>();
+  private readonly running = new Map<string, { started: number; progress?: StageProgress; state?: string }>();
   private timer: NodeJS.Timeout | undefined;
   private frame = 0;
   private update: ((text: string) => void) & { clear(): void; done(): void } = Object.assign(() => {}, { clear() {}, done() {} });
@@ -94,7 +102,9 @@ export class LiveReporter implements Reporter {
   private render(): void {
     const now = Date.now();
     const s = SPINNER[this.frame++ % SPINNER.length] ?? '*';
-    const lines = [...this.running].map(([name, r]) => `${s} ${name} ${((now - r.started) / 1000).toFixed(0)}s${progressText(r.progress)}`);
+    const lines = [...this.running].map(
+      ([name, r]) => `${s} ${name} ${((now - r.started) / 1000).toFixed(0)}s${r.state === undefined ? '' : ` [${r.state}]`}${progressText(r.progress)}`,
+    );
     this.update(lines.join('\n'));
   }
 
@@ -114,6 +124,10 @@ export class LiveReporter implements Reporter {
   stageProgress(name: string, progress: StageProgress): void {
     const r = this.running.get(name);
     if (r !== undefined) r.progress = progress;
+  }
+  stageState(name: string, state: string): void {
+    const r = this.running.get(name);
+    if (r !== undefined) r.state = state;
   }
   stageFinished(report: StageReport): void {
     this.running.delete(report.name);

@@ -13,13 +13,14 @@ import { projectPaths, type ProjectPaths } from '../project.ts';
 import { readLockfile, writeLockfile, type LockEntry, type Lockfile } from '../store/lockfile.ts';
 import { ArtifactStore, type RunRecord, type StoredResult } from '../store/store.ts';
 import { clearOuts, collectOutputs, restoreFile } from './collect-outputs.ts';
+import type { ExecutorIO, ExecutorKind, StageExecutor } from './executor.ts';
+import { LocalExecutor } from './local-executor.ts';
 import { ProjectLock } from './project-lock.ts';
 import { collectProvenance } from './provenance.ts';
 import type { Reporter, StageReport } from './reporter.ts';
-import { runCmdStage } from './run-cmd-stage.ts';
-import { runUsesStage } from './run-uses-stage.ts';
 import { Semaphore } from './semaphore.ts';
-import type { StageOutcome } from './stage-outcome.ts';
+import type { JobReport, StageOutcome } from './stage-outcome.ts';
+import type { UpstreamManifest } from './worker-protocol.ts';
 
 export interface ReproOptions {
   root: string;
@@ -30,7 +31,8 @@ export interface ReproOptions {
   dry: boolean;
   /** Select the targets and what depends on them instead of what they depend on. */
   downstream: boolean;
-  jobs: number;
+  /** Stages running (or jobs in a cluster's queue) at once; default 1, or `executor.slurm.jobs`. */
+  jobs?: number;
   /** Keep starting independent stages after one fails. */
   keepGoing: boolean;
   /** Wait for another process's writer lock instead of failing. */
@@ -43,11 +45,20 @@ export interface ReproOptions {
   command: string;
   /** profiles/NAME.yaml whose vars replace pipeline.yaml's. */
   profile?: string;
+  /** Where stages run; default: Slurm when pipeline.yaml has `executor: {slurm: ...}`, else here. */
+  executor?: ExecutorKind;
 }
 
 export type ReproResult =
   | { kind: 'config-error'; failures: ConfigFailure[] }
-  | { kind: 'done'; stages: StageReport[]; interrupted: boolean };
+  | {
+      kind: 'done';
+      stages: StageReport[];
+      interrupted: boolean;
+      executor: ExecutorKind;
+      /** Jobs submitted to a cluster in this run (0 when every stage was a cache hit, or locally). */
+      submitted: number;
+    };
 
 /** An upstream stage's resolution as seen by its dependents. */
 type Settled = { ok: true; outputsHash: string } | { ok: false; reason: string; wouldRun?: boolean };
@@ -85,6 +96,8 @@ class ReproRun {
   private hasher!: FileHasher;
   private modules!: ModuleGraph;
   private selected = new Set<string>();
+  private readonly executorKind: ExecutorKind;
+  private executor: StageExecutor | undefined;
   private stopping = false;
   private lockDirty = false;
   private lockWrites: Promise<void> = Promise.resolve();
@@ -95,7 +108,8 @@ class ReproRun {
     private readonly graph: PipelineGraph,
     private readonly lock: Lockfile,
   ) {
-    this.slots = new Semaphore(opts.jobs);
+    this.executorKind = opts.executor ?? (graph.executor?.slurm !== undefined ? 'slurm' : 'local');
+    this.slots = new Semaphore(opts.jobs ?? (this.executorKind === 'slurm' ? graph.executor?.slurm?.jobs : undefined) ?? 1);
     this.storeExisted = existsSync(paths.store);
     opts.signal.addEventListener('abort', () => (this.stopping = true), { once: true });
   }
@@ -118,6 +132,7 @@ class ReproRun {
         await this.modules.save();
       }
     } finally {
+      await this.executor?.close();
       const store = await this.store?.catch(() => undefined);
       if (store !== undefined && !this.opts.dry) {
         const failed = this.reports.some((r) => r.status === 'failed');
@@ -126,7 +141,33 @@ class ReproRun {
       await store?.close();
     }
     const byName = new Map(this.reports.map((r) => [r.name, r]));
-    return { kind: 'done', stages: order.flatMap((n) => byName.get(n) ?? []), interrupted: this.opts.signal.aborted };
+    return {
+      kind: 'done',
+      stages: order.flatMap((n) => byName.get(n) ?? []),
+      interrupted: this.opts.signal.aborted,
+      executor: this.executorKind,
+      submitted: this.executor?.submitted ?? 0,
+    };
+  }
+
+  /**
+   * Made when the first stage must run, so a run of cache hits never loads the Slurm code or
+   * asks the cluster anything.
+   */
+  private async getExecutor(): Promise<StageExecutor> {
+    if (this.executor !== undefined) return this.executor;
+    if (this.executorKind === 'local') this.executor = new LocalExecutor();
+    else {
+      const { SlurmExecutor } = await import('./slurm/slurm-executor.ts');
+      this.executor ??= new SlurmExecutor({
+        root: this.opts.root,
+        settings: this.graph.executor?.slurm ?? {},
+        runId: this.invocation,
+        signal: this.opts.signal,
+        ...(this.opts.profile === undefined ? {} : { profile: this.opts.profile }),
+      });
+    }
+    return this.executor;
   }
 
   private settle(name: string): Promise<Settled> {
@@ -264,20 +305,20 @@ class ReproRun {
     const node = this.graph.stages.get(name)!;
     const { spec } = node;
     const { reporter, root } = this.opts;
-    // The run's signal (Ctrl-C) or the stage's own timeout, whichever comes first.
-    const signal = spec.timeoutMs === undefined ? this.opts.signal : AbortSignal.any([this.opts.signal, AbortSignal.timeout(spec.timeoutMs)]);
     const store = await this.openStore();
     if (store === undefined) throw new Error('the store could not be opened');
+    const executor = await this.getExecutor();
     reporter.stageStarted(name, reasons);
     const started = Date.now();
-    const io = { log: (l: string) => reporter.stageLog(name, l), progress: (p: Parameters<Reporter['stageProgress']>[1]) => reporter.stageProgress(name, p) };
+    const io: ExecutorIO = {
+      log: (l) => reporter.stageLog(name, l),
+      progress: (p) => reporter.stageProgress(name, p),
+      state: (text) => reporter.stageState(name, text),
+    };
     await clearOuts(root, spec);
     for (const out of [...spec.outs, ...spec.metrics]) this.hasher.invalidate(out);
-    let outcome: StageOutcome;
-    if (spec.kind === 'cmd') {
-      outcome = await runCmdStage(spec, root, io, signal);
-    } else {
-      const inputs = [];
+    const inputs: UpstreamManifest[] = [];
+    if (spec.kind === 'uses') {
       for (const d of node.deps) {
         if (d.kind !== 'stage') continue;
         const e = this.lock.stages[d.stage];
@@ -288,34 +329,36 @@ class ReproRun {
       // Sorted by name, not in declaration order: the order must be recoverable from the
       // recorded fingerprint alone, so `verify --rerun` hands a stage the same inputs.
       inputs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      outcome = await runUsesStage(
+    }
+    let outcome: StageOutcome;
+    try {
+      outcome = await executor.run(
         {
-          module: spec.uses!,
           name,
-          group: spec.group,
-          params: spec.params,
-          item: spec.item,
+          node,
           root,
-          files: node.deps.flatMap((d) => (d.kind === 'file' ? [d.path] : [])).sort(),
-          outs: [...spec.outs, ...spec.metrics],
+          fingerprint: fp,
+          hash,
+          upstream,
           inputs,
+          read: (kind, h) => (kind === 'table' ? store.readTable(h) : kind === 'json' ? store.readJson(h) : store.readBlob(h)),
         },
         io,
-        (kind, h) => (kind === 'table' ? store.readTable(h) : kind === 'json' ? store.readJson(h) : store.readBlob(h)),
-        signal,
+        this.opts.signal,
       );
+    } catch (e) {
+      outcome = { ok: false, message: (e as Error).message, tail: [], interrupted: false };
     }
     const seconds = (Date.now() - started) / 1000;
+    const job = outcome.job;
     if (!outcome.ok) {
-      const timedOut = outcome.interrupted && !this.opts.signal.aborted;
-      const message = timedOut ? `timed out after ${seconds.toFixed(1)}s (timeout: ${spec.timeoutMs! / 1000}s); the stage and its child processes were stopped` : outcome.message;
-      await store.recordRun(this.runRecord(name, hash, 'failed', started, {}, message)).catch(() => undefined);
-      return this.fail(name, hash, seconds, message, outcome.tail);
+      await store.recordRun(this.runRecord(name, hash, 'failed', started, jobProvenance(job), outcome.message)).catch(() => undefined);
+      return this.fail(name, hash, seconds, outcome.message, outcome.tail, job);
     }
     try {
       const collected = await collectOutputs(root, spec, outcome.outputs);
       const result: StoredResult = { fingerprint: hash, stage: name, outputs: collected.outputs, outputsHash: collected.outputsHash, metrics: collected.metrics };
-      const provenance = outcome.provenance;
+      const provenance = { ...outcome.provenance, ...jobProvenance(job) };
       await store.commit({
         result,
         fingerprintRecord: fp,
@@ -328,24 +371,32 @@ class ReproRun {
         params: spec.params,
         artifacts: collected.artifacts,
         measurements: collected.measurements,
-        run: this.runRecord(name, hash, 'ran', started, provenance, null),
+        run: this.runRecord(name, hash, 'ran', started, provenance, null, outcome.host),
       });
       this.setLockEntry(name, fp, result);
       await this.writeLock(name);
-      this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons });
+      this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons, ...(job === undefined ? {} : { job }) });
       return { ok: true, outputsHash: collected.outputsHash };
     } catch (e) {
-      return this.fail(name, hash, seconds, (e as Error).message, []);
+      return this.fail(name, hash, seconds, (e as Error).message, [], job);
     }
   }
 
-  private fail(name: string, fingerprint: string | null, seconds: number, error: string, tail: string[]): Settled {
+  private fail(name: string, fingerprint: string | null, seconds: number, error: string, tail: string[], job?: JobReport): Settled {
     if (!this.opts.keepGoing) this.stopping = true;
-    this.finish({ name, status: 'failed', fingerprint, seconds, reasons: [], error, tail });
+    this.finish({ name, status: 'failed', fingerprint, seconds, reasons: [], error, tail, ...(job === undefined ? {} : { job }) });
     return { ok: false, reason: `${name} failed` };
   }
 
-  private runRecord(name: string, fingerprint: string, status: RunRecord['status'], started: number, provenance: RunRecord['provenance'], error: string | null): RunRecord {
+  private runRecord(
+    name: string,
+    fingerprint: string,
+    status: RunRecord['status'],
+    started: number,
+    provenance: RunRecord['provenance'],
+    error: string | null,
+    host = hostname(),
+  ): RunRecord {
     const backend = provenance.backend;
     return {
       invocation: this.invocation,
@@ -355,7 +406,7 @@ class ReproRun {
       cacheHit: status === 'cached',
       started: new Date(started),
       seconds: (Date.now() - started) / 1000,
-      host: hostname(),
+      host,
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       backend: typeof backend === 'string' ? backend : null,
@@ -378,4 +429,10 @@ class ReproRun {
     });
     return this.lockWrites;
   }
+}
+
+/** A cluster job's identity and outcome, kept with the run record for audits. */
+function jobProvenance(job: JobReport | undefined): RunRecord['provenance'] {
+  if (job === undefined) return {};
+  return { slurm_job_id: job.id, slurm_state: job.state, slurm_exit_code: job.exitCode, slurm_node: job.node };
 }

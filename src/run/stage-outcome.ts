@@ -7,9 +7,28 @@ export interface StageIO {
   progress(p: StageProgress): void;
 }
 
+/** A cluster job that ran (or tried to run) a stage, as the scheduler reports it. */
+export interface JobReport {
+  /** The scheduler's job id. */
+  id: string;
+  /** Its final state as the cluster names it: COMPLETED, FAILED, TIMEOUT, CANCELLED, OUT_OF_MEMORY, ... */
+  state: string;
+  /** `exit:signal` as Slurm gives it (`1:0`, `0:15`), when known. */
+  exitCode: string | null;
+  /** Where it ran, when known. */
+  node: string | null;
+}
+
 export type StageOutcome =
-  | { ok: true; outputs: StageOutputs; provenance: Record<string, JsonValue> }
-  | { ok: false; message: string; tail: string[]; interrupted: boolean };
+  | {
+      ok: true;
+      outputs: StageOutputs;
+      provenance: Record<string, JsonValue>;
+      /** The machine the stage ran on, when it was not this one. */
+      host?: string;
+      job?: JobReport;
+    }
+  | { ok: false; message: string; tail: string[]; interrupted: boolean; job?: JobReport };
 
 /** Keeps the last lines of a stage's output, for the error report when it fails. */
 export class Tail {

@@ -6,11 +6,9 @@ import { gelu } from '../ops/gelu.ts';
 import { layerNorm } from '../ops/layer-norm.ts';
 import { matMul } from '../ops/matmul.ts';
 import { type GptConfig, validateGptConfig } from './gpt-config.ts';
-import type { ForwardOptions, LanguageModel, ParamSubset } from './language-model.ts';
-
-// tfjs variable names are global to the engine; a per-instance prefix lets several models
-// coexist (two seeds in one test), while the map below keeps names stable for weight files.
-let instances = 0;
+import { headLoss, headPredictions } from './classifier-head.ts';
+import type { ForwardOptions, HeldOutNll, LanguageModel, ParamSubset } from './language-model.ts';
+import { Parameters, countParameters, stackSubset } from './parameters.ts';
 
 /**
  * A GPT-2-style decoder (Radford et al., 2019): token and learned position embeddings,
@@ -24,41 +22,39 @@ let instances = 0;
  * layer-norm gains one. Each tensor's values come from a seed derived from (seed, tensor name).
  */
 export class Gpt implements LanguageModel {
-  readonly family = 'gpt';
+  readonly family = 'gpt' as const;
   readonly config: Readonly<GptConfig>;
   readonly variables: ReadonlyMap<string, tf.Variable>;
-  private readonly vars = new Map<string, tf.Variable>();
-  private readonly prefix: string;
+  private readonly params = new Parameters('GPT');
 
   constructor(config: GptConfig, seed: number) {
     validateGptConfig(config);
     this.config = Object.freeze({ ...config });
-    this.variables = this.vars;
-    this.prefix = `gpt${++instances}/`;
+    this.variables = this.params.map;
     const init = new Rng(seed).fork('init');
     const { vocabSize, contextLength, layers, dModel: d, dFF, numClasses } = config;
     const residualStd = 0.02 / Math.sqrt(2 * layers);
-    this.normal('wte', [vocabSize, d], 0.02, init);
-    this.normal('wpe', [contextLength, d], 0.01, init);
+    this.params.normal('wte', [vocabSize, d], 0.02, init);
+    this.params.normal('wpe', [contextLength, d], 0.01, init);
     for (let i = 0; i < layers; i++) {
       const h = `h${i}`;
-      this.constant(`${h}/ln1/g`, [d], 1);
-      this.constant(`${h}/ln1/b`, [d], 0);
-      this.normal(`${h}/attn/qkv/w`, [d, 3 * d], 0.02, init);
-      this.constant(`${h}/attn/qkv/b`, [3 * d], 0);
-      this.normal(`${h}/attn/proj/w`, [d, d], residualStd, init);
-      this.constant(`${h}/attn/proj/b`, [d], 0);
-      this.constant(`${h}/ln2/g`, [d], 1);
-      this.constant(`${h}/ln2/b`, [d], 0);
-      this.normal(`${h}/mlp/fc/w`, [d, dFF], 0.02, init);
-      this.constant(`${h}/mlp/fc/b`, [dFF], 0);
-      this.normal(`${h}/mlp/proj/w`, [dFF, d], residualStd, init);
-      this.constant(`${h}/mlp/proj/b`, [d], 0);
+      this.params.constant(`${h}/ln1/g`, [d], 1);
+      this.params.constant(`${h}/ln1/b`, [d], 0);
+      this.params.normal(`${h}/attn/qkv/w`, [d, 3 * d], 0.02, init);
+      this.params.constant(`${h}/attn/qkv/b`, [3 * d], 0);
+      this.params.normal(`${h}/attn/proj/w`, [d, d], residualStd, init);
+      this.params.constant(`${h}/attn/proj/b`, [d], 0);
+      this.params.constant(`${h}/ln2/g`, [d], 1);
+      this.params.constant(`${h}/ln2/b`, [d], 0);
+      this.params.normal(`${h}/mlp/fc/w`, [d, dFF], 0.02, init);
+      this.params.constant(`${h}/mlp/fc/b`, [dFF], 0);
+      this.params.normal(`${h}/mlp/proj/w`, [dFF, d], residualStd, init);
+      this.params.constant(`${h}/mlp/proj/b`, [d], 0);
     }
-    this.constant('lnf/g', [d], 1);
-    this.constant('lnf/b', [d], 0);
-    this.normal('cls/w', [d, numClasses], 0.02, init);
-    this.constant('cls/b', [numClasses], 0);
+    this.params.constant('lnf/g', [d], 1);
+    this.params.constant('lnf/b', [d], 0);
+    this.params.normal('cls/w', [d, numClasses], 0.02, init);
+    this.params.constant('cls/b', [numClasses], 0);
   }
 
   get contextLength(): number {
@@ -69,25 +65,6 @@ export class Gpt implements LanguageModel {
   }
   get numClasses(): number {
     return this.config.numClasses;
-  }
-
-  private add(name: string, value: tf.Tensor): void {
-    this.vars.set(name, tf.variable(value, true, this.prefix + name));
-    value.dispose();
-  }
-
-  private normal(name: string, shape: number[], std: number, init: Rng): void {
-    this.add(name, tf.truncatedNormal(shape, 0, std, 'float32', init.fork(name).tfSeed()));
-  }
-
-  private constant(name: string, shape: number[], value: number): void {
-    this.add(name, tf.fill(shape, value, 'float32'));
-  }
-
-  private v(name: string): tf.Variable {
-    const found = this.vars.get(name);
-    if (found === undefined) throw new Error(`GPT has no parameter "${name}"`);
-    return found;
   }
 
   /** Final hidden states `[batch*time, d]` after the last layer norm. */
@@ -102,32 +79,32 @@ export class Gpt implements LanguageModel {
         : undefined;
     const maybeDrop = (t: tf.Tensor): tf.Tensor => (drop ? drop(t) : t);
 
-    const tokens = tf.gather(this.v('wte'), tf.reshape(ids, [-1]));
-    const positions = tf.slice(this.v('wpe'), [0, 0], [time, d]);
+    const tokens = tf.gather(this.params.get('wte'), tf.reshape(ids, [-1]));
+    const positions = tf.slice(this.params.get('wpe'), [0, 0], [time, d]);
     let x = tf.reshape(tf.add(tf.reshape(tokens, [batch, time, d]), positions), [batch * time, d]) as tf.Tensor2D;
     x = maybeDrop(x) as tf.Tensor2D;
     for (let i = 0; i < layers; i++) {
       const h = `h${i}`;
       const attended = causalSelfAttention(
-        layerNorm(x, this.v(`${h}/ln1/g`), this.v(`${h}/ln1/b`)) as tf.Tensor2D,
+        layerNorm(x, this.params.get(`${h}/ln1/g`), this.params.get(`${h}/ln1/b`)) as tf.Tensor2D,
         batch,
         time,
         heads,
         {
-          qkvW: this.v(`${h}/attn/qkv/w`),
-          qkvB: this.v(`${h}/attn/qkv/b`),
-          projW: this.v(`${h}/attn/proj/w`),
-          projB: this.v(`${h}/attn/proj/b`),
+          qkvW: this.params.get(`${h}/attn/qkv/w`),
+          qkvB: this.params.get(`${h}/attn/qkv/b`),
+          projW: this.params.get(`${h}/attn/proj/w`),
+          projB: this.params.get(`${h}/attn/proj/b`),
         },
         drop,
       );
       x = tf.add(x, maybeDrop(attended)) as tf.Tensor2D;
-      const normed = layerNorm(x, this.v(`${h}/ln2/g`), this.v(`${h}/ln2/b`));
-      const inner = gelu(tf.add(matMul(normed, this.v(`${h}/mlp/fc/w`)), this.v(`${h}/mlp/fc/b`)));
-      const out = tf.add(matMul(inner, this.v(`${h}/mlp/proj/w`)), this.v(`${h}/mlp/proj/b`));
+      const normed = layerNorm(x, this.params.get(`${h}/ln2/g`), this.params.get(`${h}/ln2/b`));
+      const inner = gelu(tf.add(matMul(normed, this.params.get(`${h}/mlp/fc/w`)), this.params.get(`${h}/mlp/fc/b`)));
+      const out = tf.add(matMul(inner, this.params.get(`${h}/mlp/proj/w`)), this.params.get(`${h}/mlp/proj/b`));
       x = tf.add(x, maybeDrop(out)) as tf.Tensor2D;
     }
-    return layerNorm(x, this.v('lnf/g'), this.v('lnf/b')) as tf.Tensor2D;
+    return layerNorm(x, this.params.get('lnf/g'), this.params.get('lnf/b')) as tf.Tensor2D;
   }
 
   lmLoss(ids: tf.Tensor2D, mask: tf.Tensor2D, options?: ForwardOptions): tf.Scalar {
@@ -137,7 +114,7 @@ export class Gpt implements LanguageModel {
     const h = tf.reshape(this.hidden(ids, options), [batch, time, d]);
     const inputs = tf.reshape(tf.slice(h, [0, 0, 0], [batch, time - 1, d]), [batch * (time - 1), d]);
     // The head is tied to the token embeddings; transposing explicitly keeps the matmul fast on wasm.
-    const logits = matMul(inputs, tf.transpose(this.v('wte'))) as tf.Tensor2D;
+    const logits = matMul(inputs, tf.transpose(this.params.get('wte'))) as tf.Tensor2D;
     const targets = tf.reshape(tf.slice(ids, [0, 1], [batch, time - 1]), [-1]) as tf.Tensor1D;
     const weights = tf.reshape(tf.slice(mask, [0, 1], [batch, time - 1]), [-1]);
     const nll = sparseCrossEntropy(logits, targets);
@@ -152,36 +129,49 @@ export class Gpt implements LanguageModel {
     const last = tf.cast(tf.sub(tf.sum(mask, 1), 1), 'int32');
     const pick = tf.expandDims(tf.oneHot(last, time), 2);
     const pooled = tf.sum(tf.mul(h, pick), 1) as tf.Tensor2D;
-    return tf.add(matMul(pooled, this.v('cls/w')), this.v('cls/b')) as tf.Tensor2D;
+    return tf.add(matMul(pooled, this.params.get('cls/w')), this.params.get('cls/b')) as tf.Tensor2D;
+  }
+
+  heldOutNll(ids: tf.Tensor2D, mask: tf.Tensor2D): HeldOutNll {
+    // lmLoss averages over the targets (positions 1.. of each row); undo the average.
+    const [batch, time] = ids.shape;
+    const weights = mask.arraySync();
+    let tokens = 0;
+    for (let r = 0; r < batch; r++) for (let j = 1; j < time; j++) tokens += weights[r]![j]!;
+    const loss = tf.tidy(() => this.lmLoss(ids, mask));
+    const mean = loss.dataSync()[0]!;
+    loss.dispose();
+    return { nll: mean * tokens, tokens };
+  }
+
+  classificationLoss(ids: tf.Tensor2D, mask: tf.Tensor2D, labels: tf.Tensor1D, options?: ForwardOptions): tf.Scalar {
+    return headLoss(this.classLogits(ids, mask, options), labels);
+  }
+
+  predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): number[] {
+    return headPredictions(() => this.classLogits(ids, mask));
   }
 
   trainableVariables(subset: ParamSubset): tf.Variable[] {
-    const names = [...this.vars.keys()].sort();
-    const { layers } = this.config;
-    let keep: (name: string) => boolean;
-    if (subset === 'all') keep = () => true;
-    else if (subset === 'head') keep = (n) => n.startsWith('cls/');
-    else {
-      const n = Number(subset.slice('last-'.length));
-      if (!Number.isInteger(n) || n < 1) throw new Error(`bad parameter subset "${subset}"`);
-      if (n > layers) throw new Error(`parameter subset "${subset}" asks for ${n} blocks but the model has ${layers}`);
-      const first = layers - n;
-      keep = (name) => {
-        if (name.startsWith('cls/') || name.startsWith('lnf/')) return true;
-        const m = /^h(\d+)\//.exec(name);
-        return m !== null && Number(m[1]) >= first;
-      };
-    }
-    return names.filter(keep).map((n) => this.vars.get(n)!);
+    return this.params.select(
+      stackSubset(subset, {
+        layers: this.config.layers,
+        head: (name) => name.startsWith('cls/'),
+        top: (name) => name.startsWith('lnf/'),
+        blockOf: (name) => {
+          const m = /^h(\d+)\//.exec(name);
+          return m === null ? undefined : Number(m[1]);
+        },
+      }),
+    );
   }
 
   /** Number of scalar parameters in a subset. */
   parameterCount(subset: ParamSubset = 'all'): number {
-    return this.trainableVariables(subset).reduce((sum, v) => sum + v.size, 0);
+    return countParameters(this.trainableVariables(subset));
   }
 
   dispose(): void {
-    for (const v of this.vars.values()) v.dispose();
-    this.vars.clear();
+    this.params.dispose();
   }
 }

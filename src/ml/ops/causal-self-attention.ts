@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { causalBias } from './attention.ts';
 import { matMul, swapLastAxes } from './matmul.ts';
 
 export interface AttentionWeights {
@@ -6,19 +7,6 @@ export interface AttentionWeights {
   qkvB: tf.Tensor; // [3d]
   projW: tf.Tensor; // [d, d]
   projB: tf.Tensor; // [d]
-}
-
-const maskCache = new Map<number, Float32Array>();
-
-/** Additive mask: 0 where a position may look (itself and earlier), a large negative elsewhere. */
-function causalMask(t: number): tf.Tensor2D {
-  let values = maskCache.get(t);
-  if (values === undefined) {
-    values = new Float32Array(t * t);
-    for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) values[i * t + j] = -1e9;
-    maskCache.set(t, values);
-  }
-  return tf.tensor2d(values, [t, t]);
 }
 
 /**
@@ -40,7 +28,7 @@ export function causalSelfAttention(
   const qkv = tf.add(matMul(x, w.qkvW), w.qkvB);
   const [q, k, v] = tf.split(qkv, 3, 1) as [tf.Tensor, tf.Tensor, tf.Tensor];
   const toHeads = (t: tf.Tensor): tf.Tensor => tf.transpose(tf.reshape(t, [batch, time, heads, dh]), [0, 2, 1, 3]);
-  const scores = tf.add(tf.mul(matMul(toHeads(q), swapLastAxes(toHeads(k))), 1 / Math.sqrt(dh)), causalMask(time));
+  const scores = tf.add(tf.mul(matMul(toHeads(q), swapLastAxes(toHeads(k))), 1 / Math.sqrt(dh)), causalBias(time));
   let weights = tf.softmax(scores, -1);
   if (dropout) weights = dropout(weights);
   const mixed = matMul(weights, toHeads(v)); // [batch, heads, time, dh]
