@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BpeTokenizer, SENTINEL_COUNT, SPECIAL_TOKENS } from '../src/ml/bpe.ts';
+import { wordPieceTokenizer } from './helpers/hf-checkpoints.ts';
 import { Rng } from '../src/ml/rng.ts';
 
 /** Pseudo-words from a few syllables: plenty of pairs to merge, deterministic. */
@@ -96,22 +97,10 @@ describe('byte pair encoding', () => {
   });
 
   it('loads a BERT-style WordPiece tokenizer.json and finds its special tokens', async () => {
-    const vocab: Record<string, number> = {};
-    for (const t of ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'wor', '##ld']) vocab[t] = Object.keys(vocab).length;
-    const json = JSON.stringify({
-      version: '1.0',
-      truncation: null,
-      padding: null,
-      added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-      normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-      pre_tokenizer: { type: 'BertPreTokenizer' },
-      post_processor: null,
-      decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-      model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
-    });
-    const bert = BpeTokenizer.fromJson(json);
+    const bert = BpeTokenizer.fromJson(wordPieceTokenizer(['hello', 'wor']));
     assert.deepEqual(bert.special, { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 });
-    assert.deepEqual(bert.tokens(await bert.encode('Hello world')), ['hello', 'wor', '##ld']);
+    // Lowercased by the normalizer, whole words first, then letter by letter as continuations.
+    assert.deepEqual(bert.tokens(await bert.encode('Hello world')), ['hello', 'wor', '##l', '##d']);
   });
 
   it('loads a T5-style Unigram tokenizer.json with its sentinels', async () => {

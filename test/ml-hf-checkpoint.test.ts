@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chooseBackend } from '../src/ml/backend.ts';
+import { t5ConfigFromHf } from '../src/ml/checkpoint/t5-checkpoint.ts';
 import { checkpointSpec, loadCheckpointWeights, readCheckpointTokenizer, readHfCheckpoint } from '../src/ml/checkpoint/hf-checkpoint.ts';
 import { instantiate } from '../src/ml/models/model-spec.ts';
 import { unigramTokenizer, wordPieceTokenizer, writeBertCheckpoint, writeGpt2Checkpoint, writeT5Checkpoint } from './helpers/hf-checkpoints.ts';
@@ -43,6 +44,19 @@ describe('Hugging Face checkpoint directories', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it("reads T5's output scaling from either transformers 4's or 5's config fields", () => {
+    const base = { vocab_size: 50, d_model: 16, d_kv: 8, d_ff: 32, num_layers: 2, num_heads: 2 };
+    // transformers 4: tied means scaled (v1.0); untied means a separate, unscaled head (v1.1).
+    assert.equal(t5ConfigFromHf({ ...base, tie_word_embeddings: true }, 2, 8).tieEmbeddings, true);
+    assert.equal(t5ConfigFromHf({ ...base, tie_word_embeddings: false }, 2, 8).tieEmbeddings, false);
+    // transformers 5 writes v1.1 as tied but unscaled: loaded as a separate head copied from the embeddings.
+    assert.equal(t5ConfigFromHf({ ...base, tie_word_embeddings: true, scale_decoder_outputs: false }, 2, 8).tieEmbeddings, false);
+    assert.throws(
+      () => t5ConfigFromHf({ ...base, tie_word_embeddings: false, scale_decoder_outputs: true }, 2, 8, 'ckpt/config.json'),
+      /^Error: ckpt\/config\.json: field "scale_decoder_outputs" is true with a separate lm_head/,
+    );
   });
 
   it('refuses an unknown architecture, a missing file and a config that is not JSON, in one line', () => {

@@ -76,5 +76,5 @@ export function loadCheckpointWeights(model: LanguageModel, ckpt: HfCheckpoint):
   if (model.family !== FAMILY_OF_MODEL_TYPE[ckpt.modelType]) throw new Error(`checkpoint ${ckpt.dir} holds a ${ckpt.modelType} model, not a ${model.family} one`);
   if (model.family === 'gpt') loadGpt2Checkpoint(model as Gpt, ckpt.tensors, ckpt.weightsFile);
   else if (model.family === 'bert') loadBertCheckpoint(model as Bert, ckpt.tensors, ckpt.weightsFile);
-  else loadT5Checkpoint(model as T5, ckpt.tensors, ckpt.weightsFile);
+  else loadT5Checkpoint(model as T5, ckpt.tensors, ckpt.weightsFile, ckpt.config);
 }

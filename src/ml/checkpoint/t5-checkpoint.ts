@@ -16,6 +16,8 @@ export function t5ConfigFromHf(config: Record<string, unknown>, numClasses: numb
   const proj = configString(config, 'feed_forward_proj', file, 'relu');
   if (proj !== 'relu' && proj !== 'gated-gelu') throw new Error(`${file}: field "feed_forward_proj" is ${JSON.stringify(proj)}; supported: "relu" (T5 v1.0), "gated-gelu" (T5 v1.1)`);
   const tie = configBoolean(config, 'tie_word_embeddings', file, true);
+  const scale = outputScaling(config, file);
+  if (scale && !tie) throw new Error(`${file}: field "scale_decoder_outputs" is true with a separate lm_head (tie_word_embeddings false); this T5 rescales only a tied output layer`);
   const encoderLayers = configInteger(config, 'num_layers', file);
   const out: T5Config = {
     vocabSize: configInteger(config, 'vocab_size', file),
@@ -29,7 +31,9 @@ export function t5ConfigFromHf(config: Record<string, unknown>, numClasses: numb
     feedForward: proj,
     relativeBuckets: configInteger(config, 'relative_attention_num_buckets', file, 32),
     relativeMaxDistance: configInteger(config, 'relative_attention_max_distance', file, 128),
-    tieEmbeddings: tie,
+    // A tied head that is not rescaled (transformers 5 writes v1.1 checkpoints so) computes what
+    // a separate head holding a copy of the embeddings computes; it is loaded as one.
+    tieEmbeddings: tie && scale,
     numClasses,
     dropout: configProbability(config, 'dropout_rate', file, 0.1),
     layerNormEps: configPositive(config, 'layer_norm_epsilon', file, 1e-6),
@@ -37,6 +41,17 @@ export function t5ConfigFromHf(config: Record<string, unknown>, numClasses: numb
   };
   validateT5Config(out);
   return out;
+}
+
+/**
+ * Whether the decoder output is scaled by dModel^-0.5 before the output layer. transformers 4
+ * ties this to tie_word_embeddings (T5 v1.0: tied and scaled; v1.1: separate and unscaled);
+ * transformers 5 says it in its own field, scale_decoder_outputs, and writes v1.1 checkpoints as
+ * tied but unscaled, with no lm_head tensor.
+ */
+function outputScaling(config: Record<string, unknown>, file: string): boolean {
+  const tie = configBoolean(config, 'tie_word_embeddings', file, true);
+  return configBoolean(config, 'scale_decoder_outputs', file, tie);
 }
 
 /** One model parameter and the checkpoint tensor(s) it may come from, in PyTorch's layout. */
@@ -49,7 +64,7 @@ interface Source {
   linear: boolean;
 }
 
-function sources(config: T5Config): Source[] {
+function sources(config: T5Config, headFromShared: boolean): Source[] {
   const { vocabSize: V, dModel: d, dKv, heads, dFF, relativeBuckets } = config;
   const inner = heads * dKv;
   const out: Source[] = [];
@@ -95,8 +110,9 @@ function sources(config: T5Config): Source[] {
     vector(`dec/b${i}/ln3`, `${hf}.2.layer_norm.weight`);
   }
   vector('dec/ln_f', 'decoder.final_layer_norm.weight');
-  // Tied (v1.0) checkpoints may also carry lm_head.weight, a copy of shared: not read.
-  if (!config.tieEmbeddings) linear('lm_head', 'lm_head.weight', V, d);
+  // Tied (v1.0) checkpoints may also carry lm_head.weight, a copy of shared: not read. A tied
+  // but unscaled checkpoint has no lm_head: the separate head starts as the embeddings.
+  if (!config.tieEmbeddings) out.push({ param: 'lm_head', names: headFromShared ? ['shared.weight'] : ['lm_head.weight'], shape: [V, d], linear: true });
   return out;
 }
 
@@ -106,9 +122,10 @@ function sources(config: T5Config): Source[] {
  * embeddings and relative-bias tables as stored). Every tensor the config needs must be there
  * with PyTorch's shape for that config; the error names the tensor.
  */
-export function t5TensorsFromHf(st: SafeTensors, config: T5Config, file = 'model.safetensors'): Map<string, MappedTensor> {
+export function t5TensorsFromHf(st: SafeTensors, config: T5Config, file = 'model.safetensors', hf: Record<string, unknown> = {}): Map<string, MappedTensor> {
   const mapped = new Map<string, MappedTensor>();
-  for (const s of sources(config)) {
+  const headFromShared = !config.tieEmbeddings && configBoolean(hf, 'tie_word_embeddings', file, false);
+  for (const s of sources(config, headFromShared)) {
     const name = s.names.find((n) => st.has(n));
     if (name === undefined) throw new Error(`${file}: missing tensor "${s.names[0]}" (for parameter "${s.param}")`);
     const { shape, data } = st.float32(name);
@@ -121,7 +138,10 @@ export function t5TensorsFromHf(st: SafeTensors, config: T5Config, file = 'model
   return mapped;
 }
 
-/** Loads a Hugging Face T5 checkpoint into `model` (whose config must match it); all or nothing. */
-export function loadT5Checkpoint(model: T5, st: SafeTensors, file = 'model.safetensors'): void {
-  assignVariables(model.variables, t5TensorsFromHf(st, model.config, file), { file });
+/**
+ * Loads a Hugging Face T5 checkpoint into `model` (built from t5ConfigFromHf of the same
+ * config.json, passed as `hf`); all or nothing.
+ */
+export function loadT5Checkpoint(model: T5, st: SafeTensors, file = 'model.safetensors', hf: Record<string, unknown> = {}): void {
+  assignVariables(model.variables, t5TensorsFromHf(st, model.config, file, hf), { file });
 }
