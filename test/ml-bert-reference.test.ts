@@ -10,7 +10,7 @@ import { SafeTensors, type TensorToWrite, floatToBfloat16, floatToHalf, halfToFl
 import { Bert } from '../src/ml/models/bert.ts';
 import type { BertConfig } from '../src/ml/models/bert-config.ts';
 import type { SpecialTokens } from '../src/ml/models/language-model.ts';
-import { type Mat, logSumExp, mat, seeded } from './helpers/reference-math.ts';
+import { type Mat, layerNorm as layerNormRows, logSumExp, mat, seeded } from './helpers/reference-math.ts';
 
 /*
  * A tiny random BERT written to disk the way Hugging Face saves one (config.json of a
@@ -48,20 +48,7 @@ function linear(w: HfWeights, name: string, x: Mat): Mat {
 }
 
 function layerNorm(w: HfWeights, name: string, x: Mat, eps: number): Mat {
-  const gain = get(w, `${name}.weight`).data;
-  const bias = get(w, `${name}.bias`).data;
-  const out = mat(x.rows, x.cols);
-  for (let i = 0; i < x.rows; i++) {
-    let mean = 0;
-    for (let j = 0; j < x.cols; j++) mean += x.data[i * x.cols + j]!;
-    mean /= x.cols;
-    let variance = 0;
-    for (let j = 0; j < x.cols; j++) variance += (x.data[i * x.cols + j]! - mean) ** 2;
-    variance /= x.cols; // biased, as torch.nn.LayerNorm
-    const scale = 1 / Math.sqrt(variance + eps);
-    for (let j = 0; j < x.cols; j++) out.data[i * x.cols + j] = (x.data[i * x.cols + j]! - mean) * scale * gain[j]! + bias[j]!;
-  }
-  return out;
+  return layerNormRows(x, get(w, `${name}.weight`).data, get(w, `${name}.bias`).data, eps);
 }
 
 function add(a: Mat, b: Mat): Mat {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { GptConfig } from '../../src/ml/models/gpt-config.ts';
-import { type Mat, logSumExp, mat, matmul } from './reference-math.ts';
+import { type Mat, layerNorm as layerNormEps, logSumExp, mat, matmul } from './reference-math.ts';
 
 export { type Mat, logSumExp, mat, matmul, seeded } from './reference-math.ts';
 
@@ -22,20 +22,8 @@ export function addInPlace(a: Mat, b: Mat): void {
   for (let i = 0; i < a.data.length; i++) a.data[i]! += b.data[i]!;
 }
 
-export function layerNorm(x: Mat, gain: Float64Array, bias: Float64Array): Mat {
-  const out = mat(x.rows, x.cols);
-  for (let i = 0; i < x.rows; i++) {
-    let mean = 0;
-    for (let j = 0; j < x.cols; j++) mean += x.data[i * x.cols + j]!;
-    mean /= x.cols;
-    let variance = 0;
-    for (let j = 0; j < x.cols; j++) variance += (x.data[i * x.cols + j]! - mean) ** 2;
-    variance /= x.cols; // biased, as in the original layer norm
-    const scale = 1 / Math.sqrt(variance + 1e-5);
-    for (let j = 0; j < x.cols; j++) out.data[i * x.cols + j] = (x.data[i * x.cols + j]! - mean) * scale * gain[j]! + bias[j]!;
-  }
-  return out;
-}
+/** GPT-2's layer norm: epsilon 1e-5. */
+export const layerNorm = (x: Mat, gain: Float64Array, bias: Float64Array): Mat => layerNormEps(x, gain, bias, 1e-5);
 
 export const gelu = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 

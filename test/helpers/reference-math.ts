@@ -41,3 +41,19 @@ export function seeded(seed: number): () => number {
     return ((z ^ (z >>> 16)) >>> 0) / 2 ** 32;
   };
 }
+
+/** Layer normalisation of each row with the biased variance, as the original layer norm and torch.nn.LayerNorm compute it. */
+export function layerNorm(x: Mat, gain: Float64Array, bias: Float64Array, eps: number): Mat {
+  const out = mat(x.rows, x.cols);
+  for (let i = 0; i < x.rows; i++) {
+    let mean = 0;
+    for (let j = 0; j < x.cols; j++) mean += x.data[i * x.cols + j]!;
+    mean /= x.cols;
+    let variance = 0;
+    for (let j = 0; j < x.cols; j++) variance += (x.data[i * x.cols + j]! - mean) ** 2;
+    variance /= x.cols;
+    const scale = 1 / Math.sqrt(variance + eps);
+    for (let j = 0; j < x.cols; j++) out.data[i * x.cols + j] = (x.data[i * x.cols + j]! - mean) * scale * gain[j]! + bias[j]!;
+  }
+  return out;
+}
