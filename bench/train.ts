@@ -19,7 +19,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { loadProject } from '../src/config/load-project.ts';
 import { chooseBackend } from '../src/ml/backend.ts';
+import { SENTINEL_COUNT, SPECIAL_TOKENS } from '../src/ml/bpe.ts';
 import { frameTarget, frameText } from '../src/ml/framing.ts';
+import { countParameters } from '../src/ml/models/parameters.ts';
 import { instantiate } from '../src/ml/models/model-spec.ts';
 import { type ModelParams, specFromParams } from '../src/study/model-params.ts';
 import { Gpt } from '../src/ml/models/gpt.ts';
@@ -170,24 +172,34 @@ if (!project.ok) throw new Error(`pipeline.yaml does not load: ${project.error.m
 const studyModels = Object.fromEntries(
   [...project.value.stages.values()].filter((s) => s.spec.group === 'pretrain').map((s) => [String(s.spec.item?.arch), s.spec.params.model as ModelParams]),
 );
-const SPECIAL = { pad: 0, unk: 1, bos: 2, eos: 3, cls: 4, sep: 5, mask: 6, sentinels: Array.from({ length: 32 }, (_, i) => 7 + i) };
+// The special-token layout of a tokenizer trained here; ordinary tokens come after it.
+const specialId = (token: string): number => SPECIAL_TOKENS.indexOf(token);
+const SPECIAL = {
+  pad: specialId('<pad>'),
+  eos: specialId('<eos>'),
+  cls: specialId('<cls>'),
+  sep: specialId('<sep>'),
+  mask: specialId('<mask>'),
+  sentinels: Array.from({ length: SENTINEL_COUNT }, (_, i) => specialId(`<extra_id_${i}>`)),
+};
+const FIRST_ORDINARY = SPECIAL_TOKENS.length;
 const archRows: string[] = [];
 const archSeconds = new Map<string, number>();
 for (const [arch, params] of Object.entries(studyModels)) {
   const spec = specFromParams(params, 1000, 2);
   const family = spec.family;
   const textLength = params.context_length - 2;
-  const texts = Array.from({ length: (warmup + steps) * BATCH }, () => Array.from({ length: textLength }, () => 39 + Math.floor(rng.uniform() * (1000 - 39))));
+  const texts = Array.from({ length: (warmup + steps) * BATCH }, () => Array.from({ length: textLength }, () => FIRST_ORDINARY + Math.floor(rng.uniform() * (1000 - FIRST_ORDINARY))));
   const framed = texts.map((t) => frameText(family, t, SPECIAL, params.context_length));
   const vocabulary = { special: SPECIAL, labelTargets: [frameTarget([100], SPECIAL), frameTarget([101], SPECIAL)] };
   const optimizer = OPTIMIZER_PROFILES.table1['adamw']!;
   const timeRun = async (task: 'pretrain' | 'finetune'): Promise<{ seconds: number; parameters: number }> => {
     const model = instantiate(spec, vocabulary, 1);
     const timer = stepTimer();
-    const options = { batchSize: BATCH, epochs: 1, optimizer, seed: 1, padId: 0, onProgress: timer.onProgress };
+    const options = { batchSize: BATCH, epochs: 1, optimizer, seed: 1, padId: SPECIAL.pad, onProgress: timer.onProgress };
     if (task === 'pretrain') await pretrainLM(model, framed, framed.slice(0, 1), options);
     else await trainClassifier(model, { ids: framed, labels: framed.map((_, i) => i % 2) }, { ids: framed.slice(0, 1), labels: [0] }, options);
-    const parameters = [...model.variables.values()].reduce((n, v) => n + v.size, 0);
+    const parameters = countParameters([...model.variables.values()]);
     model.dispose();
     return { seconds: timer.perStep(), parameters };
   };
