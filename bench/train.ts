@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { cpus, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
-import { loadProject } from '../src/config/load-project.ts';
+import { loadGraph } from '../src/graph/load-graph.ts';
 import { chooseBackend } from '../src/ml/backend.ts';
 import { SENTINEL_COUNT, SPECIAL_TOKENS } from '../src/ml/bpe.ts';
 import { frameTarget, frameText } from '../src/ml/framing.ts';
@@ -167,7 +167,7 @@ console.log(`\n| ${backend.name}: what | s/step | tokens/s | GFLOP/s | of matmul
  * Tokens per second count the input tokens of a batch.
  */
 const root = fileURLToPath(new URL('..', import.meta.url));
-const project = await loadProject(root, join(root, 'pipeline.yaml'));
+const project = await loadGraph(root, join(root, 'pipeline.yaml'));
 if (!project.ok) throw new Error(`pipeline.yaml does not load: ${project.error.map((f) => f.diagnostic.message).join('; ')}`);
 const studyModels = Object.fromEntries(
   [...project.value.stages.values()].filter((s) => s.spec.group === 'pretrain').map((s) => [String(s.spec.item?.arch), s.spec.params.model as ModelParams]),

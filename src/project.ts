@@ -4,6 +4,7 @@ import { join } from 'node:path';
 export interface ProjectPaths {
   root: string;
   pipelineFile: string;
+  /** lockfile.json, or lockfile.NAME.json for `--profile NAME`: each profile records its own state. */
   lockfile: string;
   store: string;
   /** Git-ignored scratch state: caches and the writer lock. */
@@ -15,12 +16,17 @@ export interface ProjectPaths {
   writerLock: string;
 }
 
-export function projectPaths(root: string): ProjectPaths {
+/** The lockfile's file name for a profile: a profile run never touches the default study's lockfile.json. */
+export function lockfileName(profile?: string): string {
+  return profile === undefined ? 'lockfile.json' : `lockfile.${profile}.json`;
+}
+
+export function projectPaths(root: string, profile?: string): ProjectPaths {
   const stateDir = join(root, '.pipeline');
   return {
     root,
     pipelineFile: join(root, 'pipeline.yaml'),
-    lockfile: join(root, 'lockfile.json'),
+    lockfile: join(root, lockfileName(profile)),
     store: join(root, 'artifacts', 'pipeline.duckdb'),
     stateDir,
     fileHashCache: join(stateDir, 'file-hashes.json'),

@@ -18,7 +18,8 @@ function freshCopy(): string {
   return dir;
 }
 
-const lockOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8'));
+// A profile run records its state in its own lockfile, lockfile.PROFILE.json.
+const lockOf = (dir: string, profile = 'smoke') => JSON.parse(readFileSync(join(dir, `lockfile.${profile}.json`), 'utf8'));
 
 // The full default study takes about 10 minutes on 2 cores; the suite runs the same pipeline,
 // stages and code under profiles/smoke.yaml (fewer seeds and variants, tiny sizes).
@@ -26,6 +27,9 @@ describe('the default study (smoke profile)', () => {
   it('runs from an empty store twice to byte-identical lockfiles, every stage and artifact hash equal', async () => {
     const a = freshCopy();
     const b = freshCopy();
+    // The committed default-study lockfile is in the copy, and no profile run may touch it.
+    cpSync(join(REPO, 'lockfile.json'), join(a, 'lockfile.json'));
+    const committed = readFileSync(join(a, 'lockfile.json'));
     const ra = await reproJson(a, '--profile', 'smoke', '-j', '2');
     assert.equal(ra.result.code, 0, ra.result.stderr);
     assert.ok(ra.stages.every((s) => s.status === 'ran'));
@@ -41,6 +45,7 @@ describe('the default study (smoke profile)', () => {
       return JSON.stringify(l);
     };
     assert.equal(withoutReport(a), withoutReport(b));
+    assert.deepEqual(readFileSync(join(a, 'lockfile.json')), committed, 'a profile run leaves lockfile.json as committed');
 
     const lock = lockOf(a);
     const names = Object.keys(lock.stages);
@@ -120,7 +125,7 @@ describe('the default study (smoke profile)', () => {
     assert.equal(r.status['finetune@gpt2-sgd-1'], 'failed');
     assert.equal(r.status['finetune@gpt2-adamw-1'], 'ran');
     assert.match(r.result.stderr, /finetune@gpt2-sgd-1 failed: sgd \(seed 1\): training diverged: loss (NaN|Infinity|-Infinity) at step \d+/);
-    assert.equal(lockOf(dir).stages['finetune@gpt2-sgd-1'], undefined);
+    assert.equal(lockOf(dir, 'diverge').stages['finetune@gpt2-sgd-1'], undefined);
   });
 
   it('profiles: a missing or malformed profile is a located error', async () => {

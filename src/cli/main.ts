@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { loadProject } from '../config/load-project.ts';
+import { loadGraph } from '../graph/load-graph.ts';
 import { selectStages } from '../graph/select.ts';
 import { projectPaths } from '../project.ts';
 import { readLockfile } from '../store/lockfile.ts';
@@ -20,16 +20,20 @@ import { rerunCommand, verifyCommand, type RerunCliOptions } from './verify.ts';
 const program = new Command('pipeline')
   .description('A content-hashed pipeline runner with a DuckDB artifact store')
   .option('-C, --cwd <dir>', 'run as if started in DIR (where DIR/pipeline.yaml is)')
-  .option('--profile <name>', 'replace vars with those of profiles/NAME.yaml (also: PIPELINE_PROFILE)')
+  .option('--profile <name>', 'replace vars with those of profiles/NAME.yaml and use lockfile.NAME.json (also: PIPELINE_PROFILE)')
+  .option('--verbose', 'print the stack of an internal error (it is always written to .pipeline/logs/)')
   .showHelpAfterError()
   .exitOverride();
 
 const root = (): string => findRoot(program.opts<{ cwd?: string }>().cwd);
 const profile = (): string | undefined => program.opts<{ profile?: string }>().profile ?? process.env.PIPELINE_PROFILE;
+const verbose = (): boolean => program.opts<{ verbose?: boolean }>().verbose ?? false;
+/** The project's files; with --profile, its lockfile is lockfile.NAME.json. */
+const paths = () => projectPaths(root(), profile());
 
 async function graphOrExit() {
-  const paths = projectPaths(root());
-  const loaded = await loadProject(paths.root, paths.pipelineFile, paths.expansionCache, profile());
+  const paths = projectPaths(root(), profile());
+  const loaded = await loadGraph(paths.root, paths.pipelineFile, { cacheFile: paths.expansionCache, profile: profile(), readOnlyCache: true });
   if (!loaded.ok) process.exit(printFailures(loaded.error));
   return { paths, graph: loaded.value };
 }
@@ -54,7 +58,7 @@ program
     ]),
   )
   .action(async (targets: string[], o: ReproCliOptions) => {
-    exitCode = await reproCommand(root(), targets, o, 'repro', profile());
+    exitCode = await reproCommand(root(), targets, { ...o, verbose: verbose() }, 'repro', profile());
   });
 
 program
@@ -69,11 +73,11 @@ program
 
 program
   .command('status')
-  .description('which stages are stale with respect to lockfile.json, and why')
+  .description('what repro would do, and why (repro --dry); writes nothing')
   .argument('[targets...]')
   .option('--json', 'print JSON')
   .action(async (targets: string[], o: { json?: boolean }) => {
-    exitCode = await reproCommand(root(), targets, { json: o.json ?? false }, 'status', profile());
+    exitCode = await reproCommand(root(), targets, { json: o.json ?? false, verbose: verbose() }, 'status', profile());
   });
 
 program
@@ -131,15 +135,17 @@ program
   .option('--sample <n>', 'with --rerun: a seeded random sample of N stages')
   .option('--seed <s>', 'seed for --sample', '0')
   .option('--keep', 'with --rerun: keep the scratch project and store for inspection')
+  .option('-j, --jobs <n>', 'with --rerun: stages to rerun at once, as in repro [default: 1]')
+  .addOption(new Option('--executor <executor>', 'with --rerun: where stages run, as in repro').choices(['local', 'slurm']))
   .option('--json', 'print JSON')
   .action(async (stages: string[], o: { rerun?: boolean; json?: boolean } & RerunCliOptions) => {
-    const paths = projectPaths(root());
+    const paths = projectPaths(root(), profile());
     if (!o.rerun && (stages.length > 0 || o.sample !== undefined)) {
       process.stderr.write('error: stage names and --sample go with --rerun\n');
       exitCode = EXIT.config;
       return;
     }
-    exitCode = o.rerun ? await rerunCommand(paths, stages, o, profile()) : await verifyCommand(paths, o);
+    exitCode = o.rerun ? await rerunCommand(paths, stages, { ...o, verbose: verbose() }, profile()) : await verifyCommand(paths, o);
   });
 
 program
@@ -148,7 +154,7 @@ program
   .argument('<target>', 'a stage name, an artifact hash (or prefix), or a fingerprint prefix')
   .addOption(new Option('--format <format>', 'output format').choices(['ascii', 'mermaid', 'json']).default('ascii'))
   .action(async (target: string, o: { format: LineageFormat }) => {
-    exitCode = await lineageCommand(projectPaths(root()), target, o);
+    exitCode = await lineageCommand(paths(), target, o);
   });
 
 program
@@ -158,7 +164,7 @@ program
   .option('--json', 'print JSON')
   .option('--csv', 'print CSV')
   .action(async (sql: string, o: { json?: boolean; csv?: boolean }) => {
-    exitCode = await queryCommand(projectPaths(root()), sql, o);
+    exitCode = await queryCommand(paths(), sql, o);
   });
 
 program
@@ -169,7 +175,7 @@ program
   .option('-o, --output <file>', 'where to write the artifact')
   .option('--bundle <dir>', 'export lockfile, report, every table as Parquet, and a manifest of hashes')
   .action(async (artifact: string | undefined, o: ExportOptions) => {
-    exitCode = await exportCommand(projectPaths(root()), artifact, o);
+    exitCode = await exportCommand(paths(), artifact, o);
   });
 
 program
@@ -179,7 +185,7 @@ program
   .option('--dry', 'print what would be removed')
   .option('--wait', 'wait for another running pipeline instead of failing')
   .action(async (o: { keepLast: string; dry?: boolean; wait?: boolean }) => {
-    exitCode = await gcCommand(projectPaths(root()), o);
+    exitCode = await gcCommand(paths(), o);
   });
 
 const metrics = program.command('metrics').description('metrics recorded in lockfile.json');
@@ -189,7 +195,7 @@ metrics
   .argument('[targets...]')
   .option('--json', 'print JSON')
   .action(async (targets: string[], o: { json?: boolean }) => {
-    exitCode = await metricsShowCommand(projectPaths(root()), targets, o);
+    exitCode = await metricsShowCommand(paths(), targets, o);
   });
 metrics
   .command('diff')
@@ -199,7 +205,7 @@ metrics
   .option('--all', 'also list metrics that did not change')
   .option('--json', 'print JSON')
   .action(async (rev: string, o: { json?: boolean; all?: boolean; targets?: string[] }) => {
-    exitCode = await metricsDiffCommand(projectPaths(root()), rev, o.targets ?? [], o);
+    exitCode = await metricsDiffCommand(paths(), rev, o.targets ?? [], o);
   });
 
 try {
@@ -208,6 +214,6 @@ try {
   const code = (e as { code?: string; exitCode?: number }).code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') exitCode = EXIT.ok;
   else if (typeof code === 'string' && code.startsWith('commander.')) exitCode = EXIT.config;
-  else exitCode = printError(e);
+  else exitCode = await printError(e, findRoot(program.opts<{ cwd?: string }>().cwd), verbose());
 }
 process.exitCode = exitCode;

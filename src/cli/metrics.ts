@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { ProjectPaths } from '../project.ts';
 import { LockfileError, readLockfile, type Lockfile } from '../store/lockfile.ts';
 import { EXIT } from './common.ts';
@@ -32,17 +33,17 @@ export async function metricsShowCommand(paths: ProjectPaths, targets: string[],
   return EXIT.ok;
 }
 
-/** lockfile.json as committed at a git revision. */
-async function lockAt(root: string, rev: string): Promise<Lockfile> {
+/** The lockfile (lockfile.json, or a profile's) as committed at a git revision. */
+async function lockAt(root: string, rev: string, name: string): Promise<Lockfile> {
   const { execa } = await import('execa');
   const prefix = await execa('git', ['rev-parse', '--show-prefix'], { cwd: root, reject: false });
   if (prefix.exitCode !== 0) throw new LockfileError(`${root} is not in a git repository, so there is no revision to compare with`);
-  const r = await execa('git', ['show', `${rev}:${prefix.stdout.trim()}lockfile.json`], { cwd: root, reject: false });
-  if (r.exitCode !== 0) throw new LockfileError(`no lockfile.json at revision ${rev}: ${String(r.stderr).split('\n')[0]}`);
+  const r = await execa('git', ['show', `${rev}:${prefix.stdout.trim()}${name}`], { cwd: root, reject: false });
+  if (r.exitCode !== 0) throw new LockfileError(`no ${name} at revision ${rev}: ${String(r.stderr).split('\n')[0]}`);
   try {
     return JSON.parse(String(r.stdout)) as Lockfile;
   } catch {
-    throw new LockfileError(`lockfile.json at revision ${rev} is not valid JSON`);
+    throw new LockfileError(`${name} at revision ${rev} is not valid JSON`);
   }
 }
 
@@ -51,7 +52,7 @@ export async function metricsDiffCommand(paths: ProjectPaths, rev: string, targe
   let before: Metrics;
   let after: Metrics;
   try {
-    before = metricsOf(await lockAt(paths.root, rev), targets);
+    before = metricsOf(await lockAt(paths.root, rev, basename(paths.lockfile)), targets);
     after = existsSync(paths.lockfile) ? metricsOf(await readLockfile(paths.lockfile), targets) : {};
   } catch (e) {
     process.stderr.write(`error: ${(e as Error).message}\n`);

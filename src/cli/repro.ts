@@ -11,6 +11,7 @@ export interface ReproCliOptions {
   keepGoing?: boolean;
   wait?: boolean;
   executor?: 'local' | 'slurm';
+  verbose?: boolean;
 }
 
 export function summarise(stages: StageReport[]): string {
@@ -41,6 +42,7 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
+    // `status` is `repro --dry` printed differently: one plan, so the two cannot disagree.
     const status = mode === 'status';
     const result = await repro({
       root,
@@ -51,7 +53,7 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
       jobs,
       keepGoing: o.keepGoing ?? false,
       wait: o.wait ?? false,
-      useStore: !status,
+      verbose: o.verbose ?? false,
       reporter,
       signal: controller.signal,
       command: process.argv.slice(2).join(' '),
@@ -73,7 +75,7 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
       }));
       process.stdout.write(`${JSON.stringify({ stages, executor: result.executor, submitted: result.submitted })}\n`);
     } else if (status) {
-      const stale = result.stages.filter((s) => s.status === 'would-run');
+      const stale = result.stages.filter((s) => s.status === 'would-run' || s.cache === 'store');
       if (stale.length === 0) human.write('everything is up to date\n');
     } else {
       const jobs = result.executor === 'slurm' ? `; ${result.submitted} Slurm job${result.submitted === 1 ? '' : 's'} submitted` : '';

@@ -17,11 +17,7 @@ export async function stageDetails(graph: PipelineGraph, name: string, entry: Lo
   if (storeExists) {
     const store = await ArtifactStore.open(storePath);
     try {
-      runs = await store.query(
-        `SELECT strftime(started, '%Y-%m-%d %H:%M:%S') AS started, status, cache_hit, round(seconds, 2) AS seconds, left(fingerprint, 12) AS fingerprint, host, node, backend, error
-         FROM runs WHERE stage = $s ORDER BY started DESC LIMIT 10`,
-        { s: name },
-      );
+      runs = await store.recentRuns(name);
     } finally {
       await store.close();
     }
@@ -57,17 +53,7 @@ export function renderStageDetails(d: StageDetails): string {
 export async function runDetails(storePath: string, id: string): Promise<{ invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> } | undefined> {
   const store = await ArtifactStore.open(storePath, { readOnly: true });
   try {
-    const rows =
-      id === 'last'
-        ? await store.query(`SELECT * FROM invocations ORDER BY started DESC LIMIT 1`)
-        : await store.query(`SELECT * FROM invocations WHERE invocation LIKE $p ORDER BY started DESC LIMIT 2`, { p: `${id}%` });
-    if (rows.length !== 1) return undefined;
-    const invocation = rows[0]!;
-    const runs = await store.query(
-      `SELECT stage, status, cache_hit, round(seconds, 3) AS seconds, left(fingerprint, 12) AS fingerprint, backend, provenance, error FROM runs WHERE invocation = $i ORDER BY started`,
-      { i: String(invocation.invocation) },
-    );
-    return { invocation, runs };
+    return await store.invocationDetails(id);
   } finally {
     await store.close();
   }

@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
-import { loadProject } from '../config/load-project.ts';
+import { basename } from 'node:path';
+import { loadGraph } from '../graph/load-graph.ts';
 import type { ProjectPaths } from '../project.ts';
 import { rerunStages } from '../run/rerun.ts';
+import { LiveReporter, PlainReporter, type Reporter } from '../run/reporter.ts';
 import { readLockfile } from '../store/lockfile.ts';
 import { ArtifactStore } from '../store/store.ts';
 import { verifyStore } from '../store/verify.ts';
+import { describeFailure } from '../errors.ts';
 import { EXIT } from './common.ts';
 import { formatTable } from './table-text.ts';
 
@@ -20,8 +23,9 @@ export async function verifyCommand(paths: ProjectPaths, o: { json?: boolean }):
     const mismatches = await verifyStore(store, lock);
     if (o.json) process.stdout.write(`${JSON.stringify({ ok: mismatches.length === 0, mismatches })}\n`);
     else if (mismatches.length === 0) {
-      const [counts] = await store.rows('SELECT (SELECT count(*) FROM artifacts) AS a, (SELECT count(*) FROM results) AS r');
-      process.stdout.write(`verified: ${String(counts?.a)} artifacts and ${String(counts?.r)} results match their hashes${lock === undefined ? '' : ', and lockfile.json agrees with the store'}\n`);
+      const counts = await store.counts();
+      const lockName = basename(paths.lockfile);
+      process.stdout.write(`verified: ${counts.artifacts} artifacts and ${counts.results} results match their hashes${lock === undefined ? '' : `, and ${lockName} agrees with the store`}\n`);
     } else {
       const short = (s: string | null) => (s === null ? '' : s.length > 16 ? s.slice(0, 16) : s);
       process.stdout.write(`${mismatches.length} problem(s) found:\n`);
@@ -38,6 +42,9 @@ export interface RerunCliOptions {
   seed: string;
   keep?: boolean;
   json?: boolean;
+  jobs?: string;
+  executor?: 'local' | 'slurm';
+  verbose?: boolean;
 }
 
 /** `pipeline verify --rerun`: exit 0 when every chosen stage reproduced its recorded outputs bit for bit. */
@@ -47,15 +54,27 @@ export async function rerunCommand(paths: ProjectPaths, targets: string[], o: Re
     process.stderr.write(`error: --sample expects a positive integer, got "${o.sample}"\n`);
     return EXIT.config;
   }
+  const jobs = o.jobs === undefined ? undefined : Number(o.jobs);
+  if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) {
+    process.stderr.write(`error: -j expects a positive integer, got "${o.jobs}"\n`);
+    return EXIT.config;
+  }
   if (!existsSync(paths.store) || !existsSync(paths.lockfile)) {
-    process.stderr.write('error: --rerun needs lockfile.json and the store it describes\n');
+    process.stderr.write(`error: --rerun needs ${basename(paths.lockfile)} and the store it describes\n`);
     return EXIT.stageFailed;
   }
   const lock = await readLockfile(paths.lockfile);
-  const loaded = await loadProject(paths.root, paths.pipelineFile, undefined, profile);
+  const loaded = await loadGraph(paths.root, paths.pipelineFile, { profile });
+  // Progress goes to stderr, as repro's does with --json; stdout carries one line per stage.
+  const reporter: Reporter = process.stderr.isTTY ? await LiveReporter.create(process.stderr) : new PlainReporter(process.stderr, false);
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('\ninterrupted: stopping running reruns (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   try {
     const { reports, scratch } = await rerunStages({
       root: paths.root,
@@ -66,16 +85,25 @@ export async function rerunCommand(paths: ProjectPaths, targets: string[], o: Re
       seed: Number(o.seed),
       keep: o.keep ?? false,
       signal: controller.signal,
+      jobs,
+      reporter,
+      verbose: o.verbose ?? false,
+      ...(o.executor === undefined ? {} : { executor: o.executor }),
+      ...(profile === undefined ? {} : { profile }),
       onReport: o.json ? undefined : (r) => process.stdout.write(`${r.status.padEnd(10)} ${r.stage}  (${r.seconds.toFixed(1)}s)  ${r.details.join('; ')}\n`),
     });
+    reporter.close();
     const ok = reports.filter((r) => r.status === 'reproduced').length;
     if (o.json) process.stdout.write(`${JSON.stringify({ reproduced: ok, total: reports.length, stages: reports })}\n`);
     else process.stdout.write(`${ok} of ${reports.length} stage(s) reproduced bit for bit${o.keep ? `; scratch project kept at ${scratch}` : ''}\n`);
+    if (controller.signal.aborted) return EXIT.interrupted;
     return ok === reports.length ? EXIT.ok : EXIT.stageFailed;
   } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
+    process.stderr.write(`error: ${await describeFailure(paths.root, 'verify --rerun', e, o.verbose ?? false)}\n`);
     return EXIT.stageFailed;
   } finally {
+    reporter.close();
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }

@@ -2,11 +2,10 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { canonicalJson, sha256 } from '../fingerprint/canonical-json.ts';
 import { ENGINE_VERSION } from '../fingerprint/fingerprint.ts';
-import type { PipelineGraph } from '../graph/build.ts';
-import { buildGraph } from '../graph/build.ts';
-import { err, type Result } from '../result.ts';
+import { err, ok, type Result } from '../result.ts';
 import type { ConfigFailure } from './failure.ts';
 import type { ExecutorSettings } from './schema.ts';
+import type { Locator } from './source-map.ts';
 import type { StageSpec } from './stage-spec.ts';
 
 /**
@@ -31,8 +30,29 @@ function ownVersion(): Promise<string> {
   return toolVersion;
 }
 
+/** What pipeline.yaml declares, expanded: the stage specs the graph is built from. */
+export interface LoadedSpecs {
+  specs: StageSpec[];
+  /** pipeline.yaml's `executor:` block (it is not per stage). */
+  executor: ExecutorSettings | undefined;
+  /**
+   * Where each part of the file is written, for errors found after loading. A cached expansion
+   * did not parse the file, so it is parsed only when an error needs a location.
+   */
+  locator(): Promise<Result<Locator, ConfigFailure[]>>;
+}
+
+export interface LoadOptions {
+  /** The expansion cache; none: always parse. */
+  cacheFile?: string;
+  /** profiles/NAME.yaml whose vars replace pipeline.yaml's. */
+  profile?: string;
+  /** Read the cache but never write it (`status`, `repro --dry` write nothing). */
+  readOnlyCache?: boolean;
+}
+
 /**
- * pipeline.yaml -> validated, expanded, resolved and ordered stages; or every problem found.
+ * pipeline.yaml -> validated, expanded and interpolated stage specs; or every problem found.
  * With a `profile`, the vars of profiles/PROFILE.yaml replace those of the same name (the paper's
  * sizes on a GPU, a smoke-test size in CI) without a second pipeline definition.
  *
@@ -42,7 +62,8 @@ function ownVersion(): Promise<string> {
  * are not even loaded on a cache hit; a later error (a missing file, a cycle) parses the file
  * then, only to point at the offending line.
  */
-export async function loadProject(root: string, file: string, cacheFile?: string, profile?: string): Promise<Result<PipelineGraph, ConfigFailure[]>> {
+export async function loadStageSpecs(root: string, file: string, o: LoadOptions = {}): Promise<Result<LoadedSpecs, ConfigFailure[]>> {
+  const { cacheFile, profile } = o;
   let source: string;
   try {
     source = await readFile(file, 'utf8');
@@ -62,12 +83,12 @@ export async function loadProject(root: string, file: string, cacheFile?: string
   const key = sha256(`${EXPANSION_VERSION}\0${ENGINE_VERSION}\0${await ownVersion()}\0${source}\0${profile ?? ''}\0${profileSource}`);
   const cached = cacheFile === undefined ? undefined : await readCache(cacheFile, key);
   if (cached !== undefined) {
-    const graph = withExecutor(buildGraph(cached.specs, root, { locate: () => ({ file, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } }) }), cached.executor);
-    if (graph.ok) return graph;
-    // Only on an error path: parse the file after all, to point at the offending line.
-    const { parsePipeline } = await import('./load.ts');
-    const loaded = parsePipeline(file, source);
-    return loaded.ok ? buildGraph(cached.specs, root, loaded.value.map) : loaded;
+    const locator = async (): Promise<Result<Locator, ConfigFailure[]>> => {
+      const { parsePipeline } = await import('./load.ts');
+      const loaded = parsePipeline(file, source);
+      return loaded.ok ? ok(loaded.value.map) : loaded;
+    };
+    return ok({ specs: cached.specs, executor: cached.executor, locator });
   }
   const { parsePipeline, parseProfile } = await import('./load.ts');
   const loaded = parsePipeline(file, source);
@@ -87,12 +108,11 @@ export async function loadProject(root: string, file: string, cacheFile?: string
   // JSON cannot hold NaN or Infinity (YAML's .nan, .inf): such a pipeline is not cached rather than cached wrong.
   const survivesJson = canonicalJson(expanded.value) === canonicalJson(JSON.parse(JSON.stringify(expanded.value)));
   const executor = loaded.value.yaml.executor;
-  if (cacheFile !== undefined && survivesJson) await writeCache(cacheFile, { key, specs: expanded.value, ...(executor === undefined ? {} : { executor }) });
-  return withExecutor(buildGraph(expanded.value, root, loaded.value.map), executor);
-}
-
-function withExecutor(graph: Result<PipelineGraph, ConfigFailure[]>, executor: ExecutorSettings | undefined): Result<PipelineGraph, ConfigFailure[]> {
-  return graph.ok && executor !== undefined ? { ...graph, value: { ...graph.value, executor } } : graph;
+  if (cacheFile !== undefined && survivesJson && o.readOnlyCache !== true) {
+    await writeCache(cacheFile, { key, specs: expanded.value, ...(executor === undefined ? {} : { executor }) });
+  }
+  const map = loaded.value.map;
+  return ok({ specs: expanded.value, executor, locator: async () => ok(map) });
 }
 
 async function readCache(path: string, key: string): Promise<CachedExpansion | undefined> {

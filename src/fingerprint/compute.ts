@@ -1,3 +1,4 @@
+import { UserError } from '../errors.ts';
 import type { PipelineGraph } from '../graph/build.ts';
 import type { FileHasher } from './file-hasher.ts';
 import { ENGINE_VERSION, stageDepHash, type Fingerprint } from './fingerprint.ts';
@@ -23,11 +24,11 @@ export async function computeFingerprint(
     if (d.kind === 'stage') {
       const h = upstream.get(d.stage);
       const up = graph.stages.get(d.stage)?.spec;
-      if (h === undefined || up === undefined) throw new Error(`stage ${name}: upstream ${d.stage} has no result`);
+      if (h === undefined || up === undefined) throw new UserError(`stage ${name}: upstream ${d.stage} has no result`);
       deps[d.stage] = stageDepHash(h, up.params, up.item);
     } else {
       const h = await hasher.hash(d.path);
-      if (h === undefined) throw new Error(`stage ${name}: dependency ${d.path} does not exist`);
+      if (h === undefined) throw new UserError(`stage ${name}: dependency ${d.path} does not exist`);
       deps[d.path] = h;
     }
   }

@@ -37,8 +37,11 @@ export function projectPath(root: string, p: string): string | undefined {
   return rel.split(sep).join(posix.sep);
 }
 
-/** Resolves every dependency, checks paths and cycles, and orders the stages. */
-export function buildGraph(specs: StageSpec[], root: string, map: Locator): Result<PipelineGraph, ConfigFailure[]> {
+/**
+ * Resolves every dependency, checks paths and cycles, and orders the stages. `executor` is
+ * pipeline.yaml's `executor:` block, carried into the graph as declared.
+ */
+export function buildGraph(specs: StageSpec[], root: string, map: Locator, executor?: ExecutorSettings): Result<PipelineGraph, ConfigFailure[]> {
   const failures: ConfigFailure[] = [];
   const byName = new Map(specs.map((s) => [s.name, s]));
   const groups = new Map<string, string[]>();
@@ -130,7 +133,8 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator): Resu
 
   const downstream = new Map<string, string[]>(specs.map((s) => [s.name, []]));
   for (const [name, node] of stages) for (const u of node.upstream) downstream.get(u)?.push(name);
-  return ok({ root, stages, order: topologicalOrder(specs.map((s) => s.name), stages), groups, downstream });
+  const order = topologicalOrder(specs.map((s) => s.name), stages);
+  return ok({ root, stages, order, groups, downstream, ...(executor === undefined ? {} : { executor }) });
 }
 
 function findCycle(names: string[], stages: Map<string, StageNode>): string[] | undefined {

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { StageSpec } from '../config/stage-spec.ts';
+import { UserError } from '../errors.ts';
 import { canonicalJson, sha256, type JsonValue } from '../fingerprint/canonical-json.ts';
 import type { StageOutputs } from '../stage-api.ts';
 import type { NewArtifact, OutputRef } from '../store/store.ts';
@@ -41,24 +42,24 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
     outputs[`table:${name}`] = { kind: 'table', hash };
   }
   for (const [name, value] of Object.entries(returned.json ?? {})) {
-    if (value === undefined) throw new Error(`json output "${name}" is undefined`);
+    if (value === undefined) throw new UserError(`json output "${name}" is undefined`);
     const hash = sha256(canonicalJson(value));
     artifacts.push({ kind: 'json', hash, value: JSON.parse(JSON.stringify(value)) as JsonValue });
     outputs[`json:${name}`] = { kind: 'json', hash };
   }
   for (const [name, bytes] of Object.entries(returned.blobs ?? {})) {
-    if (!(bytes instanceof Uint8Array)) throw new Error(`blob output "${name}" is not a Uint8Array`);
+    if (!(bytes instanceof Uint8Array)) throw new UserError(`blob output "${name}" is not a Uint8Array`);
     const hash = sha256(bytes);
     artifacts.push({ kind: 'blob', hash, bytes });
     outputs[`blob:${name}`] = { kind: 'blob', hash };
   }
   for (const [name, value] of Object.entries(returned.metrics ?? {})) {
-    if (typeof value !== 'number') throw new Error(`metric "${name}" is not a number`);
+    if (typeof value !== 'number') throw new UserError(`metric "${name}" is not a number`);
     metrics[name] = value;
   }
   const measurements: Record<string, number> = {};
   for (const [name, value] of Object.entries(returned.measurements ?? {})) {
-    if (typeof value !== 'number') throw new Error(`measurement "${name}" is not a number`);
+    if (typeof value !== 'number') throw new UserError(`measurement "${name}" is not a number`);
     measurements[name] = value;
   }
   for (const out of [...spec.outs, ...spec.metrics]) {
@@ -66,7 +67,7 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
     try {
       bytes = await readFile(join(root, out));
     } catch {
-      throw new Error(`stage did not write its declared output "${out}"`);
+      throw new UserError(`stage did not write its declared output "${out}"`);
     }
     const hash = sha256(bytes);
     artifacts.push({ kind: 'file', hash, bytes });
@@ -77,7 +78,7 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
     try {
       data = JSON.parse(await readFile(join(root, file), 'utf8'));
     } catch (e) {
-      throw new Error(`metrics file "${file}" is not valid JSON: ${(e as Error).message}`);
+      throw new UserError(`metrics file "${file}" is not valid JSON: ${(e as Error).message}`);
     }
     flattenNumbers(data, '', metrics);
   }

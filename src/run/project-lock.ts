@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { link, readFile, rename, unlink, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { UserError } from '../errors.ts';
 
 interface Holder {
   pid: number;
@@ -10,7 +11,7 @@ interface Holder {
   command: string;
 }
 
-export class LockHeldError extends Error {
+export class LockHeldError extends UserError {
   constructor(readonly holder: Holder, path: string) {
     super(`another pipeline process (pid ${holder.pid} on ${holder.host}, started ${holder.started}: ${holder.command}) holds ${path}; wait for it, or pass --wait`);
   }

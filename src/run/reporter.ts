@@ -13,6 +13,10 @@ export interface StageReport {
   reasons: string[];
   /** How a cached stage was satisfied: already in the work tree, or brought back from the store. */
   cache?: 'lockfile' | 'store';
+  /** Decided but not done (`repro --dry`, `status`): a `cached` stage would be restored from the store. */
+  planned?: boolean;
+  /** `verify --rerun`: whether the rerun reproduced the recorded outputs bit for bit. */
+  verdict?: 'reproduced' | 'differs';
   error?: string;
   tail?: string[];
   /** The cluster job that ran it (Slurm executor). */
@@ -34,10 +38,15 @@ function finishedLine(r: StageReport): string[] {
   const lines: string[] = [];
   switch (r.status) {
     case 'ran':
+      if (r.verdict !== undefined) {
+        lines.push(`${r.verdict === 'reproduced' ? '✓' : '≠'} ${r.verdict} ${r.name} (${r.seconds.toFixed(1)}s)`);
+        break;
+      }
       lines.push(`✓ ran ${r.name} (${r.seconds.toFixed(1)}s${r.job === undefined ? '' : `, Slurm job ${r.job.id}${r.job.node === null ? '' : ` on ${r.job.node}`}`})`);
       break;
     case 'cached':
-      if (r.cache === 'store') lines.push(`↺ ${r.name}: restored from the store (${r.reasons.join('; ') || 'cached'})`);
+      if (r.cache === 'store' && r.planned) lines.push(`would restore ${r.name} from the store: ${r.reasons.join('; ') || 'cached'}`);
+      else if (r.cache === 'store') lines.push(`↺ ${r.name}: restored from the store (${r.reasons.join('; ') || 'cached'})`);
       break;
     case 'would-run':
       lines.push(`would run ${r.name}: ${r.reasons.join('; ')}`);

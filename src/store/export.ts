@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { sha256 } from '../fingerprint/canonical-json.ts';
 import type { Lockfile } from './lockfile.ts';
 import type { ArtifactStore } from './store.ts';
+import { UserError } from '../errors.ts';
 
 export type ExportFormat = 'parquet' | 'csv' | 'json';
 
@@ -23,21 +24,21 @@ export async function findArtifact(store: ArtifactStore, spec: string, lock: Loc
     const stage = spec.slice(0, colon);
     const output = spec.slice(colon + 1);
     const entry = lock.stages[stage];
-    if (entry === undefined) throw new Error(`no stage "${stage}" in lockfile.json`);
+    if (entry === undefined) throw new UserError(`no stage "${stage}" in lockfile.json`);
     const names = Object.keys(entry.outputs).filter((n) => n === output || n.slice(n.indexOf(':') + 1) === output);
     if (names.length !== 1) {
-      throw new Error(`stage "${stage}" has ${names.length === 0 ? 'no' : 'more than one'} output "${output}" (outputs: ${Object.keys(entry.outputs).join(', ')})`);
+      throw new UserError(`stage "${stage}" has ${names.length === 0 ? 'no' : 'more than one'} output "${output}" (outputs: ${Object.keys(entry.outputs).join(', ')})`);
     }
     hash = entry.outputs[names[0]!]!.hash;
   } else {
-    if (!/^[0-9a-f]{4,64}$/.test(spec)) throw new Error(`"${spec}" is neither an artifact hash nor STAGE:OUTPUT`);
+    if (!/^[0-9a-f]{4,64}$/.test(spec)) throw new UserError(`"${spec}" is neither an artifact hash nor STAGE:OUTPUT`);
     const rows = await store.rows('SELECT hash FROM artifacts WHERE hash LIKE $p LIMIT 2', { p: `${spec}%` });
-    if (rows.length !== 1) throw new Error(rows.length === 0 ? `no artifact hash starts with ${spec}` : `${spec} is ambiguous: give more of the hash`);
+    if (rows.length !== 1) throw new UserError(rows.length === 0 ? `no artifact hash starts with ${spec}` : `${spec} is ambiguous: give more of the hash`);
     hash = String(rows[0]!.hash);
   }
   const rows = await store.rows('SELECT hash, kind, table_name FROM artifacts WHERE hash = $h', { h: hash });
   const row = rows[0];
-  if (row === undefined) throw new Error(`artifact ${hash} is not in the store`);
+  if (row === undefined) throw new UserError(`artifact ${hash} is not in the store`);
   return { hash, kind: String(row.kind), tableName: row.table_name === null ? null : String(row.table_name) };
 }
 
@@ -52,7 +53,7 @@ export async function exportArtifact(store: ArtifactStore, a: ArtifactInfo, form
     const options = format === 'parquet' ? 'FORMAT parquet' : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json, ARRAY true';
     await store.exec(`COPY (SELECT * FROM "${a.tableName}") TO ${sqlString(file)} (${options})`);
   } else if (a.kind === 'json') {
-    if (format !== 'json') throw new Error(`artifact ${a.hash.slice(0, 12)} is a JSON value: export it with --format json`);
+    if (format !== 'json') throw new UserError(`artifact ${a.hash.slice(0, 12)} is a JSON value: export it with --format json`);
     await writeFile(file, `${JSON.stringify(await store.readJson(a.hash), null, 2)}\n`);
   } else {
     await writeFile(file, await store.readBlob(a.hash));
@@ -95,7 +96,7 @@ export async function exportBundle(store: ArtifactStore, lock: Lockfile, root: s
       const path =
         ref.kind === 'table' ? join('tables', stage, `${name}.parquet`) : ref.kind === 'json' ? join('json', stage, `${name}.json`) : ref.kind === 'blob' ? join('blobs', stage, name) : join('files', name);
       const info = await store.rows('SELECT table_name FROM artifacts WHERE hash = $h', { h: ref.hash });
-      if (info[0] === undefined) throw new Error(`artifact ${ref.hash} (${stage} ${output}) is not in the store: run pipeline verify`);
+      if (info[0] === undefined) throw new UserError(`artifact ${ref.hash} (${stage} ${output}) is not in the store: run pipeline verify`);
       await exportArtifact(store, { hash: ref.hash, kind: ref.kind, tableName: info[0].table_name === null ? null : String(info[0].table_name) }, ref.kind === 'table' ? 'parquet' : 'json', join(dir, path));
       await add(path, { stage, output, artifact: ref.hash });
     }

@@ -1,6 +1,7 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import type { Lockfile } from './lockfile.ts';
 import { ArtifactStore } from './store.ts';
+import { UserError } from '../errors.ts';
 
 export interface GcPlan {
   keepResults: number;
@@ -48,7 +49,7 @@ export async function applyGc(store: ArtifactStore, plan: GcPlan): Promise<void>
     await store.exec('COMMIT');
   } catch (e) {
     await store.exec('ROLLBACK').catch(() => undefined);
-    throw new Error(`gc failed and removed nothing: ${(e as Error).message.split('\n')[0]}`);
+    throw new UserError(`gc failed and removed nothing: ${(e as Error).message.split('\n')[0]}`);
   }
 }
 

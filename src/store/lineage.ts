@@ -1,5 +1,6 @@
 import type { Fingerprint } from '../fingerprint/fingerprint.ts';
 import type { ArtifactStore } from './store.ts';
+import { UserError } from '../errors.ts';
 
 export interface LineageInput {
   name: string;
@@ -46,7 +47,7 @@ export async function lineageOf(store: ArtifactStore, fingerprint: string, seen 
   if (known !== undefined) return known;
   const rows = await store.rows(`SELECT stage, strftime(created, '%Y-%m-%d %H:%M:%S') AS created, fingerprint_record FROM results WHERE fingerprint = $f`, { f: fingerprint });
   const row = rows[0];
-  if (row === undefined) throw new Error(`no stored result has fingerprint ${fingerprint}`);
+  if (row === undefined) throw new UserError(`no stored result has fingerprint ${fingerprint}`);
   const record = JSON.parse(String(row.fingerprint_record)) as FingerprintRecord;
   const outputs: Record<string, string> = {};
   for (const o of await store.rows('SELECT name, artifact FROM outputs WHERE fingerprint = $f ORDER BY name', { f: fingerprint })) outputs[String(o.name)] = String(o.artifact);

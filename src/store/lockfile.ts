@@ -3,6 +3,7 @@ import { faultPoint } from '../fault.ts';
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
 import type { Fingerprint } from '../fingerprint/fingerprint.ts';
 import type { OutputRef } from './store.ts';
+import { UserError } from '../errors.ts';
 
 export const LOCKFILE_VERSION = 1;
 
@@ -22,7 +23,7 @@ export interface Lockfile {
   stages: Record<string, LockEntry>;
 }
 
-export class LockfileError extends Error {}
+export class LockfileError extends UserError {}
 
 export async function readLockfile(path: string): Promise<Lockfile> {
   let text: string;
@@ -51,9 +52,9 @@ export async function readLockfile(path: string): Promise<Lockfile> {
  * Writes with sorted keys (so its git diff shows only what changed) to a temporary file, then
  * renames it over the old one: a crash mid-write leaves the previous lockfile, never half of one.
  */
-export async function writeLockfile(path: string, lock: Lockfile, lastStage = ''): Promise<void> {
+export async function writeLockfile(path: string, lock: Lockfile, newStages: string | readonly string[] = []): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, `${canonicalJson(lock, 2)}\n`);
-  faultPoint('lockfile', lastStage);
+  faultPoint('lockfile', newStages);
   await rename(tmp, path);
 }

@@ -6,6 +6,7 @@ import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts'
 import type { TableData } from '../stage-api.ts';
 import { flattenParams, migrate, schemaVersion, STORE_SCHEMA_VERSION } from './schema.ts';
 import { decodeColumns, type EncodedTable } from './table-codec.ts';
+import { UserError } from '../errors.ts';
 
 export { STORE_SCHEMA_VERSION };
 
@@ -61,7 +62,7 @@ export interface CommitInput {
   run: RunRecord;
 }
 
-export class StoreError extends Error {}
+export class StoreError extends UserError {}
 
 /**
  * The artifact store: one DuckDB file. Only the coordinator process opens it (DuckDB lets one
@@ -153,46 +154,61 @@ export class ArtifactStore {
 
   /** Stores a stage's artifacts, result, lineage, metrics and run record, all or nothing. */
   commit(input: CommitInput): Promise<void> {
+    return this.commitMany([input]);
+  }
+
+  /**
+   * Stores several stages' results in one transaction, all or nothing: one transaction per
+   * batch rather than per stage is what keeps a run of many small stages from queueing on the
+   * store. A stage's outputs count as stored only once this resolves.
+   */
+  commitMany(inputs: readonly CommitInput[]): Promise<void> {
+    if (inputs.length === 0) return Promise.resolve();
     return this.serial(async () => {
       await this.db.run('BEGIN TRANSACTION');
       try {
-        for (const a of input.artifacts) await this.putArtifact(a);
-        const { result } = input;
-        await this.db.run('DELETE FROM outputs WHERE fingerprint = $f', { f: result.fingerprint });
-        await this.db.run('DELETE FROM lineage WHERE fingerprint = $f', { f: result.fingerprint });
-        await this.db.run('DELETE FROM metrics WHERE fingerprint = $f', { f: result.fingerprint });
-        await this.db.run('DELETE FROM results WHERE fingerprint = $f', { f: result.fingerprint });
-        await this.db.run('INSERT INTO results VALUES ($f, $s, $o, $r, now())', {
-          f: result.fingerprint,
-          s: result.stage,
-          o: result.outputsHash,
-          r: canonicalJson(input.fingerprintRecord),
-        });
-        for (const [name, ref] of Object.entries(result.outputs)) {
-          await this.db.run('INSERT INTO outputs VALUES ($f, $n, $k, $a)', { f: result.fingerprint, n: name, k: ref.kind, a: ref.hash });
-        }
-        await this.db.run('DELETE FROM params WHERE fingerprint = $f', { f: result.fingerprint });
-        for (const [name, ref] of Object.entries(input.inputs)) {
-          await this.db.run('INSERT INTO lineage (fingerprint, input, input_hash, kind) VALUES ($f, $n, $h, $k)', { f: result.fingerprint, n: name, h: ref.hash, k: ref.kind });
-        }
-        for (const [name, value] of flattenParams(input.params)) {
-          await this.db.run('INSERT INTO params VALUES ($f, $s, $n, $v)', { f: result.fingerprint, s: result.stage, n: name, v: JSON.stringify(value) });
-        }
-        for (const [name, value] of Object.entries(result.metrics)) {
-          await this.db.run('INSERT INTO metrics VALUES ($f, $s, $n, $v)', { f: result.fingerprint, s: result.stage, n: name, v: value });
-        }
-        await this.db.run('DELETE FROM measurements WHERE fingerprint = $f', { f: result.fingerprint });
-        for (const [name, value] of Object.entries(input.measurements)) {
-          await this.db.run('INSERT INTO measurements VALUES ($f, $s, $i, $n, $v)', { f: result.fingerprint, s: result.stage, i: input.run.invocation, n: name, v: value });
-        }
-        await this.insertRun(input.run);
-        faultPoint('commit', result.stage);
+        for (const input of inputs) await this.writeResult(input);
+        faultPoint('commit', inputs.map((i) => i.result.stage));
         await this.db.run('COMMIT');
       } catch (e) {
         await this.db.run('ROLLBACK').catch(() => undefined);
-        throw new StoreError(`storing the results of ${input.result.stage} failed, nothing was stored: ${firstLine(e)}`);
+        const names = inputs.map((i) => i.result.stage).join(', ');
+        throw new StoreError(`storing the results of ${names} failed, nothing was stored: ${firstLine(e)}`);
       }
     });
+  }
+
+  private async writeResult(input: CommitInput): Promise<void> {
+    for (const a of input.artifacts) await this.putArtifact(a);
+    const { result } = input;
+    await this.db.run('DELETE FROM outputs WHERE fingerprint = $f', { f: result.fingerprint });
+    await this.db.run('DELETE FROM lineage WHERE fingerprint = $f', { f: result.fingerprint });
+    await this.db.run('DELETE FROM metrics WHERE fingerprint = $f', { f: result.fingerprint });
+    await this.db.run('DELETE FROM results WHERE fingerprint = $f', { f: result.fingerprint });
+    await this.db.run('INSERT INTO results VALUES ($f, $s, $o, $r, now())', {
+      f: result.fingerprint,
+      s: result.stage,
+      o: result.outputsHash,
+      r: canonicalJson(input.fingerprintRecord),
+    });
+    for (const [name, ref] of Object.entries(result.outputs)) {
+      await this.db.run('INSERT INTO outputs VALUES ($f, $n, $k, $a)', { f: result.fingerprint, n: name, k: ref.kind, a: ref.hash });
+    }
+    await this.db.run('DELETE FROM params WHERE fingerprint = $f', { f: result.fingerprint });
+    for (const [name, ref] of Object.entries(input.inputs)) {
+      await this.db.run('INSERT INTO lineage (fingerprint, input, input_hash, kind) VALUES ($f, $n, $h, $k)', { f: result.fingerprint, n: name, h: ref.hash, k: ref.kind });
+    }
+    for (const [name, value] of flattenParams(input.params)) {
+      await this.db.run('INSERT INTO params VALUES ($f, $s, $n, $v)', { f: result.fingerprint, s: result.stage, n: name, v: JSON.stringify(value) });
+    }
+    for (const [name, value] of Object.entries(result.metrics)) {
+      await this.db.run('INSERT INTO metrics VALUES ($f, $s, $n, $v)', { f: result.fingerprint, s: result.stage, n: name, v: value });
+    }
+    await this.db.run('DELETE FROM measurements WHERE fingerprint = $f', { f: result.fingerprint });
+    for (const [name, value] of Object.entries(input.measurements)) {
+      await this.db.run('INSERT INTO measurements VALUES ($f, $s, $i, $n, $v)', { f: result.fingerprint, s: result.stage, i: input.run.invocation, n: name, v: value });
+    }
+    await this.insertRun(input.run);
   }
 
   recordRun(run: RunRecord): Promise<void> {
@@ -341,6 +357,48 @@ export class ArtifactStore {
       if (!(bytes instanceof Uint8Array)) throw new StoreError(`blob ${hash} is not in the store`);
       return bytes;
     });
+  }
+
+  /** The bytes of a blob or stored out file, or undefined when the store does not hold them. */
+  findBlob(hash: string): Promise<Uint8Array | undefined> {
+    return this.serial(async () => {
+      const rows = (await this.db.runAndReadAll('SELECT bytes FROM blobs WHERE hash = $h', { h: hash })).getRowObjectsJS();
+      const bytes = rows[0]?.bytes;
+      return bytes instanceof Uint8Array ? bytes : undefined;
+    });
+  }
+
+  /** How many artifacts and results the store holds. */
+  async counts(): Promise<{ artifacts: number; results: number }> {
+    const [c] = await this.rows('SELECT (SELECT count(*) FROM artifacts)::INTEGER AS a, (SELECT count(*) FROM results)::INTEGER AS r');
+    return { artifacts: Number(c?.a ?? 0), results: Number(c?.r ?? 0) };
+  }
+
+  /** A stage's last runs, newest first, as JSON-safe rows for `show`. */
+  recentRuns(stage: string, limit = 10): Promise<Array<Record<string, unknown>>> {
+    return this.query(
+      `SELECT strftime(started, '%Y-%m-%d %H:%M:%S') AS started, status, cache_hit, round(seconds, 2) AS seconds, left(fingerprint, 12) AS fingerprint, host, node, backend, error
+       FROM runs WHERE stage = $s ORDER BY started DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+      { s: stage },
+    );
+  }
+
+  /**
+   * The invocation whose id starts with `prefix` (or the latest for `last`), with the stage runs
+   * it made; undefined when none or more than one matches.
+   */
+  async invocationDetails(prefix: string): Promise<{ invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> } | undefined> {
+    const rows =
+      prefix === 'last'
+        ? await this.query(`SELECT * FROM invocations ORDER BY started DESC LIMIT 1`)
+        : await this.query(`SELECT * FROM invocations WHERE invocation LIKE $p ORDER BY started DESC LIMIT 2`, { p: `${prefix}%` });
+    if (rows.length !== 1) return undefined;
+    const invocation = rows[0]!;
+    const runs = await this.query(
+      `SELECT stage, status, cache_hit, round(seconds, 3) AS seconds, left(fingerprint, 12) AS fingerprint, backend, provenance, error FROM runs WHERE invocation = $i ORDER BY started`,
+      { i: String(invocation.invocation) },
+    );
+    return { invocation, runs };
   }
 
   /** The measurements stored with a result (empty if it has none). */

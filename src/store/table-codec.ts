@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Cell, Column, Table, TableData } from '../stage-api.ts';
+import { UserError } from '../errors.ts';
 
 export type ColumnType = 'BOOLEAN' | 'INTEGER' | 'BIGINT' | 'FLOAT' | 'DOUBLE' | 'VARCHAR' | 'INTEGER[]' | 'DOUBLE[]';
 
@@ -28,15 +29,15 @@ function inferType(name: string, values: readonly Cell[]): ColumnType {
   for (const v of values) {
     if (v === null) continue;
     const k = typeof v === 'boolean' ? 'boolean' : typeof v === 'number' ? 'number' : typeof v === 'string' ? 'string' : Array.isArray(v) ? 'list' : undefined;
-    if (k === undefined) throw new Error(`column "${name}" holds a ${typeof v}; tables hold strings, numbers, booleans, null or lists of numbers`);
-    if (kind !== 'none' && kind !== k) throw new Error(`column "${name}" mixes ${kind} and ${k} values`);
+    if (k === undefined) throw new UserError(`column "${name}" holds a ${typeof v}; tables hold strings, numbers, booleans, null or lists of numbers`);
+    if (kind !== 'none' && kind !== k) throw new UserError(`column "${name}" mixes ${kind} and ${k} values`);
     kind = k;
     if (k === 'number') {
       allInt32 &&= isInt32(v as number);
       allSafeInt &&= Number.isSafeInteger(v) && !Object.is(v, -0);
     } else if (k === 'list') {
       for (const x of v as readonly number[]) {
-        if (typeof x !== 'number') throw new Error(`column "${name}" has a list holding a ${typeof x}; lists hold numbers`);
+        if (typeof x !== 'number') throw new UserError(`column "${name}" has a list holding a ${typeof x}; lists hold numbers`);
         allInt32 &&= isInt32(x);
       }
     }
@@ -63,13 +64,13 @@ function fromTyped(col: Column): { values: Cell[]; type?: ColumnType } {
 /** Checks a stage's table and fixes each column's SQL type. */
 export function encodeTable(name: string, table: Table): EncodedTable {
   const entries = Object.entries(table);
-  if (entries.length === 0) throw new Error(`table "${name}" has no columns`);
+  if (entries.length === 0) throw new UserError(`table "${name}" has no columns`);
   let rows: number | undefined;
   const columns = entries.map(([col, data]) => {
-    if (col.length === 0) throw new Error(`table "${name}" has a column with an empty name`);
+    if (col.length === 0) throw new UserError(`table "${name}" has a column with an empty name`);
     const { values, type } = fromTyped(data);
     if (rows !== undefined && values.length !== rows) {
-      throw new Error(`table "${name}": column "${col}" has ${values.length} rows, others have ${rows}`);
+      throw new UserError(`table "${name}": column "${col}" has ${values.length} rows, others have ${rows}`);
     }
     rows = values.length;
     return { name: col, type: type ?? inferType(`${name}.${col}`, values), values };

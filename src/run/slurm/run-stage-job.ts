@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDiagnostic } from '../../config/diagnostic.ts';
-import { loadProject } from '../../config/load-project.ts';
+import { loadGraph } from '../../graph/load-graph.ts';
 import type { JsonValue } from '../../fingerprint/canonical-json.ts';
 import { computeFingerprint } from '../../fingerprint/compute.ts';
 import { FileHasher } from '../../fingerprint/file-hasher.ts';
@@ -68,7 +68,7 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
 
   const paths = projectPaths(o.root);
   // No expansion cache: the coordinator owns .pipeline/, and this node parses the file it sees.
-  const loaded = await loadProject(o.root, paths.pipelineFile, undefined, o.profile);
+  const loaded = await loadGraph(o.root, paths.pipelineFile, { profile: o.profile });
   if (!loaded.ok) {
     for (const f of loaded.error) say(formatDiagnostic(f.diagnostic).split('\n')[0]!);
     return failed('changed', `${paths.pipelineFile} does not load here (see above)`, RUN_STAGE_EXIT.config);
