@@ -10,6 +10,8 @@ export interface LoadedPipeline {
   file: string;
   yaml: PipelineYaml;
   map: SourceMap;
+  /** Where a var is written when not in `file`: the profile whose vars replaced pipeline.yaml's. */
+  varSources?: Readonly<Record<string, SourceMap>>;
 }
 
 /**
@@ -135,10 +137,16 @@ function describePath(path: Array<string | number>): string {
 
 /** profiles/NAME.yaml: `vars:` that replace pipeline.yaml's vars of the same name. */
 export function parseProfile(file: string, source: string): Result<Record<string, unknown>, ConfigFailure[]> {
+  const parsed = parseProfileWithMap(file, source);
+  return parsed.ok ? ok(parsed.value.vars) : parsed;
+}
+
+/** parseProfile, with the profile's source map, so an error in one of its vars points into it. */
+export function parseProfileWithMap(file: string, source: string): Result<{ vars: Record<string, unknown>; map: SourceMap }, ConfigFailure[]> {
   const parsedYaml = parseYaml(file, source);
   if (!parsedYaml.ok) return parsedYaml;
   const { data, map } = parsedYaml.value;
   const parsed = profileSchema.safeParse(data ?? {});
   if (!parsed.success) return err(parsed.error.issues.flatMap((issue) => describeIssue(issue, map)));
-  return ok(parsed.data.vars ?? {});
+  return ok({ vars: parsed.data.vars ?? {}, map });
 }
