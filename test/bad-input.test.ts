@@ -17,9 +17,17 @@ interface Case {
 const ok = 'stages:\n  a: {cmd: echo a}\n';
 const L = String.raw`(?:\S*/)?pipeline\.yaml:\d+:\d+: error: `;
 
+// Nested anchors whose aliases multiply (11 x 11 x 11 nodes): refused by the parser as an attack.
+const bomb = (top: string, last: string) => `${top}a: &a [${Array(11).fill('x').join(', ')}]\nb: &b [${Array(11).fill('*a').join(', ')}]\n${last}: [${Array(11).fill('*b').join(', ')}]\n`;
+
 const cases: Case[] = [
   { name: 'malformed YAML', yaml: 'stages:\n  a: {cmd: [x\n', code: 2, error: new RegExp(`^${L}invalid YAML`) },
   { name: 'tab indentation', yaml: 'stages:\n\ta: {cmd: x}\n', code: 2, error: new RegExp(`^${L}invalid YAML`) },
+  { name: 'an alias bomb', yaml: `${bomb('', 'c')}stages:\n  a: {cmd: x}\n`, code: 2, error: new RegExp(`^(?:\\S*/)?pipeline\\.yaml:3:5: error: invalid YAML: aliases here expand to too many nodes \\(more than 100 alias expansions; Excessive alias count`) },
+  { name: 'an alias bomb in a profile', yaml: ok, files: { 'profiles/p.yaml': bomb('', 'vars') }, args: ['--profile', 'p', 'repro'], code: 2, error: /^(?:\S*\/)?profiles\/p\.yaml:3:8: error: invalid YAML: aliases here expand to too many nodes/ },
+  { name: 'malformed YAML in a profile', yaml: ok, files: { 'profiles/p.yaml': 'vars: {a: [1\n' }, args: ['--profile', 'p', 'repro'], code: 2, error: /^(?:\S*\/)?profiles\/p\.yaml:\d+:\d+: error: invalid YAML/ },
+  { name: 'an alias to no anchor', yaml: 'stages:\n  a: {cmd: *nothing}\n', code: 2, error: new RegExp(`^${L}invalid YAML`) },
+  { name: 'two YAML documents', yaml: 'stages: {}\n---\nstages: {}\n', code: 2, error: new RegExp(`^${L}invalid YAML`) },
   { name: 'empty file', yaml: '', code: 2, error: /pipeline\.yaml:1:1: error: the file is empty: expected a `stages:` map$/ },
   { name: 'only a comment', yaml: '# nothing\n', code: 2, error: /error: the file is empty/ },
   { name: 'a list at the top', yaml: '- a\n- b\n', code: 2, error: new RegExp(`^${L}pipeline: Invalid input: expected object, received array`) },
