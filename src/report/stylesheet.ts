@@ -27,6 +27,8 @@ th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: le
 thead th { border-bottom: 2px solid var(--fg); font-weight: 600; vertical-align: bottom; }
 tbody tr:nth-child(even) { background: var(--tint); }
 th.num, td.num { text-align: right; }
+/* A figure such as "0.330 ± 0.063" reads as one; the text columns and the headers wrap instead. */
+td.num { white-space: nowrap; }
 figure.chart svg { display: block; max-width: 100%; height: auto; }
 .note { color: var(--muted); font-size: 0.9rem; margin: 8px 0 0; }
 .sources { color: var(--muted); font-size: 0.85rem; margin: 8px 0 0; }
