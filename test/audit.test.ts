@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ArtifactStore } from '../src/store/store.ts';
+import { checkBundleRecords } from './helpers/bundle.ts';
 import { cli, edit, exampleProject, reproJson } from './helpers/project.ts';
 
 const storeOf = (dir: string) => join(dir, 'artifacts/pipeline.duckdb');
@@ -141,6 +142,15 @@ describe('pipeline lineage, query, export, show RUN', () => {
     for (const f of manifest.files) assert.equal(createHash('sha256').update(readFileSync(join(bundle, f.path))).digest('hex'), f.sha256, f.path);
     const outFile = manifest.files.find((f) => f.path === 'files/out/prepared.txt')!;
     assert.equal(outFile.sha256, outFile.artifact, 'an out file exports byte for byte');
+    // The store's own records travel with it: who ran what, where, when, from which commit.
+    const runs = await checkBundleRecords(dir, bundle);
+    assert.ok(runs.every((r) => typeof r.host === 'string' && typeof r.node === 'string' && r.started !== null && r.status !== null));
+    assert.deepEqual([...new Set(runs.map((r) => r.stage))].sort(), Object.keys(lockOf(dir).stages).sort());
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const inv = (await db.runAndReadAll(`SELECT command, git_commit, git_dirty FROM read_parquet('${join(bundle, 'records/invocations.parquet')}')`)).getRowObjectsJson();
+    db.closeSync();
+    assert.ok(inv.length >= 1 && inv.every((i) => /repro/.test(String(i.command))), JSON.stringify(inv));
 
     const run = (await cli(dir, 'show', 'last')).stdout;
     for (const field of ['command', 'node', 'platform', 'cpu', 'pipeline_hash', 'git_commit', 'git_dirty', 'ended', 'exit_status']) assert.match(run, new RegExp(`^ {2}${field} `, 'm'));

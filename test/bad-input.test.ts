@@ -17,9 +17,17 @@ interface Case {
 const ok = 'stages:\n  a: {cmd: echo a}\n';
 const L = String.raw`(?:\S*/)?pipeline\.yaml:\d+:\d+: error: `;
 
+// Nested anchors whose aliases multiply (11 x 11 x 11 nodes): refused by the parser as an attack.
+const bomb = (top: string, last: string) => `${top}a: &a [${Array(11).fill('x').join(', ')}]\nb: &b [${Array(11).fill('*a').join(', ')}]\n${last}: [${Array(11).fill('*b').join(', ')}]\n`;
+
 const cases: Case[] = [
   { name: 'malformed YAML', yaml: 'stages:\n  a: {cmd: [x\n', code: 2, error: new RegExp(`^${L}invalid YAML`) },
   { name: 'tab indentation', yaml: 'stages:\n\ta: {cmd: x}\n', code: 2, error: new RegExp(`^${L}invalid YAML`) },
+  { name: 'an alias bomb', yaml: `${bomb('', 'c')}stages:\n  a: {cmd: x}\n`, code: 2, error: new RegExp(`^(?:\\S*/)?pipeline\\.yaml:3:5: error: invalid YAML: aliases here expand to too many nodes \\(more than 100 alias expansions; Excessive alias count`) },
+  { name: 'an alias bomb in a profile', yaml: ok, files: { 'profiles/p.yaml': bomb('', 'vars') }, args: ['--profile', 'p', 'repro'], code: 2, error: /^(?:\S*\/)?profiles\/p\.yaml:3:8: error: invalid YAML: aliases here expand to too many nodes/ },
+  { name: 'malformed YAML in a profile', yaml: ok, files: { 'profiles/p.yaml': 'vars: {a: [1\n' }, args: ['--profile', 'p', 'repro'], code: 2, error: /^(?:\S*\/)?profiles\/p\.yaml:\d+:\d+: error: invalid YAML/ },
+  { name: 'an alias to no anchor', yaml: 'stages:\n  a: {cmd: *nothing}\n', code: 2, error: new RegExp(`^${L}invalid YAML`) },
+  { name: 'two YAML documents', yaml: 'stages: {}\n---\nstages: {}\n', code: 2, error: new RegExp(`^${L}invalid YAML`) },
   { name: 'empty file', yaml: '', code: 2, error: /pipeline\.yaml:1:1: error: the file is empty: expected a `stages:` map$/ },
   { name: 'only a comment', yaml: '# nothing\n', code: 2, error: /error: the file is empty/ },
   { name: 'a list at the top', yaml: '- a\n- b\n', code: 2, error: new RegExp(`^${L}pipeline: Invalid input: expected object, received array`) },
@@ -39,6 +47,12 @@ const cases: Case[] = [
   { name: 'duplicate stage', yaml: 'stages:\n  a: {cmd: x}\n  a: {cmd: y}\n', code: 2, error: new RegExp(`^${L}invalid YAML: Map keys must be unique`) },
   { name: 'undefined variable', yaml: 'stages:\n  a: {cmd: "echo ${who}"}\n', code: 2, error: new RegExp(`^${L}undefined variable \\$\\{who\\}$`) },
   { name: 'undefined matrix item', yaml: 'stages:\n  a: {cmd: "echo ${item.y}", matrix: {x: [1]}}\n', code: 2, error: new RegExp(`^${L}undefined variable \\$\\{item\\.y\\}$`) },
+  { name: 'a var that refers to itself', yaml: 'vars: {a: "${a}"}\nstages:\n  s: {cmd: "echo ${a} > out/a.txt"}\n', code: 2, error: /^(?:\S*\/)?pipeline\.yaml:1:11: error: reference cycle in vars: a -> a \(\$\{a\} refers to itself\)$/ },
+  { name: 'two vars that refer to each other', yaml: 'vars: {a: "${b}", b: "x-${a}"}\nstages:\n  s: {cmd: "echo ${a}"}\n', code: 2, error: /^(?:\S*\/)?pipeline\.yaml:1:11: error: reference cycle in vars: a -> b -> a$/ },
+  { name: 'a var that reaches an undefined one', yaml: 'vars: {a: "${b}", b: "${c}"}\nstages:\n  s: {cmd: "echo ${a}"}\n', code: 2, error: /^(?:\S*\/)?pipeline\.yaml:1:22: error: undefined variable \$\{c\} \(reached through vars a -> b\)$/ },
+  { name: 'a param that refers to itself', yaml: 'stages:\n  s:\n    cmd: echo ${n}\n    params: {n: "${n}"}\n', code: 2, error: /^(?:\S*\/)?pipeline\.yaml:4:17: error: reference cycle in params of stage "s": n -> n \(\$\{n\} refers to itself\)$/ },
+  { name: 'params in a cycle', yaml: 'stages:\n  s:\n    cmd: echo ${p}\n    params: {p: "${q}", q: "${p}"}\n', code: 2, error: /^(?:\S*\/)?pipeline\.yaml:4:17: error: reference cycle in params of stage "s": p -> q -> p$/ },
+  { name: 'a profile var that refers to itself', yaml: 'vars: {a: 1}\nstages:\n  s: {cmd: "echo ${a}"}\n', files: { 'profiles/p.yaml': 'vars:\n  a: "${a}"\n' }, args: ['--profile', 'p', 'repro'], code: 2, error: /^(?:\S*\/)?profiles\/p\.yaml:2:6: error: reference cycle in vars: a -> a/ },
   { name: 'a list embedded in a command', yaml: 'vars: {l: [1]}\nstages:\n  a: {cmd: "echo ${l}"}\n', code: 2, error: new RegExp(`^${L}\\$\\{l\\} is a list and cannot be embedded in a string$`) },
   { name: 'missing file dep', yaml: 'stages:\n  a: {cmd: x, deps: [data/none.csv]}\n', code: 2, error: new RegExp(`^${L}stage "a" depends on "data/none\\.csv", which is neither a stage nor an existing file$`) },
   { name: 'missing stage dep with suggestion', yaml: 'stages:\n  train: {cmd: x}\n  b: {cmd: y, deps: [trian]}\n', code: 2, error: /\(did you mean "train"\?\)$/ },

@@ -91,6 +91,21 @@ stages:
     assert.ok(!r.ok && r.error[0]!.diagnostic.message === 'undefined variable ${o.z}');
   });
 
+  it('resolves vars that refer to vars and params that refer to params, keeping types', () => {
+    const [s] = expand(`vars:
+  base: data
+  file: \${base}/raw.txt
+  sizes: {small: 8}
+  size: \${sizes.small}
+stages:
+  a:
+    cmd: cat \${file} \${both}
+    params: {n: \${size}, both: "\${n}-\${tag}", tag: t}
+`);
+    assert.deepEqual(s!.params, { n: 8, both: '8-t', tag: 't' });
+    assert.equal(s!.cmd[0], 'cat data/raw.txt 8-t');
+  });
+
   it('keeps a list or map var whole when it is the entire value', () => {
     const [s] = expand(`vars:
   cfg: {layers: 2, heads: [4, 8]}

@@ -1,7 +1,7 @@
 import type { JsonObject, JsonValue } from '../fingerprint/canonical-json.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { ConfigFailure } from './failure.ts';
-import { interpolate, type Scope } from './interpolate.ts';
+import { interpolate, resolveDefinitions, type DefinitionError, type Scope } from './interpolate.ts';
 import type { LoadedPipeline } from './load.ts';
 import { durationMs, MAX_MATRIX_STAGES, resolvedResourcesSchema, resourceExpectation, type Resources, type StageYaml } from './schema.ts';
 import type { YamlPath } from './source-map.ts';
@@ -19,11 +19,19 @@ export function expandStages(
   shellQuote: (s: string) => string,
 ): Result<StageSpec[], ConfigFailure[]> {
   const failures: ConfigFailure[] = [];
-  const vars = (loaded.yaml.vars ?? {}) as Scope;
   const specs: StageSpec[] = [];
   const seen = new Set<string>();
   const fail = (f: ConfigFailure): void => void failures.push(f);
   const at = (path: YamlPath, key = false) => loaded.map.locate(path, { key });
+  // Vars may refer to vars; resolved once, up front, so a cycle is one error and not one per use.
+  const resolvedVars = resolveDefinitions(loaded.yaml.vars ?? {}, {}, 'vars');
+  if (!resolvedVars.ok) {
+    const e = resolvedVars.error;
+    const locator = loaded.varSources?.[e.definition] ?? loaded.map;
+    const hint = e.chain === undefined && e.variable.split('.')[0] === 'item' ? ' (a var cannot use ${item.*}: matrix items exist only inside a stage)' : '';
+    return err([definitionFailure(e, hint, locator.locate(['vars', e.definition]))]);
+  }
+  const vars = resolvedVars.value as Scope;
 
   for (const [group, decl] of Object.entries(loaded.yaml.stages)) {
     const base: YamlPath = ['stages', group];
@@ -116,8 +124,9 @@ interface StageDeclaration {
 function resolveStage({ group, name, decl, vars, item, base, at, shellQuote }: StageDeclaration): Result<StageSpec, ConfigFailure[]> {
   const failures: ConfigFailure[] = [];
   const paramScope: Scope = item === undefined ? vars : { ...vars, item };
-  const p = interpolate(decl.params ?? {}, paramScope);
-  if (!p.ok) return err([undefinedVar(p.error.variable, p.error.message, at([...base, 'params']))]);
+  // A param may use vars, the matrix item, and the stage's other params (vars first).
+  const p = resolveDefinitions(decl.params ?? {}, paramScope, `params of stage "${name}"`);
+  if (!p.ok) return err([definitionFailure(p.error, '', at([...base, 'params', p.error.definition]))]);
   const params = p.value as JsonObject;
   const scope: Scope = { ...vars, ...params, ...(item === undefined ? {} : { item }) };
 
@@ -205,6 +214,11 @@ function resolveResources(
     });
   }
   return undefined;
+}
+
+function definitionFailure(e: DefinitionError, hint: string, location: ReturnType<LoadedPipeline['map']['locate']>): ConfigFailure {
+  if (e.chain !== undefined) return { reason: 'reference-cycle', cycle: e.chain, diagnostic: { message: e.message, location } };
+  return undefinedVar(e.variable, `${e.message}${hint}`, location);
 }
 
 function undefinedVar(variable: string, message: string, location: ReturnType<LoadedPipeline['map']['locate']>): ConfigFailure {

@@ -13,6 +13,7 @@ export type ConfigFailure =
   | { reason: 'duplicate-stage'; stage: string; diagnostic: Diagnostic }
   | { reason: 'missing-dependency'; dependency: string; diagnostic: Diagnostic }
   | { reason: 'cycle'; cycle: string[]; diagnostic: Diagnostic }
+  | { reason: 'reference-cycle'; cycle: string[]; diagnostic: Diagnostic }
   | { reason: 'path-outside-project'; path: string; diagnostic: Diagnostic }
   | { reason: 'unknown-target'; target: string; diagnostic: Diagnostic };
 

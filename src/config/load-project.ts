@@ -90,14 +90,15 @@ export async function loadStageSpecs(root: string, file: string, o: LoadOptions 
     };
     return ok({ specs: cached.specs, executor: cached.executor, locator });
   }
-  const { parsePipeline, parseProfile } = await import('./load.ts');
+  const { parsePipeline, parseProfileWithMap } = await import('./load.ts');
   const loaded = parsePipeline(file, source);
   if (!loaded.ok) return loaded;
   if (profileFile !== undefined) {
-    const overlay = parseProfile(profileFile, profileSource);
+    const overlay = parseProfileWithMap(profileFile, profileSource);
     if (!overlay.ok) return overlay;
     // A profile replaces whole vars (not merged key by key), so what a profile says is what runs.
-    loaded.value.yaml.vars = { ...(loaded.value.yaml.vars ?? {}), ...(overlay.value as NonNullable<typeof loaded.value.yaml.vars>) };
+    loaded.value.yaml.vars = { ...(loaded.value.yaml.vars ?? {}), ...(overlay.value.vars as NonNullable<typeof loaded.value.yaml.vars>) };
+    loaded.value.varSources = Object.fromEntries(Object.keys(overlay.value.vars).map((name) => [name, overlay.value.map]));
   }
   // zx's quoting is loaded only when some command interpolates a value.
   const needsQuote = Object.values(loaded.value.yaml.stages).some((s) => JSON.stringify(s.cmd ?? '').includes('${'));

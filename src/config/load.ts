@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { err, ok, type Result } from '../result.ts';
+import { largestAliasRange } from './alias-expansion.ts';
 import type { ConfigFailure } from './failure.ts';
 import { EXECUTOR_KEYS, pipelineSchema, profileSchema, RESOURCE_ALIASES, RESOURCE_KEYS, SLURM_KEYS, STAGE_KEYS, TOP_KEYS, type PipelineYaml } from './schema.ts';
 import { SourceMap, type YamlPath } from './source-map.ts';
@@ -10,6 +11,8 @@ export interface LoadedPipeline {
   file: string;
   yaml: PipelineYaml;
   map: SourceMap;
+  /** Where a var is written when not in `file`: the profile whose vars replaced pipeline.yaml's. */
+  varSources?: Readonly<Record<string, SourceMap>>;
 }
 
 /**
@@ -44,6 +47,9 @@ function restoreReferences(value: unknown): unknown {
   return value;
 }
 
+/** Alias expansions a file may make; more is refused as a resource-exhaustion attack. */
+const MAX_ALIAS_COUNT = 100;
+
 /** Parses a YAML file of ours (pipeline or profile) with positions kept and `${...}` restored. */
 function parseYaml(file: string, source: string): Result<{ data: unknown; map: SourceMap }, ConfigFailure[]> {
   const lines = new LineCounter();
@@ -54,7 +60,19 @@ function parseYaml(file: string, source: string): Result<{ data: unknown; map: S
     // Later syntax errors are nearly always echoes of the first; one clear line beats a cascade.
     return err([{ reason: 'invalid-yaml', diagnostic: { message: `invalid YAML: ${first.message.split('\n')[0]}`, location: map.range(first.pos[0], first.pos[1]) } }]);
   }
-  return ok({ data: restoreReferences(doc.toJS({ maxAliasCount: 100 })), map });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    // Thrown while converting, without a position: an alias bomb, or an alias that cannot resolve.
+    const message = (e as Error).message.split('\n')[0] ?? String(e);
+    const at = /alias/i.test(message) ? largestAliasRange(doc) : undefined;
+    const what = /excessive alias count/i.test(message)
+      ? `aliases here expand to too many nodes (more than ${MAX_ALIAS_COUNT} alias expansions; ${message})`
+      : message;
+    return err([{ reason: 'invalid-yaml', diagnostic: { message: `invalid YAML: ${what}`, location: map.range(at?.[0] ?? 0, at?.[1] ?? 0) } }]);
+  }
+  return ok({ data: restoreReferences(data), map });
 }
 
 export function parsePipeline(file: string, source: string): Result<LoadedPipeline, ConfigFailure[]> {
@@ -135,10 +153,16 @@ function describePath(path: Array<string | number>): string {
 
 /** profiles/NAME.yaml: `vars:` that replace pipeline.yaml's vars of the same name. */
 export function parseProfile(file: string, source: string): Result<Record<string, unknown>, ConfigFailure[]> {
+  const parsed = parseProfileWithMap(file, source);
+  return parsed.ok ? ok(parsed.value.vars) : parsed;
+}
+
+/** parseProfile, with the profile's source map, so an error in one of its vars points into it. */
+export function parseProfileWithMap(file: string, source: string): Result<{ vars: Record<string, unknown>; map: SourceMap }, ConfigFailure[]> {
   const parsedYaml = parseYaml(file, source);
   if (!parsedYaml.ok) return parsedYaml;
   const { data, map } = parsedYaml.value;
   const parsed = profileSchema.safeParse(data ?? {});
   if (!parsed.success) return err(parsed.error.issues.flatMap((issue) => describeIssue(issue, map)));
-  return ok(parsed.data.vars ?? {});
+  return ok({ vars: parsed.data.vars ?? {}, map });
 }

@@ -1,4 +1,5 @@
 import { escapeHtml } from './escape-html.ts';
+import { renderProse } from './render-prose.ts';
 import { shortHash } from './short-hash.ts';
 import { listSources } from './source-list.ts';
 import { STYLESHEET } from './stylesheet.ts';
@@ -23,7 +24,7 @@ export function buildHtml(report: Report, charts: ReadonlyMap<string, string>): 
     '<main>',
     '<header>',
     `<h1>${escapeHtml(report.title)}</h1>`,
-    ...(report.subtitle === undefined ? [] : [`<p class="subtitle">${escapeHtml(report.subtitle)}</p>`]),
+    ...(report.subtitle === undefined ? [] : [`<p class="subtitle">${renderProse.html(report.subtitle)}</p>`]),
     '</header>',
     contents(report),
     ...report.sections.map((section) => sectionHtml(section, charts)),
@@ -107,13 +108,13 @@ function inlineSvg(svg: string, title: string): string {
 }
 
 function textHtml(text: ReportText): string {
-  return text.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n');
+  return text.paragraphs.map((p) => `<p>${renderProse.html(p)}</p>`).join('\n');
 }
 
 function notesHtml(notes: string[] | undefined): string {
   return (notes ?? [])
     .filter((note) => note.trim() !== '')
-    .map((note) => `<p class="note">${escapeHtml(note)}</p>`)
+    .map((note) => `<p class="note">${renderProse.html(note)}</p>`)
     .join('\n');
 }
 

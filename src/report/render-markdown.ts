@@ -1,4 +1,5 @@
 import { escapeMarkdown } from './escape-markdown.ts';
+import { renderProse } from './render-prose.ts';
 import { shortHash } from './short-hash.ts';
 import { listSources } from './source-list.ts';
 import { tableModel } from './table-model.ts';
@@ -12,7 +13,7 @@ import { assertValidReport } from './validate.ts';
 export async function renderMarkdown(report: Report): Promise<string> {
   assertValidReport(report);
   const blocks = [`# ${escapeMarkdown(report.title)}`];
-  if (report.subtitle !== undefined) blocks.push(`_${escapeMarkdown(report.subtitle)}_`);
+  if (report.subtitle !== undefined) blocks.push(`_${renderProse.markdown(report.subtitle)}_`);
   for (const section of report.sections) blocks.push(...sectionBlocks(section));
   blocks.push(...sourcesBlocks(report));
   return `${blocks.join('\n\n')}\n`;
@@ -30,11 +31,11 @@ function sectionBlocks(section: ReportSection): string[] {
       blocks.push(`![${escapeMarkdown(section.title)}](charts/${section.id}.svg)`);
       break;
     case 'text':
-      blocks.push(...section.paragraphs.filter((p) => p.trim() !== '').map(escapeMarkdown));
+      blocks.push(...section.paragraphs.filter((p) => p.trim() !== '').map(renderProse.markdown));
       return blocks;
   }
   // Empty notes are skipped in both twins; in Markdown "__" would not even be empty.
-  blocks.push(...(section.notes ?? []).filter((n) => n.trim() !== '').map((note) => `_${escapeMarkdown(note)}_`));
+  blocks.push(...(section.notes ?? []).filter((n) => n.trim() !== '').map((note) => `_${renderProse.markdown(note)}_`));
   blocks.push(sourcesLine(section.sources));
   return blocks;
 }

@@ -15,11 +15,20 @@ nav.contents ol { margin: 0; padding-left: 20px; }
 section { margin: 0 0 44px; }
 section p { margin: 0 0 10px; }
 .table-wrap, figure.chart { overflow-x: auto; margin: 0; }
+/* A table wider than the column after its headers wrap scrolls with a scrollbar drawn here, not
+   the platform's, which macOS and touch screens hide until one scrolls. */
+.table-wrap { scrollbar-width: thin; scrollbar-color: var(--muted) var(--tint); }
+.table-wrap::-webkit-scrollbar { height: 10px; }
+.table-wrap::-webkit-scrollbar-track { background: var(--tint); }
+.table-wrap::-webkit-scrollbar-thumb { background: var(--muted); border-radius: 5px; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-th, td { padding: 6px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-thead th { border-bottom: 2px solid var(--fg); font-weight: 600; white-space: nowrap; }
+th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+/* Headers wrap (at spaces only) so that a table of many short columns fits the column. */
+thead th { border-bottom: 2px solid var(--fg); font-weight: 600; vertical-align: bottom; }
 tbody tr:nth-child(even) { background: var(--tint); }
 th.num, td.num { text-align: right; }
+/* A figure such as "0.330 ± 0.063" reads as one; the text columns and the headers wrap instead. */
+td.num { white-space: nowrap; }
 figure.chart svg { display: block; max-width: 100%; height: auto; }
 .note { color: var(--muted); font-size: 0.9rem; margin: 8px 0 0; }
 .sources { color: var(--muted); font-size: 0.85rem; margin: 8px 0 0; }

@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sha256 } from '../fingerprint/canonical-json.ts';
+import { exportRecords } from './export-records.ts';
 import type { Lockfile } from './lockfile.ts';
 import type { ArtifactStore } from './store.ts';
 import { UserError } from '../errors.ts';
@@ -66,12 +67,17 @@ export interface BundleEntry {
   stage: string | null;
   output: string | null;
   artifact: string | null;
+  /** For the store's own records (records/runs.parquet, ...): which table, and how many rows. */
+  record?: string;
+  rows?: number;
 }
 
 /**
  * A directory to attach to a paper submission: lockfile.json, the report if there is one, every
- * table output of the current lockfile as Parquet, JSON outputs and out files, and a manifest
- * with the sha256 of every file in it and the artifact each came from.
+ * table output of the current lockfile as Parquet, JSON outputs and out files, the store's own
+ * records of those results (runs, invocations, params, metrics, measurements, lineage) as
+ * Parquet, so the bundle alone says what produced each number, on what and when, and a manifest
+ * with the sha256 of every file in it and the artifact or record each came from.
  */
 export async function exportBundle(store: ArtifactStore, lock: Lockfile, root: string, dir: string): Promise<BundleEntry[]> {
   const entries: BundleEntry[] = [];
@@ -101,6 +107,8 @@ export async function exportBundle(store: ArtifactStore, lock: Lockfile, root: s
       await add(path, { stage, output, artifact: ref.hash });
     }
   }
+  const fingerprints = [...new Set(Object.values(lock.stages).map((e) => e.fingerprint))].sort();
+  for (const r of await exportRecords(store, fingerprints, dir)) await add(r.path, { stage: null, output: null, artifact: null, record: r.record, rows: r.rows });
   const manifest = { created: new Date().toISOString(), note: 'sha256 of every file in this bundle, and the stored artifact each was exported from', files: entries };
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return entries;
