@@ -4,9 +4,15 @@
  * in the 1000-stage one. Each figure is the median of several runs, printed beside the start-up
  * time of a bare `node` process measured in the same run as a baseline.
  *
+ * Then the full run and the no-op rerun of a binary tree of 1000 trivial shell stages
+ * (`echo N > out/sN.txt`, each reading its parent's file), side by side with Snakemake on the
+ * same DAG in the same run (skipped with a message where `snakemake` is not installed; Debian:
+ * `apt-get install snakemake`).
+ *
  *   npm run bench            (or: node --import tsx bench/engine.ts [sizes...])
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync as readText } from 'node:fs';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -84,3 +90,60 @@ const yaml = join(largest, 'pipeline.yaml');
 writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('params: {level: 0}', 'params: {level: 100}'));
 const plan = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', largest, 'repro', '--dry'])));
 console.log(`plan one param change (repro --dry) in the largest pipeline: ${plan.toFixed(0)} ms (${(plan / nodeStart).toFixed(1)}x node start)`);
+
+/**
+ * The binary tree: stage sN (N >= 1) reads its parent s((N-1)/2)'s file and writes its own.
+ * The pipeline declares each stage; the Snakefile says the same with one wildcard rule, as a
+ * Snakemake user would write it.
+ */
+function binaryTree(dir: string, n: number): void {
+  const lines = ['stages:'];
+  for (let i = 0; i < n; i++) {
+    lines.push(`  s${i}:`, `    cmd: echo ${i} > out/s${i}.txt`, `    outs: [out/s${i}.txt]`);
+    if (i > 0) lines.push(`    deps: [out/s${Math.floor((i - 1) / 2)}.txt]`);
+  }
+  writeFileSync(join(dir, 'pipeline.yaml'), `${lines.join('\n')}\n`);
+  const leaves = Array.from({ length: n }, (_, i) => i).filter((i) => 2 * i + 1 >= n);
+  writeFileSync(
+    join(dir, 'Snakefile'),
+    [
+      `rule all:`,
+      `    input: [${leaves.map((i) => `"out/s${i}.txt"`).join(', ')}]`,
+      `rule root:`,
+      `    output: "out/s0.txt"`,
+      `    shell: "echo 0 > {output}"`,
+      `rule node:`,
+      `    input: lambda w: f"out/s{(int(w.i) - 1) // 2}.txt"`,
+      `    output: "out/s{i,[1-9][0-9]*}.txt"`,
+      `    shell: "echo {wildcards.i} > {output}"`,
+      '',
+    ].join('\n'),
+  );
+}
+
+const TREE = 1000;
+const cpuModel = (() => {
+  try {
+    return /model name\s*:\s*(.*)/.exec(readText('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  } catch {
+    return cpus()[0]?.model ?? 'unknown';
+  }
+})();
+console.log(`\nbinary tree of ${TREE} trivial shell stages, -j 2 (${cpuModel}, ${cpus().length} cores, node ${process.version})`);
+const ours = mkdtempSync(join(tmpdir(), 'bench-tree-pipeline-'));
+binaryTree(ours, TREE);
+const oursFull = timeIt(process.execPath, [BIN, '-C', ours, 'repro', '-j', '2']);
+const oursNoop = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', ours, 'repro'])));
+console.log(`pipeline   full run ${(oursFull / 1000).toFixed(2)} s   no-op rerun ${oursNoop.toFixed(0)} ms`);
+const snakemake = spawnSync('snakemake', ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+if (snakemake.status !== 0) {
+  console.log('snakemake  skipped: not installed (Debian: apt-get install snakemake)');
+} else {
+  const theirs = mkdtempSync(join(tmpdir(), 'bench-tree-snakemake-'));
+  binaryTree(theirs, TREE);
+  const args = ['-j', '2', '--quiet'];
+  const theirFull = timeIt('snakemake', args, theirs);
+  const theirNoop = median(Array.from({ length: REPEATS }, () => timeIt('snakemake', args, theirs)));
+  console.log(`snakemake ${snakemake.stdout.toString().trim()}   full run ${(theirFull / 1000).toFixed(2)} s   no-op rerun ${theirNoop.toFixed(0)} ms`);
+  console.log(`pipeline is ${(theirFull / oursFull).toFixed(2)}x as fast on the full run, ${(theirNoop / oursNoop).toFixed(1)}x on the no-op rerun`);
+}

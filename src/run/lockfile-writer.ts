@@ -1,9 +1,10 @@
-import { writeLockfile, type LockEntry, type Lockfile } from '../store/lockfile.ts';
+import { lockfileTextCached, writeLockfile, type LockEntry, type Lockfile } from '../store/lockfile.ts';
 
 /**
  * Keeps the lockfile on disk up to date during a run without rewriting the whole file after
  * every stage (quadratic in the number of stages: a 1000-stage lockfile is close to a megabyte).
- * Changes are written at most every `intervalMs` and at the end. The lockfile may lag the store
+ * Changes are written at most every `intervalMs` (and never taking more than about a tenth of
+ * the run's time), and at the end; each write reuses the text of the entries that did not change. The lockfile may lag the store
  * by that much, which loses nothing: it only ever names results already committed, and a stage
  * committed but not yet in the lockfile is found in the store by the next run, which then
  * writes the same lockfile an uninterrupted run would have.
@@ -15,6 +16,8 @@ export class LockfileWriter {
   private timer: NodeJS.Timeout | undefined;
   private lastWrite = 0;
   private failure: unknown;
+  private lastCost = 0;
+  private readonly texts = new Map<string, { entry: LockEntry; text: string }>();
 
   constructor(
     private readonly path: string,
@@ -42,7 +45,7 @@ export class LockfileWriter {
 
   private schedule(): void {
     if (this.timer !== undefined) return;
-    const wait = Math.max(0, this.lastWrite + this.intervalMs - Date.now());
+    const wait = Math.max(0, this.lastWrite + Math.max(this.intervalMs, 9 * this.lastCost) - Date.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.write();
@@ -56,12 +59,14 @@ export class LockfileWriter {
       const stages = this.dirty;
       this.dirty = [];
       this.removed = false;
-      this.lastWrite = Date.now();
+      const started = Date.now();
       try {
-        await writeLockfile(this.path, this.lock, stages);
+        await writeLockfile(this.path, this.lock, stages, lockfileTextCached(this.lock, this.texts));
       } catch (e) {
         this.failure ??= e;
       }
+      this.lastWrite = Date.now();
+      this.lastCost = this.lastWrite - started;
     });
     return this.writing;
   }

@@ -52,9 +52,38 @@ export async function readLockfile(path: string): Promise<Lockfile> {
  * Writes with sorted keys (so its git diff shows only what changed) to a temporary file, then
  * renames it over the old one: a crash mid-write leaves the previous lockfile, never half of one.
  */
-export async function writeLockfile(path: string, lock: Lockfile, newStages: string | readonly string[] = []): Promise<void> {
+export async function writeLockfile(path: string, lock: Lockfile, newStages: string | readonly string[] = [], text?: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${canonicalJson(lock, 2)}\n`);
+  await writeFile(tmp, text ?? lockfileText(lock));
   faultPoint('lockfile', newStages);
   await rename(tmp, path);
+}
+
+/** lockfile.json's bytes: canonical JSON, two-space indent, a final newline. */
+export function lockfileText(lock: Lockfile): string {
+  return `${canonicalJson(lock, 2)}\n`;
+}
+
+/**
+ * The same bytes as `lockfileText`, made from each entry's text kept since it last changed, so
+ * writing the lockfile of a long run costs the entries that changed rather than all of them.
+ * `cache` maps a stage to its entry object and that entry's text.
+ */
+export function lockfileTextCached(lock: Lockfile, cache: Map<string, { entry: LockEntry; text: string }>): string {
+  const names = Object.keys(lock.stages);
+  if (names.length === 0) return lockfileText(lock);
+  // The key order canonicalJson gives: sorted, except that an engine lists integer-like keys first, in numeric order.
+  const order = Object.keys(Object.fromEntries(names.sort().map((n) => [n, 0])));
+  const parts: string[] = [];
+  for (const name of order) {
+    const entry = lock.stages[name]!;
+    let c = cache.get(name);
+    if (c === undefined || c.entry !== entry) {
+      c = { entry, text: canonicalJson(entry, 2).replace(/\n/g, '\n    ') };
+      cache.set(name, c);
+    }
+    parts.push(`    ${JSON.stringify(name)}: ${c.text}`);
+  }
+  for (const name of cache.keys()) if (lock.stages[name] === undefined) cache.delete(name);
+  return `{\n  "stages": {\n${parts.join(',\n')}\n  },\n  "version": ${canonicalJson(lock.version)}\n}\n`;
 }
