@@ -6,6 +6,7 @@ import type { Locator } from '../config/source-map.ts';
 import type { ExecutorSettings } from '../config/schema.ts';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { err, ok, type Result } from '../result.ts';
+import { PathTrie } from './path-trie.ts';
 
 /** A dependency as the runner needs it: an upstream stage's outputs, or a file's content. */
 export type ResolvedDep = { kind: 'stage'; stage: string } | { kind: 'file'; path: string };
@@ -45,6 +46,7 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator): Resu
   for (const s of specs) groups.set(s.group, [...(groups.get(s.group) ?? []), s.name]);
 
   const producers = new Map<string, string>();
+  const outputs = new PathTrie();
   for (const s of specs) {
     for (const [field, list] of [['outs', s.outs], ['metrics', s.metrics]] as const) {
       list.forEach((out, i) => {
@@ -60,6 +62,7 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator): Resu
           return;
         }
         producers.set(rel, s.name);
+        outputs.add(rel, s.name);
       });
     }
   }
@@ -82,7 +85,8 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator): Resu
       else if (!existsSync(resolve(root, rel))) report(`${s.group}|uses|${s.uses}`, { reason: 'missing-dependency', dependency: s.uses, diagnostic: { message: `stage "${s.group}" uses "${s.uses}", which does not exist`, location: location() } });
     }
     s.deps.forEach((dep, i) => {
-      const named = byName.has(dep) ? [dep] : groups.get(dep);
+      // A dvc.yaml dep is always a path, even when a stage has the same name.
+      const named = s.dvc !== undefined ? undefined : byName.has(dep) ? [dep] : groups.get(dep);
       if (named !== undefined) {
         for (const n of named) {
           deps.push({ kind: 'stage', stage: n });
@@ -96,9 +100,10 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator): Resu
         report(`${s.group}|dep|${dep}`, { reason: 'path-outside-project', path: dep, diagnostic: { message: `dependency "${dep}" of stage "${s.group}" is outside the project`, location: location() } });
         return;
       }
-      const producer = producers.get(rel);
-      if (producer !== undefined) upstream.add(producer);
-      else if (!existsSync(resolve(root, rel))) {
+      // Linked to every output equal to the dep, holding it, or inside it (DVC's rule).
+      const linked = outputs.overlapping(rel).filter((n) => n !== s.name);
+      if (linked.length > 0) for (const n of linked) upstream.add(n);
+      else if (s.dvc === undefined && !existsSync(resolve(root, rel))) {
         const near = suggest(dep, [...byName.keys(), ...groups.keys()]);
         report(`${s.group}|dep|${dep}`, {
           reason: 'missing-dependency',

@@ -19,8 +19,9 @@ export interface CollectedOutputs {
 /** Removes a stage's declared files before it runs, so a failed run can never leave stale ones that look new. */
 export async function clearOuts(root: string, spec: StageSpec): Promise<void> {
   for (const out of [...spec.outs, ...spec.metrics]) {
+    if (spec.persist?.includes(out)) continue;
     const abs = join(root, out);
-    await rm(abs, { force: true });
+    await rm(abs, { force: true, recursive: true });
     await mkdir(dirname(abs), { recursive: true });
   }
 }

@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { stopTree } from './kill-tree.ts';
 import { forwardOutput, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
 
 /**
- * Runs a `cmd:` stage: each command line through bash in the project root, one after another,
+ * Runs a `cmd:` stage: each command line through bash in the project root (or the stage's `cwd`),
+ * one after another,
  * stopping at the first failure. Values were shell-quoted when interpolated, so the text is run
  * as it stands.
  */
@@ -13,7 +15,7 @@ export async function runCmdStage(spec: StageSpec, root: string, io: StageIO, si
   for (const line of spec.cmd) {
     if (signal.aborted) return { ok: false, message: 'interrupted', tail: tail.get(), interrupted: true };
     const child = execa('bash', ['-c', line], {
-      cwd: root,
+      cwd: spec.cwd === undefined ? root : join(root, spec.cwd),
       reject: false,
       stdin: 'ignore',
       env: { PIPELINE_STAGE: spec.name },
