@@ -1,9 +1,10 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { canonicalJson, sha256, type JsonValue } from '../fingerprint/canonical-json.ts';
 import type { StageOutputs } from '../stage-api.ts';
 import type { NewArtifact, OutputRef } from '../store/store.ts';
+import { collectDirectory, DIR_PREFIX } from '../store/directory-manifest.ts';
 import { outputsHashOf } from '../store/output-set.ts';
 import { encodeTable, tableHash } from '../store/table-codec.ts';
 
@@ -63,6 +64,12 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
     measurements[name] = value;
   }
   for (const out of [...spec.outs, ...spec.metrics]) {
+    if ((await stat(join(root, out)).catch(() => undefined))?.isDirectory() === true) {
+      const dir = await collectDirectory(root, out);
+      artifacts.push(...dir.artifacts);
+      outputs[`${DIR_PREFIX}${out}`] = dir.ref;
+      continue;
+    }
     let bytes: Buffer;
     try {
       bytes = await readFile(join(root, out));

@@ -13,6 +13,8 @@ import { projectPaths, type ProjectPaths } from '../project.ts';
 import { readLockfile, writeLockfile, type LockEntry, type Lockfile } from '../store/lockfile.ts';
 import { ArtifactStore, type RunRecord, type StoredResult } from '../store/store.ts';
 import { clearOuts, collectOutputs, restoreFile } from './collect-outputs.ts';
+import { directoryDamage, restoreDirectoryOutput } from './directory-outputs.ts';
+import { frozenResult } from './frozen-stage.ts';
 import type { ExecutorIO, ExecutorKind, StageExecutor } from './executor.ts';
 import { LocalExecutor } from './local-executor.ts';
 import { ProjectLock } from './project-lock.ts';
@@ -217,6 +219,11 @@ class ReproRun {
       }
       upstream.set(u, s.outputsHash);
     }
+    if (node.spec.dvc?.frozen === true) {
+      const frozen = await frozenResult(node.spec, this.lock.stages[name], this.hasher);
+      this.finish({ name, status: frozen.ok ? 'cached' : 'skipped', ...(frozen.ok ? { cache: 'lockfile' as const } : {}), fingerprint: null, seconds: 0, reasons: [frozen.reason] });
+      return frozen.ok ? { ok: true, outputsHash: frozen.outputsHash } : { ok: false, reason: frozen.reason };
+    }
     let fp: Fingerprint;
     try {
       fp = await computeFingerprint(this.graph, name, upstream, this.hasher, this.modules);
@@ -264,6 +271,7 @@ class ReproRun {
   /** Out files that are missing or differ from what the lockfile recorded. */
   private async damagedFiles(entry: LockEntry): Promise<string[]> {
     const damaged: string[] = [];
+    damaged.push(...(await directoryDamage(this.opts.root, entry.outputs, this.hasher)));
     for (const [name, ref] of Object.entries(entry.outputs)) {
       if (ref.kind !== 'file') continue;
       const path = name.slice('file:'.length);
@@ -288,6 +296,7 @@ class ReproRun {
       return { ok: true, outputsHash: found.outputsHash };
     }
     const started = Date.now();
+    await restoreDirectoryOutput(this.opts.root, found.outputs, store, this.hasher);
     for (const [outName, ref] of Object.entries(found.outputs)) {
       if (ref.kind !== 'file') continue;
       const path = outName.slice('file:'.length);
