@@ -43,7 +43,11 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator): Resu
   const failures: ConfigFailure[] = [];
   const byName = new Map(specs.map((s) => [s.name, s]));
   const groups = new Map<string, string[]>();
-  for (const s of specs) groups.set(s.group, [...(groups.get(s.group) ?? []), s.name]);
+  for (const s of specs) {
+    const members = groups.get(s.group);
+    if (members === undefined) groups.set(s.group, [s.name]);
+    else members.push(s.name);
+  }
 
   const producers = new Map<string, string>();
   const outputs = new PathTrie();
