@@ -12,7 +12,7 @@ export interface StageReport {
   /** Why it ran (or would run), or why it was skipped. */
   reasons: string[];
   /** How a cached stage was satisfied: already in the work tree, or brought back from the store. */
-  cache?: 'lockfile' | 'store';
+  cache?: 'lockfile' | 'store' | 'dvc.lock';
   error?: string;
   tail?: string[];
   /** The cluster job that ran it (Slurm executor). */
@@ -38,6 +38,7 @@ function finishedLine(r: StageReport): string[] {
       break;
     case 'cached':
       if (r.cache === 'store') lines.push(`↺ ${r.name}: restored from the store (${r.reasons.join('; ') || 'cached'})`);
+      if (r.cache === 'dvc.lock') lines.push(`↺ ${r.name}: adopted from dvc.lock (its outputs in the work tree match)`);
       break;
     case 'would-run':
       lines.push(`would run ${r.name}: ${r.reasons.join('; ')}`);

@@ -14,6 +14,7 @@ import { readLockfile, writeLockfile, type LockEntry, type Lockfile } from '../s
 import { ArtifactStore, type RunRecord, type StoredResult } from '../store/store.ts';
 import { clearOuts, collectOutputs, restoreFile } from './collect-outputs.ts';
 import { directoryDamage, restoreDirectoryOutput } from './directory-outputs.ts';
+import { adoptableFromDvcLock } from './dvc-lock-adoption.ts';
 import { frozenResult } from './frozen-stage.ts';
 import type { ExecutorIO, ExecutorKind, StageExecutor } from './executor.ts';
 import { LocalExecutor } from './local-executor.ts';
@@ -316,7 +317,9 @@ class ReproRun {
     const { reporter, root } = this.opts;
     const store = await this.openStore();
     if (store === undefined) throw new Error('the store could not be opened');
-    const executor = await this.getExecutor();
+    // Up to date by dvc.lock's account: the work tree's outputs are taken as this run's result.
+    const adopted = await adoptableFromDvcLock(root, spec);
+    const executor = adopted ? undefined : await this.getExecutor();
     reporter.stageStarted(name, reasons);
     const started = Date.now();
     const io: ExecutorIO = {
@@ -324,7 +327,7 @@ class ReproRun {
       progress: (p) => reporter.stageProgress(name, p),
       state: (text) => reporter.stageState(name, text),
     };
-    await clearOuts(root, spec);
+    if (!adopted) await clearOuts(root, spec);
     for (const out of [...spec.outs, ...spec.metrics]) this.hasher.invalidate(out);
     const inputs: UpstreamManifest[] = [];
     if (spec.kind === 'uses') {
@@ -341,7 +344,7 @@ class ReproRun {
     }
     let outcome: StageOutcome;
     try {
-      outcome = await executor.run(
+      outcome = executor === undefined ? { ok: true, outputs: {}, provenance: { adopted_from: 'dvc.lock' } } : await executor.run(
         {
           name,
           node,
@@ -384,7 +387,8 @@ class ReproRun {
       });
       this.setLockEntry(name, fp, result);
       await this.writeLock(name);
-      this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons, ...(job === undefined ? {} : { job }) });
+      if (adopted) this.finish({ name, status: 'cached', cache: 'dvc.lock', fingerprint: hash, seconds, reasons });
+      else this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons, ...(job === undefined ? {} : { job }) });
       return { ok: true, outputsHash: collected.outputsHash };
     } catch (e) {
       return this.fail(name, hash, seconds, (e as Error).message, [], job);
