@@ -105,6 +105,12 @@ describe('running a DVC project as it is', () => {
     assert.ok(!existsSync(join(dir, 'data/prepared/extra.txt')));
     const verify = await cli(dir, 'verify');
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    const exported = await cli(dir, 'export', 'prepare:data/prepared', '-o', join(dir, 'exported'));
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.equal(readFileSync(join(dir, 'exported/raw.txt'), 'utf8'), 'raw data\n', 'a directory output exports as the directory');
+    const bundle = await cli(dir, 'export', '--bundle', join(dir, 'bundle'));
+    assert.equal(bundle.code, 0, bundle.stderr);
+    assert.ok(existsSync(join(dir, 'bundle/files/data/prepared/info.txt')));
 
     writeFileSync(join(dir, 'data/raw.txt'), 'new raw data\n');
     const changed = await reproJson(dir);
