@@ -207,3 +207,31 @@ describe('running a DVC project as it is', () => {
     assert.equal(readFileSync(join(dir, 'x/y/b.txt'), 'utf8'), 'a\n');
   });
 });
+
+describe('directory outputs in a pipeline.yaml project', () => {
+  it('stores a directory out as a tree, restores it as a whole, and reruns the consumer when a file inside changes', async () => {
+    const dir = makeProject({
+      'pipeline.yaml': `stages:
+  make:
+    cmd: mkdir -p tree/sub && echo one > tree/a.txt && echo two > tree/sub/b.txt
+    outs: [tree]
+  read:
+    cmd: cat tree/a.txt tree/sub/b.txt > both.txt
+    deps: [tree/sub/b.txt, make]
+    outs: [both.txt]
+`,
+    });
+    const first = await reproJson(dir);
+    assert.equal(first.result.code, 0, first.result.stderr + first.result.stdout);
+    assert.deepEqual(first.status, { make: 'ran', read: 'ran' });
+    rmSync(join(dir, 'tree'), { recursive: true });
+    const restored = await reproJson(dir);
+    assert.equal(restored.status.make, 'cached');
+    assert.equal(restored.status.read, 'cached');
+    assert.equal(readFileSync(join(dir, 'tree/sub/b.txt'), 'utf8'), 'two\n');
+    const verify = await cli(dir, 'verify');
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    const lock = JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as { stages: Record<string, { outputs: Record<string, unknown> }> };
+    assert.deepEqual(Object.keys(lock.stages.make?.outputs ?? {}), ['dir:tree']);
+  });
+});
