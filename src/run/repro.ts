@@ -229,6 +229,11 @@ class ReproRun {
     try {
       fp = await computeFingerprint(this.graph, name, upstream, this.hasher, this.modules);
     } catch (e) {
+      // Planning (`status`, `--dry`) on a clone without its data: say what is missing, fail nothing.
+      if (this.opts.dry) {
+        this.finish({ name, status: 'would-run', fingerprint: null, seconds: 0, reasons: [(e as Error).message] });
+        return { ok: false, reason: 'would run', wouldRun: true };
+      }
       return this.fail(name, null, 0, (e as Error).message, []);
     }
     const hash = fingerprintHash(fp);
