@@ -205,6 +205,8 @@ describe('running a DVC project as it is', () => {
     assert.deepEqual(g.edges, [{ from: 'a', to: 'x/y/dvc.yaml:b' }]);
     const run = await reproJson(dir);
     assert.equal(run.status['x/y/dvc.yaml:b'], 'ran');
+    writeFileSync(join(dir, 'x/y/dvc.yaml'), 'stages:\n  b:\n    cmd: cat ../../../elsewhere.txt\n    deps: [../../../elsewhere.txt]\n');
+    assert.deepEqual((await dag(dir)).stages.find((s) => s.name === 'x/y/dvc.yaml:b')?.files, ['../elsewhere.txt'], 'an external dep is kept, unlinked');
     assert.equal(readFileSync(join(dir, 'x/y/b.txt'), 'utf8'), 'a\n');
   });
 });

@@ -100,6 +100,11 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator): Resu
       }
       const location = () => map.locate([...s.yamlPath, 'deps', i]);
       const rel = projectPath(root, dep);
+      if (rel === undefined && s.dvc !== undefined) {
+        // DVC allows an external dependency: it is hashed where it is, and no stage produces it.
+        deps.push({ kind: 'file', path: relative(root, resolve(root, dep)).split(sep).join(posix.sep) });
+        return;
+      }
       if (rel === undefined) {
         report(`${s.group}|dep|${dep}`, { reason: 'path-outside-project', path: dep, diagnostic: { message: `dependency "${dep}" of stage "${s.group}" is outside the project`, location: location() } });
         return;

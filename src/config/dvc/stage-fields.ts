@@ -8,7 +8,6 @@ import { isMapping, pyStr, toPlain, type PyValue } from './py-value.ts';
 
 /** The stage keys dvc.yaml allows (vars, foreach, do and matrix are consumed by expansion). */
 const STAGE_FIELDS = ['cmd', 'wdir', 'deps', 'params', 'outs', 'metrics', 'plots', 'frozen', 'always_changed', 'desc', 'meta', 'vars'];
-const OUT_FLAGS = ['cache', 'persist', 'push', 'remote', 'checkpoint', 'desc', 'type', 'labels', 'meta', 'title', 'x', 'y', 'x_label', 'y_label', 'template', 'header', 'typ'];
 
 /** Reads a params file by project-relative path; undefined when it does not exist. */
 export type ParamsLookup = (path: string) => PyValue | undefined;
@@ -108,10 +107,9 @@ export function toStageSpec(file: string, fileDir: string, stage: RenderedStage,
         const [k, v] = Object.entries(o)[0] as [string, PyValue];
         path = k;
         if (v !== null && !isMapping(v)) throw new RenderFailure(`stage "${stage.name}": ${field}[${i}] flags must be a map`, at(field, i));
+        // Recorded as declared (cache, persist, push, remote, checkpoint, plot properties, ...); only persist
+        // changes how the stage runs here, the rest concern DVC remotes and plots.
         flags = (toPlain(v ?? {}) as JsonObject) ?? {};
-        for (const flag of Object.keys(flags)) {
-          if (!OUT_FLAGS.includes(flag)) throw new RenderFailure(`unknown key "${flag}" in ${field} "${path}" of stage "${stage.name}"`, at(field, i));
-        }
       } else throw new RenderFailure(`stage "${stage.name}": ${field}[${i}] must be a path or a map of one path to its flags`, at(field, i));
       const rel = joinDir(stage.wdir, path);
       outFlags[rel] = flags;
