@@ -13,7 +13,15 @@ export function renderDag(graph: PipelineGraph, format: DagFormat): string {
       return JSON.stringify({
         stages: graph.order.map((n) => {
           const node = graph.stages.get(n)!;
-          return { name: n, group: node.spec.group, kind: node.spec.kind, upstream: node.upstream, files: node.deps.flatMap((d) => (d.kind === 'file' ? [d.path] : [])) };
+          return {
+            name: n,
+            group: node.spec.group,
+            kind: node.spec.kind,
+            // The command as rendered, lines joined as dvc.lock shows a list `cmd`.
+            ...(node.spec.kind === 'cmd' ? { cmd: node.spec.cmd.join('\n') } : {}),
+            upstream: node.upstream,
+            files: node.deps.flatMap((d) => (d.kind === 'file' ? [d.path] : [])),
+          };
         }),
         edges: edges(graph).map(([from, to]) => ({ from, to })),
       });

@@ -76,7 +76,7 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
       process.stdout.write(`${JSON.stringify({ stages, executor: result.executor, submitted: result.submitted })}\n`);
     } else if (status) {
       const stale = result.stages.filter((s) => s.status === 'would-run' || s.cache === 'store');
-      if (stale.length === 0) human.write('everything is up to date\n');
+      if (stale.length === 0 && !result.stages.some((s) => s.status === 'failed')) human.write('everything is up to date\n');
     } else {
       const jobs = result.executor === 'slurm' ? `; ${result.submitted} Slurm job${result.submitted === 1 ? '' : 's'} submitted` : '';
       human.write(`${summarise(result.stages)}${jobs}\n`);

@@ -69,6 +69,11 @@ export async function loadStageSpecs(root: string, file: string, o: LoadOptions 
     source = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
+    if (code === 'ENOENT') {
+      // No pipeline.yaml: a DVC project is run as it is, from its dvc.yaml files.
+      const dvc = await (await import('./dvc/load-dvc-project.ts')).loadDvcProject(root);
+      if (dvc !== undefined) return dvc;
+    }
     return err([{ reason: 'file-not-found', diagnostic: { message: `cannot read ${file}: ${code}` } }]);
   }
   let profileSource = '';

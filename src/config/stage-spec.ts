@@ -30,4 +30,27 @@ export interface StageSpec {
   resources?: Resources;
   /** Where the declaration is in pipeline.yaml, for errors found after loading. */
   yamlPath: YamlPath;
+  /** Project-relative folder the command runs in (a dvc.yaml's `wdir`); the root when absent. */
+  cwd?: string;
+  /** Outs kept in place while the stage runs (`persist: true`) instead of removed first. */
+  persist?: string[];
+  /** Set for stages read from a dvc.yaml: what only DVC's semantics need. */
+  dvc?: DvcStageInfo;
+}
+
+/** What a dvc.yaml stage declares beyond what every stage has. */
+export interface DvcStageInfo {
+  /** The dvc.yaml it came from, project-relative. */
+  file: string;
+  /** Its name inside that file (`train@3`), as dvc.lock keys it. */
+  localName: string;
+  /** `frozen: true`: never run, not even with --force; its recorded or present outputs stand. */
+  frozen: boolean;
+  /** Per out path, the flags it was declared with (cache, persist, push, remote, checkpoint, ...). */
+  outFlags: Record<string, JsonObject>;
+  /** Which field each out came from: outs, metrics or plots. */
+  outKinds: Record<string, 'outs' | 'metrics' | 'plots'>;
+  meta?: JsonValue;
+  /** Tracked params that could not be read (file or key absent): the stage cannot run until they are. */
+  missingParams: string[];
 }

@@ -19,6 +19,9 @@ export async function computeFingerprint(
   const node = graph.stages.get(name);
   if (node === undefined) throw new Error(`unknown stage ${name}`);
   const { spec } = node;
+  if (spec.dvc !== undefined && spec.dvc.missingParams.length > 0) {
+    throw new Error(`stage ${name}: params missing: ${spec.dvc.missingParams.join('; ')}`);
+  }
   const deps: Record<string, string> = {};
   for (const d of node.deps) {
     if (d.kind === 'stage') {
@@ -44,5 +47,6 @@ export async function computeFingerprint(
     packages: closure.packages,
     outs: spec.outs,
     metric_files: spec.metrics,
+    ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
   };
 }

@@ -77,6 +77,13 @@ export interface Fingerprint {
    */
   outs: string[];
   metric_files: string[];
+
+  /**
+   * The folder a command runs in (a dvc.yaml stage's `wdir`), when not the project root: the
+   * same command line in another folder reads and writes other files. Absent for the root, so
+   * fingerprints of stages that run there are unchanged.
+   */
+  cwd?: string;
 }
 
 /** What a downstream stage sees of an upstream one: its outputs, and the params and item in its context. */
@@ -109,6 +116,7 @@ export function explainChange(previous: Fingerprint | undefined, current: Finger
   diffRecords(previous.packages, current.packages, (k, a, b) => reasons.push(`package ${k}: ${show(a)} -> ${show(b)}`));
   if (canonicalJson(previous.outs) !== canonicalJson(current.outs)) reasons.push('outs changed');
   if (canonicalJson(previous.metric_files) !== canonicalJson(current.metric_files)) reasons.push('metrics files changed');
+  if ((previous.cwd ?? '') !== (current.cwd ?? '')) reasons.push(`wdir ${previous.cwd ?? '.'} -> ${current.cwd ?? '.'}`);
   return reasons;
 }
 

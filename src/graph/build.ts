@@ -6,6 +6,7 @@ import type { Locator } from '../config/source-map.ts';
 import type { ExecutorSettings } from '../config/schema.ts';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { err, ok, type Result } from '../result.ts';
+import { PathTrie } from './path-trie.ts';
 
 /** A dependency as the runner needs it: an upstream stage's outputs, or a file's content. */
 export type ResolvedDep = { kind: 'stage'; stage: string } | { kind: 'file'; path: string };
@@ -45,9 +46,14 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator, execu
   const failures: ConfigFailure[] = [];
   const byName = new Map(specs.map((s) => [s.name, s]));
   const groups = new Map<string, string[]>();
-  for (const s of specs) groups.set(s.group, [...(groups.get(s.group) ?? []), s.name]);
+  for (const s of specs) {
+    const members = groups.get(s.group);
+    if (members === undefined) groups.set(s.group, [s.name]);
+    else members.push(s.name);
+  }
 
   const producers = new Map<string, string>();
+  const outputs = new PathTrie();
   for (const s of specs) {
     for (const [field, list] of [['outs', s.outs], ['metrics', s.metrics]] as const) {
       list.forEach((out, i) => {
@@ -63,6 +69,7 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator, execu
           return;
         }
         producers.set(rel, s.name);
+        outputs.add(rel, s.name);
       });
     }
   }
@@ -85,7 +92,8 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator, execu
       else if (!existsSync(resolve(root, rel))) report(`${s.group}|uses|${s.uses}`, { reason: 'missing-dependency', dependency: s.uses, diagnostic: { message: `stage "${s.group}" uses "${s.uses}", which does not exist`, location: location() } });
     }
     s.deps.forEach((dep, i) => {
-      const named = byName.has(dep) ? [dep] : groups.get(dep);
+      // A dvc.yaml dep is always a path, even when a stage has the same name.
+      const named = s.dvc !== undefined ? undefined : byName.has(dep) ? [dep] : groups.get(dep);
       if (named !== undefined) {
         for (const n of named) {
           deps.push({ kind: 'stage', stage: n });
@@ -95,13 +103,19 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator, execu
       }
       const location = () => map.locate([...s.yamlPath, 'deps', i]);
       const rel = projectPath(root, dep);
+      if (rel === undefined && s.dvc !== undefined) {
+        // DVC allows an external dependency: it is hashed where it is, and no stage produces it.
+        deps.push({ kind: 'file', path: relative(root, resolve(root, dep)).split(sep).join(posix.sep) });
+        return;
+      }
       if (rel === undefined) {
         report(`${s.group}|dep|${dep}`, { reason: 'path-outside-project', path: dep, diagnostic: { message: `dependency "${dep}" of stage "${s.group}" is outside the project`, location: location() } });
         return;
       }
-      const producer = producers.get(rel);
-      if (producer !== undefined) upstream.add(producer);
-      else if (!existsSync(resolve(root, rel))) {
+      // Linked to every output equal to the dep, holding it, or inside it (DVC's rule).
+      const linked = outputs.overlapping(rel).filter((n) => n !== s.name);
+      if (linked.length > 0) for (const n of linked) upstream.add(n);
+      else if (s.dvc === undefined && !existsSync(resolve(root, rel))) {
         const near = suggest(dep, [...byName.keys(), ...groups.keys()]);
         report(`${s.group}|dep|${dep}`, {
           reason: 'missing-dependency',

@@ -1,3 +1,4 @@
+import { restoreDirectoryOutput } from './directory-outputs.ts';
 import { existsSync } from 'node:fs';
 import { faultThrow } from '../fault.ts';
 import type { FileHasher } from '../fingerprint/file-hasher.ts';
@@ -106,6 +107,7 @@ export class StoreAccess {
 
 /** Puts a stored result's out files back into the work tree where they are missing or changed. */
 export async function restoreOuts(root: string, store: ArtifactStore, hasher: FileHasher, found: StoredResult): Promise<void> {
+  await restoreDirectoryOutput(root, found.outputs, store, hasher);
   for (const [outName, ref] of Object.entries(found.outputs)) {
     if (ref.kind !== 'file') continue;
     const path = outName.slice('file:'.length);

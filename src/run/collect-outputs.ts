@@ -1,10 +1,11 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { UserError } from '../errors.ts';
 import { canonicalJson, sha256, type JsonValue } from '../fingerprint/canonical-json.ts';
 import type { StageOutputs } from '../stage-api.ts';
 import type { NewArtifact, OutputRef } from '../store/store.ts';
+import { collectDirectory, DIR_PREFIX } from '../store/directory-manifest.ts';
 import { outputsHashOf } from '../store/output-set.ts';
 import { encodeTable, tableHash } from '../store/table-codec.ts';
 
@@ -20,8 +21,9 @@ export interface CollectedOutputs {
 /** Removes a stage's declared files before it runs, so a failed run can never leave stale ones that look new. */
 export async function clearOuts(root: string, spec: StageSpec): Promise<void> {
   for (const out of [...spec.outs, ...spec.metrics]) {
+    if (spec.persist?.includes(out)) continue;
     const abs = join(root, out);
-    await rm(abs, { force: true });
+    await rm(abs, { force: true, recursive: true });
     await mkdir(dirname(abs), { recursive: true });
   }
 }
@@ -63,6 +65,12 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
     measurements[name] = value;
   }
   for (const out of [...spec.outs, ...spec.metrics]) {
+    if ((await stat(join(root, out)).catch(() => undefined))?.isDirectory() === true) {
+      const dir = await collectDirectory(root, out);
+      artifacts.push(...dir.artifacts);
+      outputs[`${DIR_PREFIX}${out}`] = dir.ref;
+      continue;
+    }
     let bytes: Buffer;
     try {
       bytes = await readFile(join(root, out));

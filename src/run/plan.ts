@@ -4,6 +4,7 @@ import type { StageNode } from '../graph/build.ts';
 import type { LockEntry } from '../store/lockfile.ts';
 import type { StoredResult } from '../store/store.ts';
 import type { StoreAccess } from './cache-lookup.ts';
+import { directoryDamage } from './directory-outputs.ts';
 
 /** What to do with a stage whose fingerprint is known. */
 export type StagePlan =
@@ -15,6 +16,8 @@ export type StagePlan =
   | { kind: 'run'; reasons: string[] };
 
 export interface PlanInputs {
+  /** The project root, against which directory outputs are checked. */
+  root: string;
   entry: LockEntry | undefined;
   hasher: FileHasher;
   store: StoreAccess;
@@ -37,7 +40,7 @@ export async function planStage(name: string, node: StageNode, fp: Fingerprint, 
   const forced = p.force || node.spec.alwaysChanged;
   let reasons = entry?.fingerprint === hash ? [] : explainChange(entry, fp);
   if (!forced && entry?.fingerprint === hash) {
-    const damaged = await damagedFiles(entry, p.hasher);
+    const damaged = await damagedFiles(p.root, entry, p.hasher);
     if (damaged.length === 0 && p.store.existed) return { kind: 'up-to-date' };
     reasons = damaged.length > 0 ? damaged : [NOT_IN_STORE];
   }
@@ -50,8 +53,8 @@ export async function planStage(name: string, node: StageNode, fp: Fingerprint, 
 }
 
 /** Out files that are missing or differ from what the lockfile recorded. */
-export async function damagedFiles(entry: LockEntry, hasher: FileHasher): Promise<string[]> {
-  const damaged: string[] = [];
+export async function damagedFiles(root: string, entry: LockEntry, hasher: FileHasher): Promise<string[]> {
+  const damaged: string[] = await directoryDamage(root, entry.outputs, hasher);
   for (const [name, ref] of Object.entries(entry.outputs)) {
     if (ref.kind !== 'file') continue;
     const path = name.slice('file:'.length);

@@ -12,7 +12,7 @@ export interface StageReport {
   /** Why it ran (or would run), or why it was skipped. */
   reasons: string[];
   /** How a cached stage was satisfied: already in the work tree, or brought back from the store. */
-  cache?: 'lockfile' | 'store';
+  cache?: 'lockfile' | 'store' | 'dvc.lock';
   /** Decided but not done (`repro --dry`, `status`): a `cached` stage would be restored from the store. */
   planned?: boolean;
   /** `verify --rerun`: whether the rerun reproduced the recorded outputs bit for bit. */
@@ -47,6 +47,7 @@ function finishedLine(r: StageReport): string[] {
     case 'cached':
       if (r.cache === 'store' && r.planned) lines.push(`would restore ${r.name} from the store: ${r.reasons.join('; ') || 'cached'}`);
       else if (r.cache === 'store') lines.push(`↺ ${r.name}: restored from the store (${r.reasons.join('; ') || 'cached'})`);
+      if (r.cache === 'dvc.lock') lines.push(`↺ ${r.name}: adopted from dvc.lock (its outputs in the work tree match)`);
       break;
     case 'would-run':
       lines.push(`would run ${r.name}: ${r.reasons.join('; ')}`);

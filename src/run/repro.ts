@@ -18,6 +18,8 @@ import type { ExecutorIO, ExecutorKind } from './executor.ts';
 import { ExecutorHandle, executorKind, jobSlots } from './executors.ts';
 import { LockfileWriter } from './lockfile-writer.ts';
 import { planStage } from './plan.ts';
+import { adoptableFromDvcLock } from './dvc-lock-adoption.ts';
+import { frozenResult } from './frozen-stage.ts';
 import { ProjectLock } from './project-lock.ts';
 import { collectProvenance } from './provenance.ts';
 import type { Reporter, StageReport } from './reporter.ts';
@@ -176,15 +178,25 @@ class ReproRun implements StageHandler<string> {
   async visit(name: string, v: Visit<string>): Promise<Settled<string>> {
     const node = this.graph.stages.get(name);
     if (node === undefined) throw new Error(`unknown stage ${name}`);
+    if (node.spec.dvc?.frozen === true) {
+      const frozen = await frozenResult(node.spec, this.lock.get(name), this.hasher);
+      this.finish({ name, status: frozen.ok ? 'cached' : 'skipped', ...(frozen.ok ? { cache: 'lockfile' as const } : {}), fingerprint: null, seconds: 0, reasons: [frozen.reason] });
+      return frozen.ok ? { ok: true, value: frozen.outputsHash } : { ok: false, kind: 'skipped', reason: frozen.reason };
+    }
     let fp: Fingerprint;
     try {
       fp = await computeFingerprint(this.graph, name, v.upstream, this.hasher, this.modules);
     } catch (e) {
+      // Planning (`status`, `--dry`) on a clone without its data: say what is missing, fail nothing.
+      if (this.opts.dry) {
+        this.finish({ name, status: 'would-run', fingerprint: null, seconds: 0, reasons: [(e as Error).message] });
+        return { ok: false, kind: 'would-run', reason: 'would run' };
+      }
       // A dependency that vanished or a stage module that does not parse: the user's to fix.
       return this.fail(name, null, 0, (e as Error).message, []);
     }
     const hash = fingerprintHash(fp);
-    const plan = await planStage(name, node, fp, hash, { entry: this.lock.get(name), hasher: this.hasher, store: this.store, force: this.opts.force });
+    const plan = await planStage(name, node, fp, hash, { root: this.opts.root, entry: this.lock.get(name), hasher: this.hasher, store: this.store, force: this.opts.force });
     if (plan.kind === 'up-to-date') {
       this.finish({ name, status: 'cached', cache: 'lockfile', fingerprint: hash, seconds: 0, reasons: [] });
       return { ok: true, value: this.lock.get(name)!.outputs_hash };
@@ -230,7 +242,9 @@ class ReproRun implements StageHandler<string> {
     const { spec } = node;
     const { reporter, root } = this.opts;
     const store = await this.store.writable();
-    const executor = await this.executor.get();
+    // Up to date by dvc.lock's account: the work tree's outputs are taken as this run's result.
+    const adopted = await adoptableFromDvcLock(root, spec);
+    const executor = adopted ? undefined : await this.executor.get();
     reporter.stageStarted(name, reasons);
     const started = Date.now();
     const io: ExecutorIO = {
@@ -238,7 +252,7 @@ class ReproRun implements StageHandler<string> {
       progress: (p) => reporter.stageProgress(name, p),
       state: (text) => reporter.stageState(name, text),
     };
-    await clearOuts(root, spec);
+    if (!adopted) await clearOuts(root, spec);
     for (const out of [...spec.outs, ...spec.metrics]) this.hasher.invalidate(out);
     const inputs =
       spec.kind !== 'uses'
@@ -255,7 +269,10 @@ class ReproRun implements StageHandler<string> {
     const read = (kind: 'table' | 'json' | 'blob', h: string) => (kind === 'table' ? store.readTable(h) : kind === 'json' ? store.readJson(h) : store.readBlob(h));
     let outcome: StageOutcome;
     try {
-      outcome = await executor.run({ name, node, root, fingerprint: fp, hash, upstream, inputs, read }, io, this.opts.signal);
+      outcome =
+        executor === undefined
+          ? { ok: true, outputs: {}, provenance: { adopted_from: 'dvc.lock' } }
+          : await executor.run({ name, node, root, fingerprint: fp, hash, upstream, inputs, read }, io, this.opts.signal);
     } catch (e) {
       outcome = { ok: false, message: await describeFailure(root, `while running stage ${name}`, e, this.opts.verbose ?? false), tail: [], interrupted: false };
     }
@@ -288,7 +305,8 @@ class ReproRun implements StageHandler<string> {
       return this.fail(name, hash, seconds, await describeFailure(root, `while storing stage ${name}`, e, this.opts.verbose ?? false), [], job);
     }
     this.lock.set(name, lockEntry(fp, result));
-    this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons, ...(job === undefined ? {} : { job }) });
+    if (adopted) this.finish({ name, status: 'cached', cache: 'dvc.lock', fingerprint: hash, seconds, reasons });
+    else this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons, ...(job === undefined ? {} : { job }) });
     return { ok: true, value: result.outputsHash };
   }
 

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { stopTree } from './kill-tree.ts';
 import { forwardOutput, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
 
 /**
- * Runs a `cmd:` stage: each command line through bash in the project root, one after another,
+ * Runs a `cmd:` stage: each command line through bash in the project root (or the stage's `cwd`),
+ * one after another,
  * stopping at the first failure. Values were shell-quoted when interpolated, so the text is run
  * as it stands. Node's own spawn rather than execa: starting the process is most of what a
  * trivial stage costs the coordinator, and execa's wrapping about doubled it (measured on the
@@ -14,7 +16,7 @@ export async function runCmdStage(spec: StageSpec, root: string, io: StageIO, si
   const tail = new Tail();
   for (const line of spec.cmd) {
     if (signal.aborted) return { ok: false, message: 'interrupted', tail: tail.get(), interrupted: true };
-    const child = spawn('bash', ['-c', line], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PIPELINE_STAGE: spec.name } });
+    const child = spawn('bash', ['-c', line], { cwd: spec.cwd === undefined ? root : join(root, spec.cwd), stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PIPELINE_STAGE: spec.name } });
     let exited = false;
     const onAbort = (): void => {
       if (child.pid !== undefined) stopTree(child.pid, () => exited);

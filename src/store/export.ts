@@ -2,6 +2,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sha256 } from '../fingerprint/canonical-json.ts';
 import { exportRecords } from './export-records.ts';
+import { DIR_PREFIX, isManifest, restoreDirectory } from './directory-manifest.ts';
 import type { Lockfile } from './lockfile.ts';
 import type { ArtifactStore } from './store.ts';
 import { UserError } from '../errors.ts';
@@ -54,6 +55,9 @@ export async function exportArtifact(store: ArtifactStore, a: ArtifactInfo, form
     const options = format === 'parquet' ? 'FORMAT parquet' : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json, ARRAY true';
     await store.exec(`COPY (SELECT * FROM "${a.tableName}") TO ${sqlString(file)} (${options})`);
   } else if (a.kind === 'json') {
+    // A directory output is exported as the directory itself, at `file`.
+    const value = await store.readJson(a.hash);
+    if (isManifest(value)) return restoreDirectory('', file, value, (h) => store.readBlob(h));
     if (format !== 'json') throw new UserError(`artifact ${a.hash.slice(0, 12)} is a JSON value: export it with --format json`);
     await writeFile(file, `${JSON.stringify(await store.readJson(a.hash), null, 2)}\n`);
   } else {
@@ -99,6 +103,13 @@ export async function exportBundle(store: ArtifactStore, lock: Lockfile, root: s
   for (const [stage, entry] of Object.entries(lock.stages).sort(([a], [b]) => a.localeCompare(b))) {
     for (const [output, ref] of Object.entries(entry.outputs)) {
       const name = output.slice(output.indexOf(':') + 1);
+      if (output.startsWith(DIR_PREFIX)) {
+        const manifest = await store.readJson(ref.hash);
+        if (!isManifest(manifest)) throw new Error(`artifact ${ref.hash} (${stage} ${output}) is not a directory manifest: run pipeline verify`);
+        await restoreDirectory('', join(dir, 'files', name), manifest, (h) => store.readBlob(h));
+        for (const [f, h] of Object.entries(manifest.files)) await add(join('files', name, f), { stage, output, artifact: h });
+        continue;
+      }
       const path =
         ref.kind === 'table' ? join('tables', stage, `${name}.parquet`) : ref.kind === 'json' ? join('json', stage, `${name}.json`) : ref.kind === 'blob' ? join('blobs', stage, name) : join('files', name);
       const info = await store.rows('SELECT table_name FROM artifacts WHERE hash = $h', { h: ref.hash });
