@@ -13,7 +13,7 @@ import { cli, edit, exampleProject, makeProject, startCli, type CliResult, type 
 
 /**
  * The Slurm executor against a real Slurm: the one-node cluster test/slurm/start.sh brings up
- * on 127.0.0.1 (.ci/run starts it before the suite and stops it after). Where no cluster
+ * on 127.0.0.1 (`npm test`, test/run.sh, starts it before the suite and stops it after). Where no cluster
  * answers, the cluster tests are skipped with the reason; the tests above them need no cluster.
  */
 
