@@ -1,11 +1,13 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { StageSpec } from '../config/stage-spec.ts';
-import { canonicalJson, sha256, type JsonValue } from '../fingerprint/canonical-json.ts';
+import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 import type { StageOutputs } from '../stage-api.ts';
 import type { NewArtifact, OutputRef } from '../store/store.ts';
 import { outputsHashOf } from '../store/output-set.ts';
 import { encodeTable, tableHash } from '../store/table-codec.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export interface CollectedOutputs {
   artifacts: NewArtifact[];
@@ -42,13 +44,13 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
   }
   for (const [name, value] of Object.entries(returned.json ?? {})) {
     if (value === undefined) throw new Error(`json output "${name}" is undefined`);
-    const hash = sha256(canonicalJson(value));
+    const hash = sha256Hex(canonicalJson(value));
     artifacts.push({ kind: 'json', hash, value: JSON.parse(JSON.stringify(value)) as JsonValue });
     outputs[`json:${name}`] = { kind: 'json', hash };
   }
   for (const [name, bytes] of Object.entries(returned.blobs ?? {})) {
     if (!(bytes instanceof Uint8Array)) throw new Error(`blob output "${name}" is not a Uint8Array`);
-    const hash = sha256(bytes);
+    const hash = sha256Hex(bytes);
     artifacts.push({ kind: 'blob', hash, bytes });
     outputs[`blob:${name}`] = { kind: 'blob', hash };
   }
@@ -68,7 +70,7 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
     } catch {
       throw new Error(`stage did not write its declared output "${out}"`);
     }
-    const hash = sha256(bytes);
+    const hash = sha256Hex(bytes);
     artifacts.push({ kind: 'file', hash, bytes });
     outputs[`file:${out}`] = { kind: 'file', hash };
   }
@@ -93,9 +95,5 @@ function flattenNumbers(v: unknown, prefix: string, into: Record<string, number>
 
 /** Writes a stored out file back into the work tree, atomically. */
 export async function restoreFile(root: string, path: string, bytes: Uint8Array): Promise<void> {
-  const abs = join(root, path);
-  await mkdir(dirname(abs), { recursive: true });
-  const tmp = `${abs}.${process.pid}.restore`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, abs);
+  await writeFileAtomic(join(root, path), bytes);
 }

@@ -1,8 +1,9 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { faultPoint } from '../fault.ts';
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
 import type { Fingerprint } from '../fingerprint/fingerprint.ts';
 import type { OutputRef } from './store.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export const LOCKFILE_VERSION = 1;
 
@@ -52,8 +53,5 @@ export async function readLockfile(path: string): Promise<Lockfile> {
  * renames it over the old one: a crash mid-write leaves the previous lockfile, never half of one.
  */
 export async function writeLockfile(path: string, lock: Lockfile, lastStage = ''): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${canonicalJson(lock, 2)}\n`);
-  faultPoint('lockfile', lastStage);
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${canonicalJson(lock, 2)}\n`, { beforeRename: () => faultPoint('lockfile', lastStage) });
 }
