@@ -23,11 +23,11 @@ import { SENTINEL_COUNT, SPECIAL_TOKENS } from '../src/ml/bpe.ts';
 import { frameTarget, frameText } from '../src/ml/framing.ts';
 import { countParameters } from '../src/ml/models/parameters.ts';
 import { instantiate } from '../src/ml/models/model-spec.ts';
+import { declaredOptimizers } from '../src/study/declared-optimizers.ts';
 import { type ModelParams, specFromParams } from '../src/study/model-params.ts';
 import { Gpt } from '../src/ml/models/gpt.ts';
 import { SMALL_GPT } from '../src/ml/models/gpt-config.ts';
 import type { OptimizerConfig } from '../src/ml/optimizers/config.ts';
-import { OPTIMIZER_PROFILES } from '../src/ml/optimizers/profiles.ts';
 import { Rng } from '../src/ml/rng.ts';
 import { pretrainLM, trainClassifier } from '../src/ml/train.ts';
 
@@ -44,6 +44,12 @@ const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 // Step times are differences of successive progress marks, so the first needs one before it.
 if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmup >= 1)) throw new Error('--steps and --warmup must be integers >= 1');
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+// Table 1 as pipeline.yaml declares it: the optimizers the study fine-tunes with, per variant.
+const table1 = await declaredOptimizers(root);
+const adamw = table1.get('adamw');
+if (adamw === undefined) throw new Error('pipeline.yaml declares no adamw variant');
 
 const backend = await chooseBackend(values.backend ? [values.backend] : undefined);
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
@@ -131,8 +137,8 @@ const report = (label: string, seconds: number, tokens: number, flopsPerToken = 
 };
 
 for (const name of values.optimizers!.split(',')) {
-  const optimizer: OptimizerConfig | undefined = OPTIMIZER_PROFILES.table1[name];
-  if (!optimizer) throw new Error(`unknown optimizer ${name}`);
+  const optimizer: OptimizerConfig | undefined = table1.get(name);
+  if (!optimizer) throw new Error(`unknown optimizer ${name} (pipeline.yaml declares ${[...table1.keys()].join(', ')})`);
   const model = new Gpt(config, 1);
   const timer = stepTimer();
   await pretrainLM(model, sequences, sequences.slice(0, 1), { batchSize: BATCH, epochs: 1, optimizer, seed: 1, padId: 0, onProgress: timer.onProgress });
@@ -147,7 +153,7 @@ for (const name of values.optimizers!.split(',')) {
   await trainClassifier(model, labelled, { ids: sequences.slice(0, 1), labels: [0] }, {
     batchSize: BATCH,
     epochs: 1,
-    optimizer: OPTIMIZER_PROFILES.table1['adamw']!,
+    optimizer: adamw,
     seed: 1,
     padId: 0,
     subset: `last-${tunedBlocks}`,
@@ -166,7 +172,6 @@ console.log(`\n| ${backend.name}: what | s/step | tokens/s | GFLOP/s | of matmul
  * text as target), batch 16 of full-length random texts framed as each family reads them.
  * Tokens per second count the input tokens of a batch.
  */
-const root = fileURLToPath(new URL('..', import.meta.url));
 const project = await loadGraph(root, join(root, 'pipeline.yaml'));
 if (!project.ok) throw new Error(`pipeline.yaml does not load: ${project.error.map((f) => f.diagnostic.message).join('; ')}`);
 const studyModels = Object.fromEntries(
@@ -192,7 +197,7 @@ for (const [arch, params] of Object.entries(studyModels)) {
   const texts = Array.from({ length: (warmup + steps) * BATCH }, () => Array.from({ length: textLength }, () => FIRST_ORDINARY + Math.floor(rng.uniform() * (1000 - FIRST_ORDINARY))));
   const framed = texts.map((t) => frameText(family, t, SPECIAL, params.context_length));
   const vocabulary = { special: SPECIAL, labelTargets: [frameTarget([100], SPECIAL), frameTarget([101], SPECIAL)] };
-  const optimizer = OPTIMIZER_PROFILES.table1['adamw']!;
+  const optimizer = adamw;
   const timeRun = async (task: 'pretrain' | 'finetune'): Promise<{ seconds: number; parameters: number }> => {
     const model = instantiate(spec, vocabulary, 1);
     const timer = stepTimer();
@@ -246,7 +251,7 @@ class Gpt(torch.nn.Module):
         return s.lnf(x)[:, :-1] @ s.wte.weight.T
 for threads in (1, os.cpu_count()):
     torch.set_num_threads(threads)
-    m = Gpt(); opt = torch.optim.AdamW(m.parameters(), lr=5e-5)
+    m = Gpt(); opt = torch.optim.AdamW(m.parameters(), lr=${adamw.learningRate}, weight_decay=${adamw.weightDecay ?? 0})
     ids = torch.randint(5, V, (B, T))
     times = []
     for i in range(${warmup + steps}):

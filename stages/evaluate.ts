@@ -13,19 +13,6 @@ interface Params extends JsonObject {
   batch_size: number;
 }
 
-const f1Binary = (truth: string[], predicted: string[], positive: string): number => {
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  truth.forEach((t, i) => {
-    const p = predicted[i];
-    if (p === positive && t === positive) tp++;
-    else if (p === positive) fp++;
-    else if (t === positive) fn++;
-  });
-  return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
-};
-
 /** Scores one fine-tuned model on the test split: accuracy, F1, perplexity, per-group accuracy, convergence. */
 export default defineStage<Params>(async (ctx) => {
   await studyBackend((k, v) => ctx.provenance(k, v));
@@ -52,7 +39,7 @@ export default defineStage<Params>(async (ctx) => {
   const metrics: Record<string, number> = {
     test_accuracy: scored.accuracy,
     test_macro_f1: scored.macroF1,
-    test_binary_f1: f1Binary(truth, predicted, ctx.params.positive_label),
+    test_binary_f1: scored.classF1[ctx.params.positive_label]!,
     test_perplexity: perplexity.perplexity,
     test_loss: scored.loss,
     // T5 generates its answer: how often the text was no label at all (always 0 for a head).

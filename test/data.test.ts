@@ -79,6 +79,13 @@ describe('baseline model and metrics', () => {
     // F1(a) = 2*1/(2+0+1) = 2/3; F1(b) = 2*2/(4+1+0) = 4/5
     assert.ok(Math.abs(m.macroF1 - (2 / 3 + 4 / 5) / 2) < 1e-12);
   });
+  it("each class's F1 against the rest is its binary F1; a class never predicted correctly scores 0", () => {
+    const m = classificationMetrics(['spam', 'ham', 'spam', 'ham', 'ham'], ['spam', 'spam', 'ham', 'ham', '<no label>'], ['spam', 'ham']);
+    // spam: tp 1, fp 1, fn 1 -> 2/4; ham: tp 1, fp 1, fn 2 -> 2/5; the non-label is no class.
+    assert.deepEqual(m.classF1, { spam: 2 / 4, ham: 2 / 5 });
+    assert.equal(m.macroF1, (2 / 4 + 2 / 5) / 2);
+    assert.deepEqual(classificationMetrics(['a', 'b'], ['b', 'a']).classF1, { a: 0, b: 0 });
+  });
   it('naive Bayes separates a separable toy corpus', () => {
     const docs = [['good', 'great'], ['great', 'fine'], ['bad', 'awful'], ['awful', 'poor']];
     const nb = new NaiveBayes(1).fit(docs, ['pos', 'pos', 'neg', 'neg']);

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import { chooseBackend } from '../src/ml/backend.ts';
 import { Gpt } from '../src/ml/models/gpt.ts';
@@ -7,6 +6,7 @@ import type { GptConfig } from '../src/ml/models/gpt-config.ts';
 import { Rng } from '../src/ml/rng.ts';
 import { trainClassifier } from '../src/ml/train.ts';
 import { saveWeights } from '../src/ml/weights.ts';
+import { sha256Hex } from '../src/util/sha256-hex.ts';
 
 const config: GptConfig = { vocabSize: 50, contextLength: 12, layers: 2, dModel: 16, heads: 2, dFF: 32, numClasses: 3, dropout: 0.1 };
 
@@ -16,7 +16,6 @@ function data(seed: number, n: number): { ids: number[][]; labels: number[] } {
   return { ids, labels: ids.map((s) => s[0]! % 3) };
 }
 
-const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** Initialise, train a few steps (with dropout and shuffling), return the weight file's hash. */
 async function trainedHash(modelSeed: number, trainSeed: number): Promise<string> {
@@ -28,7 +27,7 @@ async function trainedHash(modelSeed: number, trainSeed: number): Promise<string
     seed: trainSeed,
     padId: 0,
   });
-  const hash = sha(saveWeights(model.variables));
+  const hash = sha256Hex(saveWeights(model.variables));
   model.dispose();
   return hash;
 }
@@ -40,8 +39,8 @@ before(async () => {
 describe('determinism', () => {
   it('the same seed gives bit-identical initial weights; another seed does not', () => {
     const [a, b, c] = [1, 1, 2].map((s) => new Gpt(config, s));
-    assert.equal(sha(saveWeights(a!.variables)), sha(saveWeights(b!.variables)));
-    assert.notEqual(sha(saveWeights(a!.variables)), sha(saveWeights(c!.variables)));
+    assert.equal(sha256Hex(saveWeights(a!.variables)), sha256Hex(saveWeights(b!.variables)));
+    assert.notEqual(sha256Hex(saveWeights(a!.variables)), sha256Hex(saveWeights(c!.variables)));
     [a, b, c].forEach((m) => m!.dispose());
   });
 

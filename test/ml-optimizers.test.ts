@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from '../src/ml/backend.ts';
 import type { OptimizerConfig } from '../src/ml/optimizers/config.ts';
 import { makeOptimizer } from '../src/ml/optimizers/make-optimizer.ts';
-import { OPTIMIZER_PROFILES } from '../src/ml/optimizers/profiles.ts';
 import { radamRectification } from '../src/ml/optimizers/proposed.ts';
 import { learningRateAt } from '../src/ml/optimizers/schedule.ts';
+import { declaredOptimizers } from '../src/study/declared-optimizers.ts';
 
 before(async () => {
   await chooseBackend(['wasm']);
@@ -320,9 +321,18 @@ describe('the proposed optimizer and AdamW', () => {
     });
   }
 
-  it('the paper profiles build', () => {
-    for (const profile of Object.values(OPTIMIZER_PROFILES)) {
-      for (const config of Object.values(profile)) makeOptimizer(config, 10).dispose();
+  it("the paper's two settings build, as pipeline.yaml (Table 1) and profiles/section82.yaml declare them", async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const table1 = await declaredOptimizers(root);
+    const section82 = await declaredOptimizers(root, 'section82');
+    const variants = ['sgd', 'adam', 'adamw', 'rmsprop', 'proposed', 'proposed-no-lr', 'proposed-no-momentum'];
+    for (const setting of [table1, section82]) {
+      assert.deepEqual([...setting.keys()].sort(), [...variants].sort());
+      for (const config of setting.values()) makeOptimizer(config, 10).dispose();
     }
+    // The ablations differ from the full proposed optimizer in their one component only.
+    assert.deepEqual(table1.get('proposed-no-lr'), { ...table1.get('proposed')!, adaptiveLr: false });
+    assert.deepEqual(table1.get('proposed-no-momentum'), { ...table1.get('proposed')!, adaptiveMomentum: false });
+    assert.notDeepEqual(section82.get('adamw'), table1.get('adamw'), 'the profile replaces the setting');
   });
 });

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,9 +17,9 @@ import {
   type ReportTable,
 } from '../src/report/index.ts';
 import { HASHES, sampleReport } from './fixtures/report-sample.ts';
+import { sha256Hex } from '../src/util/sha256-hex.ts';
 
 const DIGEST_SCRIPT = fileURLToPath(new URL('./fixtures/report-digest.ts', import.meta.url));
-const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 const tempDirs: string[] = [];
 async function tempDir(prefix: string): Promise<string> {
@@ -63,8 +61,8 @@ describe('report rendering', () => {
     assert.equal(JSON.stringify(report), specsBefore, 'rendering must not modify the report');
 
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', DIGEST_SCRIPT]);
-    const expected: Record<string, string> = { html: sha(first.html), markdown: sha(first.md) };
-    for (const [id, svg] of first.charts) expected[`chart:${id}`] = sha(svg);
+    const expected: Record<string, string> = { html: sha256Hex(first.html), markdown: sha256Hex(first.md) };
+    for (const [id, svg] of first.charts) expected[`chart:${id}`] = sha256Hex(svg);
     assert.deepEqual(JSON.parse(stdout), expected);
   });
 

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -10,10 +9,11 @@ import { jobResources, sbatchOptions, slurmTime } from '../src/run/slurm/sbatch-
 import { describeExit, failureMessage } from '../src/run/slurm/slurm-executor.ts';
 import { parseScontrolLine } from '../src/run/slurm/slurm-commands.ts';
 import { cli, edit, exampleProject, makeProject, startCli, type CliResult, type JsonStage } from './helpers/project.ts';
+import { sha256Hex } from '../src/util/sha256-hex.ts';
 
 /**
  * The Slurm executor against a real Slurm: the one-node cluster test/slurm/start.sh brings up
- * on 127.0.0.1 (.ci/run starts it before the suite and stops it after). Where no cluster
+ * on 127.0.0.1 (`npm test`, test/run.sh, starts it before the suite and stops it after). Where no cluster
  * answers, the cluster tests are skipped with the reason; the tests above them need no cluster.
  */
 
@@ -37,8 +37,6 @@ async function reproSlurm(dir: string, ...args: string[]): Promise<{ result: Cli
   const json = parseJson(result);
   return { result, json, status: Object.fromEntries(json.stages.map((s) => [s.name, s.status])) };
 }
-
-const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 async function waitFor(path: string, timeoutMs = 90_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -118,8 +116,8 @@ describe('Slurm executor, without a cluster', () => {
     assert.equal(manifest.ok, true);
     const file = manifest.files[0]!;
     assert.equal(file.path, 'out/prepared.txt');
-    assert.equal(file.sha256, sha256(readFileSync(join(out, file.staged))));
-    assert.equal(file.sha256, sha256(readFileSync(join(dir, 'out/prepared.txt'))));
+    assert.equal(file.sha256, sha256Hex(readFileSync(join(out, file.staged))));
+    assert.equal(file.sha256, sha256Hex(readFileSync(join(dir, 'out/prepared.txt'))));
     assert.ok(!existsSync(join(dir, 'artifacts/pipeline.duckdb')), 'run-stage never creates or opens the store');
   });
 });

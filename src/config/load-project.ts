@@ -1,12 +1,14 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { canonicalJson, sha256 } from '../fingerprint/canonical-json.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { canonicalJson } from '../fingerprint/canonical-json.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 import { ENGINE_VERSION } from '../fingerprint/fingerprint.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { ConfigFailure } from './failure.ts';
 import type { ExecutorSettings } from './schema.ts';
 import type { Locator } from './source-map.ts';
 import type { StageSpec } from './stage-spec.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 /**
  * Bump when parsing, validation or expansion changes what a given pipeline.yaml expands to, so
@@ -85,7 +87,7 @@ export async function loadStageSpecs(root: string, file: string, o: LoadOptions 
       return err([{ reason: 'file-not-found', diagnostic: { message: `no profile "${profile}": ${profileFile} does not exist` } }]);
     }
   }
-  const key = sha256(`${EXPANSION_VERSION}\0${ENGINE_VERSION}\0${await ownVersion()}\0${source}\0${profile ?? ''}\0${profileSource}`);
+  const key = sha256Hex(`${EXPANSION_VERSION}\0${ENGINE_VERSION}\0${await ownVersion()}\0${source}\0${profile ?? ''}\0${profileSource}`);
   const cached = cacheFile === undefined ? undefined : await readCache(cacheFile, key);
   if (cached !== undefined) {
     const locator = async (): Promise<Result<Locator, ConfigFailure[]>> => {
@@ -133,10 +135,7 @@ async function readCache(path: string, key: string): Promise<CachedExpansion | u
 
 async function writeCache(path: string, c: CachedExpansion): Promise<void> {
   try {
-    await mkdir(dirname(path), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(c));
-    await rename(tmp, path);
+    await writeFileAtomic(path, JSON.stringify(c));
   } catch {
     // A cache that cannot be written only costs time on the next run.
   }

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
@@ -25,8 +23,4 @@ function sortKeys(value: unknown): unknown {
     return out;
   }
   return value;
-}
-
-export function sha256(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, readdir, stat, writeFile, rename } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 
 interface CacheEntry {
   size: number;
@@ -83,7 +85,7 @@ export class FileHasher {
       return cached.hash;
     }
     const hashedAt = Date.now();
-    const hash = st.size < STREAM_THRESHOLD ? sha256Bytes(await readFile(abs)) : await streamHash(abs);
+    const hash = st.size < STREAM_THRESHOLD ? sha256Hex(await readFile(abs)) : await streamHash(abs);
     this.entries[relPath] = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, hash, hashedAt };
     this.dirty = true;
     return hash;
@@ -98,16 +100,9 @@ export class FileHasher {
 
   async save(): Promise<void> {
     if (!this.dirty || this.cacheFile === undefined) return;
-    await mkdir(dirname(this.cacheFile), { recursive: true });
-    const tmp = `${this.cacheFile}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.entries));
-    await rename(tmp, this.cacheFile);
+    await writeFileAtomic(this.cacheFile, JSON.stringify(this.entries));
     this.dirty = false;
   }
-}
-
-function sha256Bytes(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 function streamHash(path: string): Promise<string> {

@@ -1,4 +1,5 @@
-import { canonicalJson, sha256, type JsonObject } from './canonical-json.ts';
+import { canonicalJson, type JsonObject } from './canonical-json.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 
 /**
  * Bumped by hand whenever the engine changes how it runs a stage or encodes what a stage
@@ -88,11 +89,11 @@ export interface Fingerprint {
 
 /** What a downstream stage sees of an upstream one: its outputs, and the params and item in its context. */
 export function stageDepHash(outputsHash: string, params: unknown, item: unknown): string {
-  return sha256(canonicalJson({ outputs: outputsHash, params, item: item ?? null }));
+  return sha256Hex(canonicalJson({ outputs: outputsHash, params, item: item ?? null }));
 }
 
 export function fingerprintHash(fp: Fingerprint): string {
-  return sha256(canonicalJson(fp));
+  return sha256Hex(canonicalJson(fp));
 }
 
 /**

@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { FileHasher } from './file-hasher.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 /** What a `uses:` module runs: its own source and everything it pulls in. */
 export interface CodeClosure {
@@ -121,10 +122,7 @@ export class ModuleGraph {
 
   async save(): Promise<void> {
     if (!this.dirty || this.cacheFile === undefined) return;
-    await mkdir(dirname(this.cacheFile), { recursive: true });
-    const tmp = `${this.cacheFile}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.cache));
-    await rename(tmp, this.cacheFile);
+    await writeFileAtomic(this.cacheFile, JSON.stringify(this.cache));
     this.dirty = false;
   }
 }

@@ -5,6 +5,11 @@ export interface ClassificationMetrics {
    * else over the classes present in truth or prediction.
    */
   macroF1: number;
+  /**
+   * F1 of each averaged class taken as the positive one against the rest: a class's binary F1
+   * (the spam class's, for the spam filter).
+   */
+  classF1: Record<string, number>;
 }
 
 /**
@@ -34,10 +39,12 @@ export function classificationMetrics(truth: readonly string[], predicted: reado
     }
   }
   let f1Sum = 0;
+  const classF1: Record<string, number> = {};
   for (const c of averaged) {
     const a = tp.get(c) ?? 0;
     const denominator = 2 * a + (fp.get(c) ?? 0) + (fn.get(c) ?? 0);
-    f1Sum += denominator === 0 ? 0 : (2 * a) / denominator;
+    classF1[c] = denominator === 0 ? 0 : (2 * a) / denominator;
+    f1Sum += classF1[c];
   }
-  return { accuracy: correct / truth.length, macroF1: f1Sum / averaged.size };
+  return { accuracy: correct / truth.length, macroF1: f1Sum / averaged.size, classF1 };
 }

@@ -16,6 +16,8 @@ export interface ClassifierEvaluation {
   accuracy: number;
   /** Unweighted mean of per-class F1 (sklearn's `average="macro"`). */
   macroF1: number;
+  /** F1 of each class against the rest, by class name (`labelNames`). */
+  classF1: Record<string, number>;
   predictions: number[];
 }
 

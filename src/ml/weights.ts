@@ -47,8 +47,11 @@ export function saveWeights(tensors: ReadonlyMap<string, tf.Tensor>): Uint8Array
   for (const e of entries) {
     const values = tensors.get(e.name)!.dataSync();
     let at = base + e.offset;
-    if (e.dtype === 'float32') for (const x of values as Float32Array) (view.setFloat32(at, x, true), (at += 4));
-    else for (const x of values as Int32Array) (view.setInt32(at, x, true), (at += 4));
+    for (const x of values) {
+      if (e.dtype === 'float32') view.setFloat32(at, x, true);
+      else view.setInt32(at, x, true);
+      at += 4;
+    }
   }
   return out;
 }

@@ -1,9 +1,10 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildHtml } from './html-document.ts';
 import { renderCharts } from './render-charts.ts';
 import { renderMarkdown } from './render-markdown.ts';
 import type { Report } from './types.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 const BASE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -27,19 +28,12 @@ export async function writeReport(
   if (charts.size > 0) await mkdir(join(dir, 'charts'), { recursive: true });
   for (const [id, svg] of charts) {
     const path = join(dir, 'charts', `${id}.svg`);
-    await writeAtomically(path, svg);
+    await writeFileAtomic(path, svg);
     chartPaths.push(path);
   }
   const htmlPath = join(dir, `${baseName}.html`);
   const markdownPath = join(dir, `${baseName}.md`);
-  await writeAtomically(htmlPath, html);
-  await writeAtomically(markdownPath, markdown);
+  await writeFileAtomic(htmlPath, html);
+  await writeFileAtomic(markdownPath, markdown);
   return { html: htmlPath, markdown: markdownPath, charts: chartPaths };
-}
-
-/** The pipeline hashes these files; a reader must never see, and hash, a partial one. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, text, 'utf8');
-  await rename(temp, path);
 }

@@ -2,12 +2,14 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { UserError } from '../errors.ts';
-import { canonicalJson, sha256, type JsonValue } from '../fingerprint/canonical-json.ts';
+import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 import type { StageOutputs } from '../stage-api.ts';
 import type { NewArtifact, OutputRef } from '../store/store.ts';
 import { collectDirectory, DIR_PREFIX } from '../store/directory-manifest.ts';
 import { outputsHashOf } from '../store/output-set.ts';
 import { encodeTable, tableHash } from '../store/table-codec.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export interface CollectedOutputs {
   artifacts: NewArtifact[];
@@ -45,13 +47,13 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
   }
   for (const [name, value] of Object.entries(returned.json ?? {})) {
     if (value === undefined) throw new UserError(`json output "${name}" is undefined`);
-    const hash = sha256(canonicalJson(value));
+    const hash = sha256Hex(canonicalJson(value));
     artifacts.push({ kind: 'json', hash, value: JSON.parse(JSON.stringify(value)) as JsonValue });
     outputs[`json:${name}`] = { kind: 'json', hash };
   }
   for (const [name, bytes] of Object.entries(returned.blobs ?? {})) {
     if (!(bytes instanceof Uint8Array)) throw new UserError(`blob output "${name}" is not a Uint8Array`);
-    const hash = sha256(bytes);
+    const hash = sha256Hex(bytes);
     artifacts.push({ kind: 'blob', hash, bytes });
     outputs[`blob:${name}`] = { kind: 'blob', hash };
   }
@@ -77,7 +79,7 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
     } catch {
       throw new UserError(`stage did not write its declared output "${out}"`);
     }
-    const hash = sha256(bytes);
+    const hash = sha256Hex(bytes);
     artifacts.push({ kind: 'file', hash, bytes });
     outputs[`file:${out}`] = { kind: 'file', hash };
   }
@@ -102,9 +104,5 @@ function flattenNumbers(v: unknown, prefix: string, into: Record<string, number>
 
 /** Writes a stored out file back into the work tree, atomically. */
 export async function restoreFile(root: string, path: string, bytes: Uint8Array): Promise<void> {
-  const abs = join(root, path);
-  await mkdir(dirname(abs), { recursive: true });
-  const tmp = `${abs}.${process.pid}.restore`;
-  await writeFile(tmp, bytes);
-  await rename(tmp, abs);
+  await writeFileAtomic(join(root, path), bytes);
 }

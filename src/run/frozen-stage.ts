@@ -1,5 +1,6 @@
 import type { StageSpec } from '../config/stage-spec.ts';
-import { canonicalJson, sha256 } from '../fingerprint/canonical-json.ts';
+import { canonicalJson } from '../fingerprint/canonical-json.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 import type { FileHasher } from '../fingerprint/file-hasher.ts';
 import type { LockEntry } from '../store/lockfile.ts';
 
@@ -20,5 +21,5 @@ export async function frozenResult(spec: StageSpec, entry: LockEntry | undefined
     else hashes[out] = h;
   }
   if (missing.length > 0) return { ok: false, reason: `frozen and never run here, and its outputs are missing: ${missing.join(', ')}` };
-  return { ok: true, outputsHash: sha256(canonicalJson({ frozen: hashes })), reason: 'frozen: its outputs in the work tree stand' };
+  return { ok: true, outputsHash: sha256Hex(canonicalJson({ frozen: hashes })), reason: 'frozen: its outputs in the work tree stand' };
 }

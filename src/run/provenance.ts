@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
-import { sha256 } from '../fingerprint/canonical-json.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 import type { InvocationProvenance } from '../store/store.ts';
 
 async function fileHash(path: string): Promise<string | null> {
   try {
-    return sha256(await readFile(path));
+    return sha256Hex(await readFile(path));
   } catch {
     return null;
   }

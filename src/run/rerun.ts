@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { describeFailure, UserError } from '../errors.ts';
-import { canonicalJson, sha256 } from '../fingerprint/canonical-json.ts';
+import { canonicalJson } from '../fingerprint/canonical-json.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 import { FileHasher } from '../fingerprint/file-hasher.ts';
 import type { PipelineGraph, ResolvedDep, StageNode } from '../graph/build.ts';
 import { projectPaths } from '../project.ts';
@@ -58,7 +59,7 @@ export function chooseStages(lock: Lockfile, targets: string[], sample: number |
   }
   if (sample !== undefined) {
     // A seeded, reproducible draw: the same --seed picks the same stages.
-    chosen = [...chosen].sort((a, b) => sha256(`${seed}:${a}`).localeCompare(sha256(`${seed}:${b}`))).slice(0, sample);
+    chosen = [...chosen].sort((a, b) => sha256Hex(`${seed}:${a}`).localeCompare(sha256Hex(`${seed}:${b}`))).slice(0, sample);
   }
   return chosen.sort();
 }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { canonicalJson, sha256, type JsonValue } from '../fingerprint/canonical-json.ts';
+import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 import type { NewArtifact, OutputRef } from './store.ts';
 
 /**
@@ -39,12 +40,12 @@ export async function collectDirectory(root: string, path: string): Promise<{ re
   const artifacts: NewArtifact[] = [];
   for (const f of await listFiles(abs)) {
     const bytes = await readFile(join(abs, f));
-    const hash = sha256(bytes);
+    const hash = sha256Hex(bytes);
     files[f] = hash;
     artifacts.push({ kind: 'file', hash, bytes });
   }
   const manifest: DirectoryManifest = { type: 'directory', files };
-  const hash = sha256(canonicalJson(manifest));
+  const hash = sha256Hex(canonicalJson(manifest));
   artifacts.push({ kind: 'json', hash, value: manifest as unknown as JsonValue });
   return { ref: { kind: 'json', hash }, artifacts, manifest };
 }
@@ -62,7 +63,7 @@ export async function workspaceDirectoryHash(root: string, path: string, hashFil
   }
   const files: Record<string, string> = {};
   for (const f of names) files[f] = (await hashFile(`${path}/${f}`)) ?? '';
-  return sha256(canonicalJson({ type: 'directory', files }));
+  return sha256Hex(canonicalJson({ type: 'directory', files }));
 }
 
 /**

@@ -1,8 +1,8 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { sha256 } from '../fingerprint/canonical-json.ts';
 import { exportRecords } from './export-records.ts';
 import { DIR_PREFIX, isManifest, restoreDirectory } from './directory-manifest.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 import type { Lockfile } from './lockfile.ts';
 import type { ArtifactStore } from './store.ts';
 import { UserError } from '../errors.ts';
@@ -86,7 +86,7 @@ export interface BundleEntry {
 export async function exportBundle(store: ArtifactStore, lock: Lockfile, root: string, dir: string): Promise<BundleEntry[]> {
   const entries: BundleEntry[] = [];
   const add = async (path: string, meta: Omit<BundleEntry, 'path' | 'sha256'>) => {
-    entries.push({ path, sha256: sha256(await readFile(join(dir, path))), ...meta });
+    entries.push({ path, sha256: sha256Hex(await readFile(join(dir, path))), ...meta });
   };
   await mkdir(dir, { recursive: true });
   await copyFile(join(root, 'lockfile.json'), join(dir, 'lockfile.json'));

@@ -1,9 +1,10 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { faultPoint } from '../fault.ts';
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
 import type { Fingerprint } from '../fingerprint/fingerprint.ts';
 import type { OutputRef } from './store.ts';
 import { UserError } from '../errors.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export const LOCKFILE_VERSION = 1;
 
@@ -53,10 +54,7 @@ export async function readLockfile(path: string): Promise<Lockfile> {
  * renames it over the old one: a crash mid-write leaves the previous lockfile, never half of one.
  */
 export async function writeLockfile(path: string, lock: Lockfile, newStages: string | readonly string[] = [], text?: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text ?? lockfileText(lock));
-  faultPoint('lockfile', newStages);
-  await rename(tmp, path);
+  await writeFileAtomic(path, text ?? lockfileText(lock), { beforeRename: () => faultPoint('lockfile', newStages) });
 }
 
 /** lockfile.json's bytes: canonical JSON, two-space indent, a final newline. */

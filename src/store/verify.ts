@@ -1,4 +1,5 @@
-import { canonicalJson, sha256 } from '../fingerprint/canonical-json.ts';
+import { canonicalJson } from '../fingerprint/canonical-json.ts';
+import { sha256Hex } from '../util/sha256-hex.ts';
 import { fingerprintHash, type Fingerprint } from '../fingerprint/fingerprint.ts';
 import type { LockEntry, Lockfile } from './lockfile.ts';
 import { outputsHashOf } from './output-set.ts';
@@ -47,7 +48,7 @@ export async function verifyStore(store: ArtifactStore, lock: Lockfile | undefin
     const hash = String(a.hash);
     let actual: string | undefined;
     if (a.kind === 'json') {
-      actual = sha256(canonicalJson(JSON.parse(String(a.json_value))));
+      actual = sha256Hex(canonicalJson(JSON.parse(String(a.json_value))));
     } else if (a.kind === 'table') {
       const name = String(a.table_name);
       if (!tables.has(name)) {
@@ -65,7 +66,7 @@ export async function verifyStore(store: ArtifactStore, lock: Lockfile | undefin
         found.push(mismatch('stored bytes are missing', { artifact: hash, stage: stageOf(hash) }));
         continue;
       }
-      actual = sha256(bytes);
+      actual = sha256Hex(bytes);
     }
     if (actual !== hash) found.push(mismatch('content does not match its hash (modified after it was stored)', { artifact: hash, stage: stageOf(hash), expected: hash, found: actual }));
   }

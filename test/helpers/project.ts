@@ -62,7 +62,7 @@ export interface JsonStage {
 export async function reproJson(dir: string, ...args: string[]): Promise<{ result: CliResult; stages: JsonStage[]; status: Record<string, string> }> {
   const result = await cli(dir, 'repro', '--json', ...args);
   const line = result.stdout.trim().split('\n').at(-1) ?? '';
-  let stages: JsonStage[] = [];
+  let stages: JsonStage[];
   try {
     stages = (JSON.parse(line) as { stages: JsonStage[] }).stages;
   } catch {

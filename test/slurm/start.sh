@@ -5,7 +5,9 @@
 # started. Idempotent: when the cluster it started earlier still answers, it does nothing.
 #
 # Needs Debian's slurmctld, slurmd, slurm-client and munge (Slurm 22.05); installs nothing.
-# Prints the line to eval for clients: export SLURM_CONF=...
+# Prints the lines to eval for clients: export SLURM_CONF=..., and PIPELINE_SLURM_STARTED=1 when
+# this call started the daemons (0 when they were up already), so a caller knows whether to stop
+# them.
 #
 # Settings chosen for a test machine, not a cluster:
 # - no cgroups (proctrack/linuxproc, task/none): works in containers without a cgroup mount;
@@ -43,6 +45,7 @@ ready() {
 
 if alive "$dir/munged.pid" && alive "$dir/slurmctld.pid" && alive "$dir/slurmd.pid" && ready; then
   echo "export SLURM_CONF=$conf"
+  echo "PIPELINE_SLURM_STARTED=0"
   exit 0
 fi
 
@@ -111,6 +114,7 @@ slurmd -N localhost -f "$conf"
 for _ in $(seq 1 100); do
   if ready; then
     echo "export SLURM_CONF=$conf"
+    echo "PIPELINE_SLURM_STARTED=1"
     exit 0
   fi
   sleep 0.1

@@ -127,7 +127,7 @@ export function floatToHalf(x: number): number {
   const exponent = (bits >>> 23) & 0xff;
   let mantissa = bits & 0x7fffff;
   if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  let e = exponent - 127 + 15;
+  const e = exponent - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
@@ -192,9 +192,13 @@ export function writeSafetensors(tensors: ReadonlyMap<string, TensorToWrite>, me
     const t = tensors.get(name)!;
     for (let i = 0; i < t.data.length; i++) {
       const x = t.data[i]!;
-      if (t.dtype === 'F32') (view.setFloat32(at, x, true), (at += 4));
-      else if (t.dtype === 'F16') (view.setUint16(at, floatToHalf(x), true), (at += 2));
-      else (view.setUint16(at, floatToBfloat16(x), true), (at += 2));
+      if (t.dtype === 'F32') {
+        view.setFloat32(at, x, true);
+        at += 4;
+      } else {
+        view.setUint16(at, t.dtype === 'F16' ? floatToHalf(x) : floatToBfloat16(x), true);
+        at += 2;
+      }
     }
   }
   return out;

@@ -6,9 +6,10 @@ import { layerNorm } from '../ops/layer-norm.ts';
 import { matMul } from '../ops/matmul.ts';
 import { Rng } from '../rng.ts';
 import { type BertConfig, validateBertConfig } from './bert-config.ts';
-import { headLoss, headPredictions } from './classifier-head.ts';
+import { HeadClassifier } from './classifier-head.ts';
 import type { ForwardOptions, HeldOutNll, LanguageModel, ParamSubset, SpecialTokens } from './language-model.ts';
-import { Parameters, countParameters, stackSubset } from './parameters.ts';
+import type { Dropout } from './model-base.ts';
+import { stackSubset } from './parameters.ts';
 
 
 /** Share of the eligible tokens a masked-LM step predicts (Devlin et al., 2019, section 3.1). */
@@ -88,8 +89,6 @@ export function planMaskedLm(ids: ArrayLike<number>, mask: ArrayLike<number>, ba
   return { ids: out, positions: Int32Array.from(positions), targets: Int32Array.from(targets) };
 }
 
-type Dropout = ((t: tf.Tensor) => tf.Tensor) | undefined;
-
 /**
  * A BERT encoder (Devlin et al., 2019, "BERT: Pre-training of Deep Bidirectional Transformers for
  * Language Understanding") laid out as Hugging Face's BertModel, so a converted checkpoint gives
@@ -109,12 +108,9 @@ type Dropout = ((t: tf.Tensor) => tf.Tensor) | undefined;
  * zero (as Hugging Face's `padding_idx`). Each tensor's values come from a seed derived from
  * (seed, tensor name).
  */
-export class Bert implements LanguageModel {
+export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
   readonly family = 'bert' as const;
-  readonly config: Readonly<BertConfig>;
   readonly special: Readonly<SpecialTokens>;
-  readonly variables: ReadonlyMap<string, tf.Variable>;
-  private readonly params = new Parameters('BERT');
   private readonly maskId: number;
   /** Special ids: never masked in pre-training, never scored in the pseudo-log-likelihood. */
   private readonly excluded: ReadonlySet<number>;
@@ -132,11 +128,10 @@ export class Bert implements LanguageModel {
     for (const [key, id] of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) throw new Error(`BERT special token ${key} = ${id} is outside the vocabulary [0, ${config.vocabSize})`);
     }
-    this.config = Object.freeze({ ...config });
+    super(config, 'BERT');
     this.special = Object.freeze(special.sentinels ? { ...special, sentinels: [...special.sentinels] } : { ...special });
     this.maskId = special.mask!;
     this.excluded = new Set(ids.map(([, id]) => id));
-    this.variables = this.params.map;
 
     const init = new Rng(seed).fork('init');
     const { vocabSize, contextLength, typeVocabSize, layers, dModel: d, dFF, numClasses } = config;
@@ -171,16 +166,6 @@ export class Bert implements LanguageModel {
     this.dense('cls', d, numClasses, init);
   }
 
-  get contextLength(): number {
-    return this.config.contextLength;
-  }
-  get vocabSize(): number {
-    return this.config.vocabSize;
-  }
-  get numClasses(): number {
-    return this.config.numClasses;
-  }
-
   /** A Linear layer: `name/w` `[in, out]` and `name/b` `[out]`. */
   private dense(name: string, inputs: number, outputs: number, init: Rng): void {
     this.params.normal(`${name}/w`, [inputs, outputs], 0.02, init);
@@ -195,15 +180,6 @@ export class Bert implements LanguageModel {
     return layerNorm(x, this.params.get(`${name}/g`), this.params.get(`${name}/b`), this.config.layerNormEps);
   }
 
-  /** Dropout for one forward pass: seeded masks in training, none in evaluation. */
-  private dropout(options: ForwardOptions | undefined): Dropout {
-    const { dropout } = this.config;
-    if (!(dropout > 0) || options?.dropoutSeed === undefined) return undefined;
-    const seed = options.dropoutSeed;
-    let calls = 0;
-    return (t) => tf.dropout(t, dropout, undefined, `${seed}:${calls++}`);
-  }
-
   /**
    * Hidden states of the encoder's last layer: `[batch*time, d]` for every position, or `[n, d]`
    * for the flat positions `row * time + column` in `only`, ascending. Every objective reads few
@@ -214,8 +190,8 @@ export class Bert implements LanguageModel {
    */
   private hidden(ids: tf.Tensor2D, mask: tf.Tensor2D, drop: Dropout, only?: Int32Array): tf.Tensor2D {
     const [batch, time] = ids.shape;
-    const { dModel: d, contextLength, layers } = this.config;
-    if (time > contextLength) throw new Error(`input has ${time} positions but the context length is ${contextLength}`);
+    const { dModel: d, layers } = this.config;
+    this.checkContext(ids);
     if (mask.shape[0] !== batch || mask.shape[1] !== time) throw new Error(`mask has shape [${mask.shape.join(', ')}] but the ids have [${batch}, ${time}]`);
 
     // Hugging Face's order of additions: (word + type) + position.
@@ -390,39 +366,12 @@ export class Bert implements LanguageModel {
     return { nll, tokens: copies.length };
   }
 
-  classificationLoss(ids: tf.Tensor2D, mask: tf.Tensor2D, labels: tf.Tensor1D, options?: ForwardOptions): tf.Scalar {
-    return headLoss(this.classLogits(ids, mask, options), labels);
-  }
-
-  predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): number[] {
-    return headPredictions(() => this.classLogits(ids, mask));
-  }
-
   /**
    * `all`: every parameter; `head`: the classifier (`cls/*`) alone; `last-N`: the last N blocks,
    * the pooler and the classifier. The masked-LM head never serves classification, so only `all`
    * includes it (where it receives no gradient during fine-tuning).
    */
   trainableVariables(subset: ParamSubset): tf.Variable[] {
-    return this.params.select(
-      stackSubset(subset, {
-        layers: this.config.layers,
-        head: (name) => name.startsWith('cls/'),
-        top: (name) => name.startsWith('pool/'),
-        blockOf: (name) => {
-          const m = /^l(\d+)\//.exec(name);
-          return m === null ? undefined : Number(m[1]);
-        },
-      }),
-    );
-  }
-
-  /** Number of scalar parameters in a subset. */
-  parameterCount(subset: ParamSubset = 'all'): number {
-    return countParameters(this.trainableVariables(subset));
-  }
-
-  dispose(): void {
-    this.params.dispose();
+    return this.params.select(stackSubset(subset, { layers: this.config.layers, head: 'cls/', top: 'pool/', block: 'l' }));
   }
 }

@@ -1,15 +1,28 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { sparseCrossEntropy } from '../ops/cross-entropy.ts';
+import type { ForwardOptions } from './language-model.ts';
+import { type CommonModelConfig, ModelBase } from './model-base.ts';
 
-/** Fine-tuning loss of a classification head: mean cross-entropy over the batch. */
-export function headLoss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => tf.mean(sparseCrossEntropy(logits, labels)) as tf.Scalar);
-}
+/**
+ * A model that classifies through a linear head on a pooled hidden state (GPT: the last real
+ * token; BERT: the pooled first token): the fine-tuning loss and the predictions follow from
+ * its class logits alone.
+ */
+export abstract class HeadClassifier<C extends CommonModelConfig> extends ModelBase<C> {
+  /** Unnormalised class scores `[batch, numClasses]`. */
+  abstract classLogits(ids: tf.Tensor2D, mask: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D;
 
-/** Each row's highest-scoring class; disposes nothing it did not make. */
-export function headPredictions(logits: () => tf.Tensor2D): number[] {
-  const predicted = tf.tidy(() => tf.argMax(logits(), 1));
-  const out = Array.from(predicted.dataSync());
-  predicted.dispose();
-  return out;
+  /** Mean cross-entropy of the head over the batch. */
+  classificationLoss(ids: tf.Tensor2D, mask: tf.Tensor2D, labels: tf.Tensor1D, options?: ForwardOptions): tf.Scalar {
+    const logits = this.classLogits(ids, mask, options);
+    return tf.tidy(() => tf.mean(sparseCrossEntropy(logits, labels)) as tf.Scalar);
+  }
+
+  /** Each row's highest-scoring class. */
+  predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): number[] {
+    const predicted = tf.tidy(() => tf.argMax(this.classLogits(ids, mask), 1));
+    const out = Array.from(predicted.dataSync());
+    predicted.dispose();
+    return out;
+  }
 }

@@ -6,9 +6,9 @@ import { gelu } from '../ops/gelu.ts';
 import { layerNorm } from '../ops/layer-norm.ts';
 import { matMul } from '../ops/matmul.ts';
 import { type GptConfig, validateGptConfig } from './gpt-config.ts';
-import { headLoss, headPredictions } from './classifier-head.ts';
+import { HeadClassifier } from './classifier-head.ts';
 import type { ForwardOptions, HeldOutNll, LanguageModel, ParamSubset } from './language-model.ts';
-import { Parameters, countParameters, stackSubset } from './parameters.ts';
+import { stackSubset } from './parameters.ts';
 
 /**
  * A GPT-2-style decoder (Radford et al., 2019): token and learned position embeddings,
@@ -21,16 +21,12 @@ import { Parameters, countParameters, stackSubset } from './parameters.ts';
  * projections that write into the residual stream scaled by 1/sqrt(2 x layers), biases zero,
  * layer-norm gains one. Each tensor's values come from a seed derived from (seed, tensor name).
  */
-export class Gpt implements LanguageModel {
+export class Gpt extends HeadClassifier<GptConfig> implements LanguageModel {
   readonly family = 'gpt' as const;
-  readonly config: Readonly<GptConfig>;
-  readonly variables: ReadonlyMap<string, tf.Variable>;
-  private readonly params = new Parameters('GPT');
 
   constructor(config: GptConfig, seed: number) {
     validateGptConfig(config);
-    this.config = Object.freeze({ ...config });
-    this.variables = this.params.map;
+    super(config, 'GPT');
     const init = new Rng(seed).fork('init');
     const { vocabSize, contextLength, layers, dModel: d, dFF, numClasses } = config;
     const residualStd = 0.02 / Math.sqrt(2 * layers);
@@ -57,26 +53,12 @@ export class Gpt implements LanguageModel {
     this.params.constant('cls/b', [numClasses], 0);
   }
 
-  get contextLength(): number {
-    return this.config.contextLength;
-  }
-  get vocabSize(): number {
-    return this.config.vocabSize;
-  }
-  get numClasses(): number {
-    return this.config.numClasses;
-  }
-
   /** Final hidden states `[batch*time, d]` after the last layer norm. */
   private hidden(ids: tf.Tensor2D, options: ForwardOptions | undefined): tf.Tensor2D {
     const [batch, time] = ids.shape;
-    const { dModel: d, contextLength, heads, layers, dropout } = this.config;
-    if (time > contextLength) throw new Error(`input has ${time} positions but the context length is ${contextLength}`);
-    let calls = 0;
-    const drop =
-      dropout > 0 && options?.dropoutSeed !== undefined
-        ? (t: tf.Tensor): tf.Tensor => tf.dropout(t, dropout, undefined, `${options.dropoutSeed}:${calls++}`)
-        : undefined;
+    const { dModel: d, heads, layers } = this.config;
+    this.checkContext(ids);
+    const drop = this.dropout(options);
     const maybeDrop = (t: tf.Tensor): tf.Tensor => (drop ? drop(t) : t);
 
     const tokens = tf.gather(this.params.get('wte'), tf.reshape(ids, [-1]));
@@ -144,34 +126,7 @@ export class Gpt implements LanguageModel {
     return { nll: mean * tokens, tokens };
   }
 
-  classificationLoss(ids: tf.Tensor2D, mask: tf.Tensor2D, labels: tf.Tensor1D, options?: ForwardOptions): tf.Scalar {
-    return headLoss(this.classLogits(ids, mask, options), labels);
-  }
-
-  predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): number[] {
-    return headPredictions(() => this.classLogits(ids, mask));
-  }
-
   trainableVariables(subset: ParamSubset): tf.Variable[] {
-    return this.params.select(
-      stackSubset(subset, {
-        layers: this.config.layers,
-        head: (name) => name.startsWith('cls/'),
-        top: (name) => name.startsWith('lnf/'),
-        blockOf: (name) => {
-          const m = /^h(\d+)\//.exec(name);
-          return m === null ? undefined : Number(m[1]);
-        },
-      }),
-    );
-  }
-
-  /** Number of scalar parameters in a subset. */
-  parameterCount(subset: ParamSubset = 'all'): number {
-    return countParameters(this.trainableVariables(subset));
-  }
-
-  dispose(): void {
-    this.params.dispose();
+    return this.params.select(stackSubset(subset, { layers: this.config.layers, head: 'cls/', top: 'lnf/', block: 'h' }));
   }
 }

@@ -58,29 +58,31 @@ export class Parameters {
 /** Number of scalar parameters in a list of variables. */
 export const countParameters = (variables: readonly tf.Variable[]): number => variables.reduce((sum, v) => sum + v.size, 0);
 
+/** Where a model of one stack of blocks keeps what a subset selects, by parameter-name prefix. */
 export interface StackLayout {
   /** Blocks in the stack. */
   layers: number;
-  /** The classification head: all that `head` trains. */
-  head: (name: string) => boolean;
-  /** What `last-N` trains besides the head and the blocks (final norms, a pooler). */
-  top: (name: string) => boolean;
-  /** The block a parameter belongs to, or undefined for one outside the blocks. */
-  blockOf: (name: string) => number | undefined;
+  /** The classification head: all that `head` trains (`cls/`). */
+  head: string;
+  /** What `last-N` trains besides the head and the blocks: final norms, a pooler (`lnf/`). */
+  top: string;
+  /** Block i's parameters are named `${block}${i}/...` (`h` for `h0/`, `h1/`, ...). */
+  block: string;
 }
 
 /** Which names a subset trains in a model of one stack of blocks (GPT, BERT). */
 export function stackSubset(subset: ParamSubset, layout: StackLayout): (name: string) => boolean {
+  const head = (name: string): boolean => name.startsWith(layout.head);
   if (subset === 'all') return () => true;
-  if (subset === 'head') return layout.head;
+  if (subset === 'head') return head;
   const n = Number(subset.slice('last-'.length));
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad parameter subset "${subset}"`);
   if (n > layout.layers) throw new Error(`parameter subset "${subset}" asks for ${n} blocks but the model has ${layout.layers}`);
   const first = layout.layers - n;
+  const blockName = new RegExp(`^${layout.block}(\\d+)/`);
   return (name) => {
-    if (layout.head(name) || layout.top(name)) return true;
-    const block = layout.blockOf(name);
-    return block !== undefined && block >= first;
+    if (head(name) || name.startsWith(layout.top)) return true;
+    const block = blockName.exec(name);
+    return block !== null && Number(block[1]) >= first;
   };
 }
-

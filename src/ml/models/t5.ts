@@ -6,7 +6,7 @@ import { gelu } from '../ops/gelu.ts';
 import { matMul } from '../ops/matmul.ts';
 import { type T5Config, validateT5Config } from './t5-config.ts';
 import type { ForwardOptions, HeldOutNll, LanguageModel, ParamSubset, SpecialTokens } from './language-model.ts';
-import { Parameters, countParameters } from './parameters.ts';
+import { type Dropout, ModelBase } from './model-base.ts';
 
 
 /** Fraction of a text's tokens that span corruption hides (Raffel et al., 2020, section 3.1.4). */
@@ -179,8 +179,6 @@ function pad(sequences: readonly (readonly number[])[], padId: number): Padded {
 /** Keys and values of the encoder output for one decoder block's cross-attention. */
 type CrossMemory = { k: tf.Tensor4D; v: tf.Tensor4D };
 
-type Drop = ((t: tf.Tensor) => tf.Tensor) | undefined;
-
 /**
  * A T5-style encoder-decoder (Raffel et al., 2020), numerically as Hugging Face's
  * T5ForConditionalGeneration so that its checkpoints give the same logits:
@@ -207,19 +205,16 @@ type Drop = ((t: tf.Tensor) => tf.Tensor) | undefined;
  * N(0, dModel^-1/2); norm gains 1. Normals are truncated at two standard deviations, like the GPT
  * here, each tensor from a seed derived from (seed, name).
  */
-export class T5 implements LanguageModel {
+export class T5 extends ModelBase<T5Config> implements LanguageModel {
   readonly family = 't5' as const;
-  readonly config: Readonly<T5Config>;
   readonly special: Readonly<SpecialTokens>;
   readonly labelTargets: readonly (readonly number[])[];
-  readonly variables: ReadonlyMap<string, tf.Variable>;
-  private readonly params = new Parameters('T5');
   private readonly eos: number;
   private readonly labelIndex = new Map<string, number>();
 
   constructor(config: T5Config, special: SpecialTokens, labelTargets: readonly (readonly number[])[], seed: number) {
     validateT5Config(config);
-    this.config = Object.freeze({ ...config });
+    super(config, 'T5');
     const { vocabSize: V, numClasses, maxTargetLength } = config;
     const inVocab = (id: unknown): boolean => Number.isInteger(id) && (id as number) >= 0 && (id as number) < V;
     if (!inVocab(special.pad)) throw new Error(`T5: the pad token (also the decoder start) must be an id in [0, ${V}), got ${special.pad}`);
@@ -248,7 +243,6 @@ export class T5 implements LanguageModel {
     });
     this.labelTargets = Object.freeze(labelTargets.map((t) => Object.freeze([...t])));
 
-    this.variables = this.params.map;
     const init = new Rng(seed).fork('init');
     const { dModel: d, dKv, heads, dFF, relativeBuckets } = config;
     const inner = heads * dKv;
@@ -290,29 +284,6 @@ export class T5 implements LanguageModel {
     if (!config.tieEmbeddings) this.params.normal('lm_head', [d, V], 1, init);
   }
 
-  get contextLength(): number {
-    return this.config.contextLength;
-  }
-  get vocabSize(): number {
-    return this.config.vocabSize;
-  }
-  get numClasses(): number {
-    return this.config.numClasses;
-  }
-
-  private dropper(options: ForwardOptions | undefined): Drop {
-    const { dropout } = this.config;
-    if (!(dropout > 0) || options?.dropoutSeed === undefined) return undefined;
-    let calls = 0;
-    const seed = options.dropoutSeed;
-    return (t) => tf.dropout(t, dropout, undefined, `${seed}:${calls++}`);
-  }
-
-  private checkInput(ids: tf.Tensor2D): void {
-    const time = ids.shape[1];
-    if (time > this.config.contextLength) throw new Error(`input has ${time} positions but the context length is ${this.config.contextLength}`);
-  }
-
   /** The stack's relative position bias `[1, heads, queries, keys]` from its `[buckets, heads]` table. */
   private positionBias(table: string, queries: number, keys: number, bidirectional: boolean): tf.Tensor4D {
     const { relativeBuckets, relativeMaxDistance, heads } = this.config;
@@ -330,7 +301,7 @@ export class T5 implements LanguageModel {
   }
 
   /** Multi-head attention of rows `xq` `[batch*tq, d]` over precomputed keys and values. */
-  private attention(xq: tf.Tensor2D, memory: CrossMemory, p: string, batch: number, tq: number, bias: tf.Tensor, drop: Drop): tf.Tensor2D {
+  private attention(xq: tf.Tensor2D, memory: CrossMemory, p: string, batch: number, tq: number, bias: tf.Tensor, drop: Dropout): tf.Tensor2D {
     const q = splitHeads(matMul(xq, this.params.get(`${p}/q`)), batch, tq, this.config.heads);
     const mixed = attend(q, memory.k, memory.v, { scale: 1, bias, ...(drop ? { dropout: drop } : {}) });
     return matMul(mergeHeads(mixed), this.params.get(`${p}/o`)) as tf.Tensor2D;
@@ -344,7 +315,7 @@ export class T5 implements LanguageModel {
     };
   }
 
-  private feedForward(x: tf.Tensor2D, p: string, drop: Drop): tf.Tensor2D {
+  private feedForward(x: tf.Tensor2D, p: string, drop: Dropout): tf.Tensor2D {
     let hidden: tf.Tensor;
     if (this.config.feedForward === 'relu') hidden = tf.relu(matMul(x, this.params.get(`${p}/wi`)));
     else hidden = tf.mul(gelu(matMul(x, this.params.get(`${p}/wi0`))), matMul(x, this.params.get(`${p}/wi1`)));
@@ -352,12 +323,12 @@ export class T5 implements LanguageModel {
     return matMul(hidden, this.params.get(`${p}/wo`)) as tf.Tensor2D;
   }
 
-  private residual(x: tf.Tensor2D, branch: tf.Tensor2D, drop: Drop): tf.Tensor2D {
+  private residual(x: tf.Tensor2D, branch: tf.Tensor2D, drop: Dropout): tf.Tensor2D {
     return tf.add(x, drop ? drop(branch) : branch) as tf.Tensor2D;
   }
 
   /** Encoder output `[batch*time, d]`, after the final norm. */
-  private encode(ids: tf.Tensor2D, mask: tf.Tensor2D, drop: Drop): tf.Tensor2D {
+  private encode(ids: tf.Tensor2D, mask: tf.Tensor2D, drop: Dropout): tf.Tensor2D {
     const [batch, time] = ids.shape;
     let x = tf.gather(this.params.get('shared'), tf.reshape(ids, [-1])) as tf.Tensor2D;
     if (drop) x = drop(x) as tf.Tensor2D;
@@ -379,7 +350,7 @@ export class T5 implements LanguageModel {
   }
 
   /** Decoder output `[batch*time, d]`, after the final norm. */
-  private decode(ids: tf.Tensor2D, mask: tf.Tensor2D, memory: readonly CrossMemory[], encMask: tf.Tensor2D, drop: Drop): tf.Tensor2D {
+  private decode(ids: tf.Tensor2D, mask: tf.Tensor2D, memory: readonly CrossMemory[], encMask: tf.Tensor2D, drop: Dropout): tf.Tensor2D {
     const [batch, time] = ids.shape;
     let y = tf.gather(this.params.get('shared'), tf.reshape(ids, [-1])) as tf.Tensor2D;
     if (drop) y = drop(y) as tf.Tensor2D;
@@ -433,7 +404,7 @@ export class T5 implements LanguageModel {
     targets.forEach((target, r) => {
       for (let j = 1; j < target.length; j++) inputs[r * t.time + j] = target[j - 1]!;
     });
-    const drop = this.dropper(options);
+    const drop = this.dropout(options);
     const encoded = this.encode(encIds, encMask, drop);
     const decMask = tf.tensor2d(t.mask, [t.rows, t.time]);
     const h = this.decode(tf.tensor2d(inputs, [t.rows, t.time], 'int32'), decMask, this.crossMemory(encoded, batch, encTime), encMask, drop);
@@ -447,7 +418,7 @@ export class T5 implements LanguageModel {
   }
 
   classificationLoss(ids: tf.Tensor2D, mask: tf.Tensor2D, labels: tf.Tensor1D, options?: ForwardOptions): tf.Scalar {
-    this.checkInput(ids);
+    this.checkContext(ids);
     const classes = Array.from(labels.dataSync());
     if (classes.length !== ids.shape[0]) throw new Error(`${classes.length} labels for ${ids.shape[0]} rows`);
     const targets = classes.map((c) => {
@@ -465,7 +436,7 @@ export class T5 implements LanguageModel {
    * generated tokens, eos included, must equal one class's label target exactly, else -1.
    */
   predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): number[] {
-    this.checkInput(ids);
+    this.checkContext(ids);
     const [batch, encTime] = ids.shape;
     const { dModel: d } = this.config;
     const steps = Math.max(...this.labelTargets.map((t) => t.length));
@@ -521,7 +492,7 @@ export class T5 implements LanguageModel {
   }
 
   private spanCorruptionNll(ids: tf.Tensor2D, mask: tf.Tensor2D, options: ForwardOptions | undefined): { nll: tf.Tensor1D; weights: tf.Tensor1D } {
-    this.checkInput(ids);
+    this.checkContext(ids);
     const { inputs, targets } = this.corrupt(ids, mask, options?.dropoutSeed ?? EVAL_CORRUPTION_SEED);
     const enc = pad(inputs, this.special.pad);
     const encIds = tf.tensor2d(enc.ids, [enc.rows, enc.time], 'int32');
@@ -578,14 +549,5 @@ export class T5 implements LanguageModel {
       };
     }
     return this.params.select(keep);
-  }
-
-  /** Number of scalar parameters in a subset. */
-  parameterCount(subset: ParamSubset = 'all'): number {
-    return countParameters(this.trainableVariables(subset));
-  }
-
-  dispose(): void {
-    this.params.dispose();
   }
 }

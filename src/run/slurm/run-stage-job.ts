@@ -20,14 +20,14 @@ import {
   readJsonFile,
   readValue,
   REQUEST,
-  sha256Hex,
   stagedFileName,
   STAGING_VERSION,
-  writeAtomic,
   writeValue,
   type JobManifest,
   type JobRequest,
 } from './staging.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { sha256Hex } from '../../util/sha256-hex.ts';
 
 export interface RunStageJobOptions {
   root: string;
@@ -62,7 +62,7 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
   const failed = async (reason: 'changed' | 'failed' | 'interrupted', message: string, code: number): Promise<number> => {
     say(`pipeline run-stage: ${o.stage}: ${message}`);
     const m: JobManifest = { version: STAGING_VERSION, ok: false, stage: o.stage, fingerprint: o.fingerprint, reason, message, host };
-    await writeAtomic(manifestPath, `${JSON.stringify(m)}\n`).catch(() => undefined);
+    await writeFileAtomic(manifestPath, `${JSON.stringify(m)}\n`).catch(() => undefined);
     return code;
   };
 
@@ -145,7 +145,7 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
       } catch {
         return failed('failed', `stage did not write its declared output "${path}"`, RUN_STAGE_EXIT.failed);
       }
-      await writeAtomic(join(o.outDir, stagedFileName(i)), bytes);
+      await writeFileAtomic(join(o.outDir, stagedFileName(i)), bytes);
       files.push({ path, staged: stagedFileName(i), sha256: sha256Hex(bytes) });
     }
     const outputs = await writeValue(join(o.outDir, OUTPUTS), outcome.outputs);
@@ -162,7 +162,7 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
       seconds: (Date.now() - started) / 1000,
     };
     // Last, and atomically: its presence says everything else is in place.
-    await writeAtomic(manifestPath, `${JSON.stringify(manifest)}\n`);
+    await writeFileAtomic(manifestPath, `${JSON.stringify(manifest)}\n`);
   } catch (e) {
     return failed('failed', `could not stage the outputs: ${(e as Error).message}`, RUN_STAGE_EXIT.failed);
   }

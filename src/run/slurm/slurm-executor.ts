@@ -18,15 +18,15 @@ import {
   readValue,
   REQUEST,
   SCRIPT,
-  sha256Hex,
   stageDirName,
   STAGING_VERSION,
-  writeAtomic,
   writeValue,
   type JobManifest,
   type JobRequest,
   type StagedFile,
 } from './staging.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { sha256Hex } from '../../util/sha256-hex.ts';
 
 export interface SlurmExecutorOptions {
   root: string;
@@ -118,7 +118,7 @@ export class SlurmExecutor implements StageExecutor {
       inputs: task.inputs,
       artifacts: await this.stageInputs(task),
     };
-    await writeAtomic(join(dir, REQUEST), `${JSON.stringify(request)}\n`);
+    await writeFileAtomic(join(dir, REQUEST), `${JSON.stringify(request)}\n`);
     const script = join(dir, SCRIPT);
     const command = [
       process.execPath,
@@ -133,7 +133,7 @@ export class SlurmExecutor implements StageExecutor {
       '--out',
       dir,
     ];
-    await writeAtomic(script, `#!/bin/bash\n# pipeline: stage ${JSON.stringify(task.name)}, fingerprint ${task.hash}\nexec ${command.map(shellWord).join(' ')}\n`);
+    await writeFileAtomic(script, `#!/bin/bash\n# pipeline: stage ${JSON.stringify(task.name)}, fingerprint ${task.hash}\nexec ${command.map(shellWord).join(' ')}\n`);
 
     const resources = jobResources(this.opts.settings, task.node.spec.resources);
     // The user's extra options first, so a stage's resources and the options the executor

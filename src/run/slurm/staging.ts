@@ -15,13 +15,14 @@
  * Values are written with v8.serialize, the encoding the local worker's IPC channel uses, so a
  * table's typed arrays and a blob's bytes arrive exactly as they would locally.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { JsonValue } from '../../fingerprint/canonical-json.ts';
 import type { Fingerprint } from '../../fingerprint/fingerprint.ts';
 import type { UpstreamManifest } from '../worker-protocol.ts';
+import { writeFileAtomic } from '../../util/atomic-write.ts';
+import { sha256Hex } from '../../util/sha256-hex.ts';
 
 export const STAGING_VERSION = 1;
 export const REQUEST = 'request.json';
@@ -77,21 +78,9 @@ export type JobManifest =
       host: string;
     };
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Writes via a temporary name and a rename, so a reader sees the whole file or none of it. */
-export async function writeAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
-
 export async function writeValue(path: string, value: unknown): Promise<StagedFile> {
   const bytes = serialize(value);
-  await writeAtomic(path, bytes);
+  await writeFileAtomic(path, bytes);
   return { file: path, sha256: sha256Hex(bytes) };
 }
 
