@@ -9,6 +9,7 @@ import { projectPaths } from '../project.ts';
 import type { LockEntry, Lockfile } from '../store/lockfile.ts';
 import { ArtifactStore } from '../store/store.ts';
 import { recordOf } from '../store/verify.ts';
+import { backendDifference, type RunBackend } from './backend-difference.ts';
 import { clearOuts, collectOutputs, restoreFile } from './collect-outputs.ts';
 import { runCmdStage } from './run-cmd-stage.ts';
 import { runUsesStage } from './run-uses-stage.ts';
@@ -178,5 +179,9 @@ async function rerunOne(name: string, opts: RerunOptions, scratch: string, store
   for (const m of new Set([...Object.keys(entry.metrics), ...Object.keys(collected.metrics)])) {
     if (canonicalJson(entry.metrics[m]) !== canonicalJson(collected.metrics[m])) differences.push(`metric ${m}: recorded ${String(entry.metrics[m])}, rerun ${String(collected.metrics[m])}`);
   }
-  return differences.length === 0 ? done('reproduced', [`${Object.keys(collected.outputs).length} outputs bit for bit`]) : done('differs', differences);
+  if (differences.length === 0) return done('reproduced', [`${Object.keys(collected.outputs).length} outputs bit for bit`]);
+  const [ran] = await store.rows("SELECT backend, provenance FROM runs WHERE fingerprint = $f AND status = 'ran' ORDER BY started DESC LIMIT 1", { f: entry.fingerprint });
+  const recorded: RunBackend | undefined = ran === undefined ? undefined : { backend: (ran.backend as string | null) ?? null, provenance: JSON.parse(String(ran.provenance ?? '{}')) };
+  const why = backendDifference(recorded, { backend: typeof outcome.provenance.backend === 'string' ? outcome.provenance.backend : null, provenance: outcome.provenance });
+  return done('differs', why === undefined ? differences : [why, ...differences]);
 }

@@ -7,9 +7,9 @@ export function headLoss(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
 }
 
 /** Each row's highest-scoring class; disposes nothing it did not make. */
-export function headPredictions(logits: () => tf.Tensor2D): number[] {
+export async function headPredictions(logits: () => tf.Tensor2D): Promise<number[]> {
   const predicted = tf.tidy(() => tf.argMax(logits(), 1));
-  const out = Array.from(predicted.dataSync());
+  const out = Array.from(await predicted.data());
   predicted.dispose();
   return out;
 }
