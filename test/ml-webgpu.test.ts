@@ -220,6 +220,27 @@ describe('webgpu backend (lavapipe in CI)', () => {
     }
   });
 
+  it('training is bit-identical from run to run (no atomics decide an order of additions)', async (t) => {
+    if (await skipWithoutWebGpu(t)) return;
+    await chooseBackend(['webgpu']);
+    const data = task(24, 4);
+    for (const [arch, make] of Object.entries(ARCHITECTURES)) {
+      const weights: Uint8Array[] = [];
+      for (let run = 0; run < 2; run++) {
+        const model = make();
+        try {
+          const options = { batchSize: 8, epochs: 1, seed: 2, padId: SPECIAL.pad, optimizer: { name: 'adam', learningRate: 1e-2 } as const };
+          await pretrainLM(model, data.ids, data.ids.slice(0, 4), options);
+          await trainClassifier(model, data, { ids: data.ids.slice(0, 4), labels: data.labels.slice(0, 4) }, options);
+          weights.push(await saveWeights(model.variables));
+        } finally {
+          model.dispose();
+        }
+      }
+      assert.deepEqual(weights[1], weights[0], `${arch}: two runs, the same bytes`);
+    }
+  });
+
   it('the patched read would have caught a synchronous read', async (t) => {
     if (await skipWithoutWebGpu(t)) return;
     await chooseBackend(['webgpu']);

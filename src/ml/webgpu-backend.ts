@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerAddNWebGpu } from './kernels/add-n-webgpu.ts';
+import { registerUnsortedSegmentSumWebGpu } from './kernels/unsorted-segment-sum-webgpu.ts';
 import type { AdapterDescription, FoundAdapter } from './webgpu-adapter.ts';
 
 interface Active {
@@ -8,6 +9,9 @@ interface Active {
 }
 
 let active: Active | undefined;
+
+/** tfjs-backend-webgpu's MatMulProgramType.MatMulPackedProgram (not exported by the package). */
+const MATMUL_PACKED_PROGRAM = 3;
 
 function setNavigatorGpu(gpu: GPU | undefined): void {
   const g = globalThis as { navigator?: { gpu?: GPU } };
@@ -61,6 +65,11 @@ export async function activateWebGpu(found: FoundAdapter): Promise<AdapterDescri
     active = { found, device };
   }
   registerAddNWebGpu();
+  registerUnsortedSegmentSumWebGpu();
+  // Matrix products of a small output and a long inner dimension (weight gradients over a
+  // batch) would otherwise take the split-K program, which sums its partial products with
+  // atomic adds in whatever order threads finish. The tiled program sums in a fixed order.
+  tf.env().set('WEBGPU_MATMUL_PROGRAM_TYPE', MATMUL_PACKED_PROGRAM);
   if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
   await tf.ready();
   return active.found.description;
