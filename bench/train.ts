@@ -9,7 +9,7 @@
  * configuration, where only the last block and the head train, and one update of each
  * architecture (GPT-2-, BERT- and T5-style) at the sizes pipeline.yaml declares.
  *
- *   node --import tsx bench/train.ts [--backend wasm|cpu|tfjs-node|tfjs-node-gpu] [--steps N] [--warmup N] [--optimizers a,b]
+ *   node --import tsx bench/train.ts [--backend wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu] [--steps N] [--warmup N] [--optimizers a,b]
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { loadGraph } from '../src/graph/load-graph.ts';
 import { chooseBackend } from '../src/ml/backend.ts';
+import { releaseWebGpu } from '../src/ml/webgpu-backend.ts';
 import { SENTINEL_COUNT, SPECIAL_TOKENS } from '../src/ml/bpe.ts';
 import { frameTarget, frameText } from '../src/ml/framing.ts';
 import { countParameters } from '../src/ml/models/parameters.ts';
@@ -54,6 +55,10 @@ if (adamw === undefined) throw new Error('pipeline.yaml declares no adamw varian
 const backend = await chooseBackend(values.backend ? [values.backend] : undefined);
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
 console.log(`node ${process.version}, backend ${backend.name} ${backend.version}${backend.skipped.length ? ` (skipped: ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
+if (backend.adapter !== undefined) {
+  const a = backend.adapter;
+  console.log(`adapter: ${a.vendor} ${a.architecture} ${a.device}: ${a.description}${a.software ? ' (software: runs on the CPU)' : ''}`);
+}
 const config = SMALL_GPT;
 const model0 = new Gpt(config, 0);
 console.log(
@@ -107,16 +112,24 @@ console.log(
     `(the 6N + 6LTd estimate, without the LM head: ${(kaplanFlopsPerToken / 1e6).toFixed(2)} MFLOP); fine-tuning the last block + head: ${(fineTuneFlopsPerToken / 1e6).toFixed(2)} MFLOP`,
 );
 
-/** The backend's own matmul rate, the ceiling training is compared with (512 x 512 fp32, median of 10). */
-function matmulGflops(n = 512): number {
+/**
+ * The backend's own matmul rate, the ceiling training is compared with (512 x 512 fp32, median
+ * of 10). Each product is read back asynchronously: a GPU backend has no synchronous read, and
+ * the read is what waits for the device to finish.
+ */
+async function matmulGflops(n = 512): Promise<number> {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
-  for (let i = 0; i < 3; i++) tf.matMul(a, b).dataSync();
+  for (let i = 0; i < 3; i++) {
+    const w = tf.matMul(a, b);
+    await w.data();
+    w.dispose();
+  }
   const times: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
     const c = tf.matMul(a, b);
-    c.dataSync();
+    await c.data();
     times.push((performance.now() - t0) / 1000);
     c.dispose();
   }
@@ -124,7 +137,7 @@ function matmulGflops(n = 512): number {
   b.dispose();
   return (2 * n ** 3) / median(times) / 1e9;
 }
-const peak = matmulGflops();
+const peak = await matmulGflops();
 console.log(`measured matmul rate on ${backend.name}: ${peak.toFixed(2)} GFLOP/s (512 x 512 fp32)`);
 
 const rows: string[] = [];
@@ -276,3 +289,4 @@ if (torch === undefined) {
     console.log(`PyTorch ${threads} thread(s), AdamW LM step: ${seconds.toFixed(3)} s/step, ${Math.round(tokensPerStep / seconds)} tokens/s${ratio}`);
   }
 }
+releaseWebGpu();

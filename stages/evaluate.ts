@@ -11,11 +11,13 @@ interface Params extends JsonObject {
   /** Convergence speed: the first step whose epoch-end validation loss is at or below this. */
   validation_loss_threshold: number;
   batch_size: number;
+  /** tfjs backend: `auto`, or one by name, which pins it (src/study/backend.ts). Absent: auto. */
+  backend: string;
 }
 
 /** Scores one fine-tuned model on the test split: accuracy, F1, perplexity, per-group accuracy, convergence. */
 export default defineStage<Params>(async (ctx) => {
-  await studyBackend((k, v) => ctx.provenance(k, v));
+  await studyBackend((k, v) => ctx.provenance(k, v), ctx.params.backend);
   const finetune = inputOf(ctx.inputs, 'finetune');
   const pretrain = inputOf(ctx.inputs, 'pretrain');
   const spec = (await pretrain.json('spec')) as unknown as ModelSpec;
@@ -29,8 +31,8 @@ export default defineStage<Params>(async (ctx) => {
   try {
     loadWeights(model.variables, await finetune.blob('weights'));
     const options = { batchSize: ctx.params.batch_size, padId: tokenized.special.pad, labelNames };
-    scored = evaluateClassifier(model, { ids: test.ids, labels: test.labels }, options);
-    perplexity = evaluatePerplexity(model, test.ids, options);
+    scored = await evaluateClassifier(model, { ids: test.ids, labels: test.labels }, options);
+    perplexity = await evaluatePerplexity(model, test.ids, options);
   } finally {
     model.dispose();
   }

@@ -16,11 +16,13 @@ interface Params extends JsonObject {
   /** Which parameters train: all, head, or last-N (the final N blocks and the head). */
   trainable: string;
   seed: number;
+  /** tfjs backend: `auto`, or one by name, which pins it (src/study/backend.ts). Absent: auto. */
+  backend: string;
 }
 
 /** Fine-tunes the pre-trained model as a classifier with one optimizer and one seed. */
 export default defineStage<Params>(async (ctx) => {
-  const backend = await studyBackend((k, v) => ctx.provenance(k, v));
+  const backend = await studyBackend((k, v) => ctx.provenance(k, v), ctx.params.backend);
   const pretrain = inputOf(ctx.inputs, 'pretrain');
   const spec = (await pretrain.json('spec')) as unknown as ModelSpec;
   const tokenized = await readTokenized(inputOf(ctx.inputs, 'tokenize'), spec.family);
@@ -51,7 +53,7 @@ export default defineStage<Params>(async (ctx) => {
   } catch (e) {
     throw new Error(`${ctx.params.variant} (seed ${ctx.params.seed}): ${(e as Error).message}`);
   }
-  const weights = saveWeights(model.variables);
+  const weights = await saveWeights(model.variables);
   model.dispose();
   const last = curve.epochs.at(-1)!;
   const tokens = train.ids.reduce((n, x) => n + x.length, 0) * ctx.params.epochs;

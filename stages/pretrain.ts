@@ -24,6 +24,8 @@ interface Params extends JsonObject {
   batch_size: number;
   optimizer: OptimizerParams;
   seed: number;
+  /** tfjs backend: `auto`, or one by name, which pins it (src/study/backend.ts). Absent: auto. */
+  backend: string;
 }
 
 /**
@@ -33,7 +35,7 @@ interface Params extends JsonObject {
  * objective stands in for downloading pre-trained weights.
  */
 export default defineStage<Params>(async (ctx) => {
-  const backend = await studyBackend((k, v) => ctx.provenance(k, v));
+  const backend = await studyBackend((k, v) => ctx.provenance(k, v), ctx.params.backend);
   const { checkpoint, epochs } = ctx.params;
   const family = familyOf(ctx.params.model.architecture);
   const tokenized = await readTokenized(inputOf(ctx.inputs, 'tokenize'), family);
@@ -74,12 +76,12 @@ export default defineStage<Params>(async (ctx) => {
       outputs.measurements = { train_seconds: curve.trainSeconds, seconds: curve.seconds };
       perplexity = curve.epochs.at(-1)!.validation.perplexity;
     } else {
-      perplexity = evaluatePerplexity(model, validation.ids, { batchSize: ctx.params.batch_size, padId }).perplexity;
+      perplexity = (await evaluatePerplexity(model, validation.ids, { batchSize: ctx.params.batch_size, padId })).perplexity;
     }
     const parameters = [...model.variables.values()].reduce((n, v) => n + v.size, 0);
     ctx.log(`${spec.family} on ${backend.name}: validation perplexity ${perplexity.toFixed(2)}${checkpoint ? ` (from ${checkpoint})` : ''}`);
     return {
-      blobs: { weights: saveWeights(model.variables) },
+      blobs: { weights: await saveWeights(model.variables) },
       json: { spec: spec as unknown as JsonObject },
       tables: outputs.tables,
       metrics: { ...outputs.metrics, validation_perplexity: perplexity, parameters },

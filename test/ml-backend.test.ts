@@ -4,6 +4,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { type BackendChoice, chooseBackend } from '../src/ml/backend.ts';
 import { matMul } from '../src/ml/ops/matmul.ts';
+import { mayHaveHardwareGpu } from '../src/ml/webgpu-adapter.ts';
 
 const require = createRequire(import.meta.url);
 const installed = (pkg: string): boolean => {
@@ -31,8 +32,20 @@ describe('backend choice', () => {
     assert.equal(choice.tfBackend, 'wasm');
     assert.equal(tf.getBackend(), 'wasm');
     assert.match(choice.version, /^\d+\.\d+\.\d+/);
-    assert.deepEqual(choice.skipped.map((s) => s.name), ['tfjs-node-gpu', 'tfjs-node']);
+    // webgpu is passed over too: this machine has no GPU (at most lavapipe, a software adapter).
+    assert.deepEqual(choice.skipped.map((s) => s.name), ['tfjs-node-gpu', 'webgpu', 'tfjs-node']);
     assert.ok(choice.skipped.every((s) => s.reason.length > 0 && s.reason.length <= 201));
+  });
+
+  it('passes over webgpu without loading Dawn where no GPU device exists', (t) => {
+    if (mayHaveHardwareGpu()) {
+      t.skip('this machine has a GPU device file');
+      return;
+    }
+    const webgpu = choice.skipped.find((s) => s.name === 'webgpu');
+    assert.match(webgpu?.reason ?? '', /no GPU device here/);
+    // Dawn's globals are installed when it loads; the automatic choice must not pay for that.
+    assert.equal((globalThis as Record<string, unknown>).GPUBufferUsage, undefined);
   });
 
   it('runs wasm with SIMD and one thread, and records both', async (t) => {

@@ -441,7 +441,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
             const wantTokens = want.reduce((a, p) => a + p.tokens, 0);
             assert.equal(wantTokens, lengths.reduce((a, n) => a + n - 2, 0));
             for (const tokensPerForward of [undefined, 1]) {
-              const got = model.heldOutNll(ids, mask, { tokensPerForward });
+              const got = await model.heldOutNll(ids, mask, { tokensPerForward });
               assert.equal(got.tokens, wantTokens);
               assert.ok(relativeError(got.nll, wantNll, 1) < 1e-4, `${backend} PLL nll ${got.nll} vs reference ${wantNll} (tokensPerForward ${tokensPerForward})`);
             }

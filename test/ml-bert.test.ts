@@ -66,7 +66,7 @@ describe('BERT encoder', () => {
     const heldOut = { ids: data.ids.slice(240), labels: data.labels.slice(240) };
     const model = new Bert(config, SPECIAL, 1);
     try {
-      const start = evaluatePerplexity(model, heldOut.ids, { batchSize: 32, padId: SPECIAL.pad });
+      const start = await evaluatePerplexity(model, heldOut.ids, { batchSize: 32, padId: SPECIAL.pad });
       // Near-zero initial logits: about uniform over the vocabulary.
       assert.ok(Math.abs(start.perplexity / config.vocabSize - 1) < 0.2, `initial pseudo-perplexity ${start.perplexity}`);
       const lm = await pretrainLM(model, train.ids, heldOut.ids, {
@@ -92,7 +92,7 @@ describe('BERT encoder', () => {
       const last = ft.epochs.at(-1)!.validation;
       assert.ok(last.accuracy >= 0.9, `held-out accuracy ${last.accuracy}`);
       assert.ok(last.macroF1 >= 0.9, `held-out macro F1 ${last.macroF1}`);
-      assert.equal(evaluateClassifier(model, heldOut, { batchSize: 7, padId: SPECIAL.pad }).accuracy, last.accuracy);
+      assert.equal((await evaluateClassifier(model, heldOut, { batchSize: 7, padId: SPECIAL.pad })).accuracy, last.accuracy);
     } finally {
       model.dispose();
     }
@@ -122,7 +122,7 @@ describe('BERT encoder', () => {
     assert.ok(!close(otherTraining.get('l1/ffn/out/w')!, a.get('l1/ffn/out/w')!, 0), 'another training seed');
   });
 
-  it('a training step leaks no tensors (MLM and classification), nor does evaluation', () => {
+  it('a training step leaks no tensors (MLM and classification), nor does evaluation', async () => {
     const model = new Bert({ ...config, dropout: 0.1 }, SPECIAL, 4);
     // One optimizer per objective, as pretrainLM and trainClassifier do: tfjs optimizers keep
     // their state by position in the gradient list, and the two objectives reach different heads.
@@ -151,8 +151,8 @@ describe('BERT encoder', () => {
       assert.equal(tf.memory().numTensors, count, 'tensors leaked by training steps');
       const { ids, mask } = batch(rows, lengths);
       const held = tf.memory().numTensors;
-      model.heldOutNll(ids, mask, { tokensPerForward: 40 });
-      model.predictClasses(ids, mask);
+      await model.heldOutNll(ids, mask, { tokensPerForward: 40 });
+      await model.predictClasses(ids, mask);
       model.classLogits(ids, mask).dispose();
       model.mlmLogits(ids, mask).dispose();
       model.lmLoss(ids, mask).dispose();
@@ -165,7 +165,7 @@ describe('BERT encoder', () => {
     }
   });
 
-  it('padding never changes a row: not its logits, not its pseudo-log-likelihood', () => {
+  it('padding never changes a row: not its logits, not its pseudo-log-likelihood', async () => {
     const model = new Bert(config, SPECIAL, 6);
     try {
       const seq = [2, 7, 8, 9, 35, 12, 3];
@@ -183,10 +183,10 @@ describe('BERT encoder', () => {
       assert.ok(close(logits[0]!, logits[1]!.slice(2, 4)), `${logits[0]} vs ${logits[1]!.slice(2, 4)}`);
       const mlm = tf.tidy(() => [model.mlmLogits(alone.ids, alone.mask).arraySync()[0]!, model.mlmLogits(padded.ids, padded.mask).arraySync()[1]!]);
       for (let t = 0; t < seq.length; t++) assert.ok(close(mlm[0]![t]!, mlm[1]![t]!), `MLM logits at ${t}`);
-      const pllAlone = model.heldOutNll(alone.ids, alone.mask);
+      const pllAlone = await model.heldOutNll(alone.ids, alone.mask);
       const otherAlone = batch([other], [other.length]);
-      const pllOther = model.heldOutNll(otherAlone.ids, otherAlone.mask);
-      const pllBoth = model.heldOutNll(padded.ids, padded.mask);
+      const pllOther = await model.heldOutNll(otherAlone.ids, otherAlone.mask);
+      const pllBoth = await model.heldOutNll(padded.ids, padded.mask);
       assert.equal(pllAlone.tokens, seq.length - 2);
       assert.equal(pllBoth.tokens, pllAlone.tokens + pllOther.tokens);
       assert.ok(Math.abs(pllBoth.nll - pllAlone.nll - pllOther.nll) < 1e-3, `${pllBoth.nll} vs ${pllAlone.nll} + ${pllOther.nll}`);

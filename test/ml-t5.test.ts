@@ -126,7 +126,7 @@ describe('T5 span corruption', () => {
     assert.equal(capped.filter(Boolean).length, 9);
   });
 
-  it('scores each row on its real tokens, the same way every time without a seed, differently per training seed', () => {
+  it('scores each row on its real tokens, the same way every time without a seed, differently per training seed', async () => {
     // Texts of 30 tokens or more: with fewer, Hugging Face's sampler makes a single span, which
     // always ends the text, so the seed would have nothing to choose.
     const model = new T5({ ...config, contextLength: 64 }, SPECIAL, LABELS, 4);
@@ -135,19 +135,19 @@ describe('T5 span corruption', () => {
       const time = Math.max(...texts.map((t) => t.length)) + 2;
       const rows = texts.map((t) => [...t, ...Array.from({ length: time - t.length }, (_, i) => FIRST_WORD + ((i * 7) % 40))]);
       const masks = texts.map((t) => Array.from({ length: time }, (_, j) => (j < t.length ? 1 : 0)));
-      const score = (r: number[][], m: number[][]): HeldOutNll => {
+      const score = async (r: number[][], m: number[][]): Promise<HeldOutNll> => {
         const { ids, mask } = toTensors(r, m);
-        const out = model.heldOutNll(ids, mask);
+        const out = await model.heldOutNll(ids, mask);
         tf.dispose([ids, mask]);
         return out;
       };
-      const batch = score(rows, masks);
+      const batch = await score(rows, masks);
       assert.ok(batch.tokens > 0 && Number.isFinite(batch.nll));
       // The evaluation corruption is fixed: scoring twice gives the same numbers.
-      assert.deepEqual(score(rows, masks), batch, 'held-out scoring is deterministic');
+      assert.deepEqual(await score(rows, masks), batch, 'held-out scoring is deterministic');
       // What stands in the pad slots, and how many there are, does not matter.
       const longest = Math.max(...texts.map((x) => x.length));
-      const trimmed = score(
+      const trimmed = await score(
         texts.map((t) => [...t, ...new Array<number>(longest - t.length).fill(PAD)]),
         texts.map((t) => Array.from({ length: longest }, (_, j) => (j < t.length ? 1 : 0))),
       );
@@ -170,12 +170,12 @@ describe('T5 span corruption', () => {
     }
   });
 
-  it('needs sentinels for the language-model objectives, with a clear error', () => {
+  it('needs sentinels for the language-model objectives, with a clear error', async () => {
     const model = new T5(config, { pad: PAD, eos: EOS }, LABELS, 1);
     try {
       const { ids, mask } = toTensors([[12, 13, 14, EOS]], [[1, 1, 1, 1]]);
       assert.throws(() => model.lmLoss(ids, mask), /needs sentinel tokens/);
-      assert.throws(() => model.heldOutNll(ids, mask), /needs sentinel tokens/);
+      await assert.rejects(async () => model.heldOutNll(ids, mask), /needs sentinel tokens/);
       tf.dispose([ids, mask]);
     } finally {
       model.dispose();
@@ -189,7 +189,7 @@ describe('T5 encoder-decoder', () => {
     try {
       const train = countingTexts(160, 1);
       const validation = countingTexts(32, 2);
-      const eval0 = evaluatePerplexity(model, validation, { batchSize: 32, padId: PAD });
+      const eval0 = await evaluatePerplexity(model, validation, { batchSize: 32, padId: PAD });
       const curve = await pretrainLM(model, train, validation, { batchSize: 16, epochs: 3, optimizer: { name: 'adamw', learningRate: 3e-3 }, seed: 1, padId: PAD });
       const last = curve.epochs.at(-1)!.validation;
       assert.equal(last.tokens, eval0.tokens, 'the evaluation corruption is fixed');
@@ -210,7 +210,7 @@ describe('T5 encoder-decoder', () => {
       const data = keywordTask(240, 3);
       const train = { ids: data.ids.slice(0, 200), labels: data.labels.slice(0, 200) };
       const validation = { ids: data.ids.slice(200), labels: data.labels.slice(200) };
-      const untrained = evaluateClassifier(model, validation, { batchSize: 40, padId: PAD });
+      const untrained = await evaluateClassifier(model, validation, { batchSize: 40, padId: PAD });
       assert.ok(untrained.predictions.includes(-1), 'an untrained model writes text that is no label');
       const curve = await trainClassifier(model, train, validation, {
         batchSize: 16,
@@ -267,8 +267,8 @@ describe('T5 encoder-decoder', () => {
       assert.equal(new Set(counts.slice(5)).size, 1, `pre-training steps: ${counts.join(' ')}`);
       const start = tf.memory().numTensors;
       const { ids, mask } = toTensors([data.ids[0]!], [data.ids[0]!.map(() => 1)]);
-      model.predictClasses(ids, mask);
-      model.heldOutNll(ids, mask);
+      await model.predictClasses(ids, mask);
+      await model.heldOutNll(ids, mask);
       tf.dispose([ids, mask]);
       assert.equal(tf.memory().numTensors, start);
     } finally {
@@ -336,14 +336,15 @@ describe('T5 encoder-decoder', () => {
         rows.map((r) => [...r, ...new Array<number>(time - r.length).fill(PAD)]),
         rows.map((r) => Array.from({ length: time }, (_, j) => (j < r.length ? 1 : 0))),
       );
-      const batched = model.predictClasses(ids, mask);
+      const batched = await model.predictClasses(ids, mask);
       tf.dispose([ids, mask]);
-      const single = rows.map((r) => {
+      const single: (number | undefined)[] = [];
+      for (const r of rows) {
         const t = toTensors([r], [r.map(() => 1)]);
-        const [p] = model.predictClasses(t.ids, t.mask);
+        const [p] = await model.predictClasses(t.ids, t.mask);
         tf.dispose([t.ids, t.mask]);
-        return p;
-      });
+        single.push(p);
+      }
       assert.deepEqual(batched, single);
       assert.ok(batched.every((p) => p === -1 || p === 0 || p === 1));
     } finally {
@@ -385,7 +386,7 @@ describe('T5 encoder-decoder', () => {
     }
   });
 
-  it('validates its configuration, special tokens and label targets', () => {
+  it('validates its configuration, special tokens and label targets', async () => {
     validateT5Config(SMALL_T5);
     assert.throws(() => validateT5Config({ ...config, dKv: 0 }), /dKv must be a positive integer/);
     assert.throws(() => validateT5Config({ ...config, feedForward: 'swiglu' as 'relu' }), /feedForward/);
@@ -398,7 +399,7 @@ describe('T5 encoder-decoder', () => {
     assert.throws(() => new T5(config, { ...SPECIAL, sentinels: [2, EOS] }, LABELS, 1), /sentinel/);
     const model = new T5(config, SPECIAL, LABELS, 1);
     const long = tf.ones([1, 25], 'int32') as tf.Tensor2D;
-    assert.throws(() => model.predictClasses(long, tf.ones([1, 25])), /25 positions but the context length is 24/);
+    await assert.rejects(async () => model.predictClasses(long, tf.ones([1, 25])), /25 positions but the context length is 24/);
     long.dispose();
     model.dispose();
   });

@@ -45,7 +45,7 @@ before(async () => {
 describe('training a tiny GPT', () => {
   it('pre-training lowers held-out perplexity; fine-tuning then learns the keyword task (accuracy >= 0.9)', async () => {
     const model = new Gpt(config, 1);
-    const before = evaluatePerplexity(model, validation.ids, { batchSize: 32, padId: tokenizer.special.pad });
+    const before = await evaluatePerplexity(model, validation.ids, { batchSize: 32, padId: tokenizer.special.pad });
     // An untrained model with near-zero logits is close to uniform over the vocabulary.
     assert.ok(Math.abs(before.perplexity / config.vocabSize - 1) < 0.2, `initial perplexity ${before.perplexity}`);
     const lm = await pretrainLM(model, train.ids, validation.ids, {
@@ -73,7 +73,7 @@ describe('training a tiny GPT', () => {
     assert.ok(last.accuracy >= 0.9, `validation accuracy ${last.accuracy}`);
     assert.ok(last.macroF1 >= 0.9, `validation macro F1 ${last.macroF1}`);
     assert.ok(ft.trainSeconds > 0 && ft.seconds >= ft.trainSeconds);
-    const again = evaluateClassifier(model, validation, { batchSize: 16, padId: tokenizer.special.pad });
+    const again = await evaluateClassifier(model, validation, { batchSize: 16, padId: tokenizer.special.pad });
     assert.equal(again.accuracy, last.accuracy);
     model.dispose();
   });

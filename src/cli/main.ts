@@ -4,6 +4,7 @@ import { loadGraph } from '../graph/load-graph.ts';
 import { selectStages } from '../graph/select.ts';
 import { projectPaths } from '../project.ts';
 import { readLockfile } from '../store/lockfile.ts';
+import { backendCommand } from './backend.ts';
 import { EXIT, findRoot, printError, printFailures } from './common.ts';
 import { renderDag, type DagFormat } from './dag.ts';
 import { paramsDiff, renderParamsDiff } from './params-diff.ts';
@@ -186,6 +187,14 @@ program
   .option('--wait', 'wait for another running pipeline instead of failing')
   .action(async (o: { keepLast: string; dry?: boolean; wait?: boolean }) => {
     exitCode = await gcCommand(paths(), o);
+  });
+
+program
+  .command('backend')
+  .description('which TensorFlow.js backends load here, the WebGPU adapter, and what the automatic choice picks')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    exitCode = await backendCommand(o);
   });
 
 const metrics = program.command('metrics').description('metrics recorded in lockfile.json');

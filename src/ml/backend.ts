@@ -3,11 +3,12 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from './gradients.ts';
 import { registerUnsortedSegmentSumWasm } from './kernels/unsorted-segment-sum-wasm.ts';
+import { type AdapterDescription, findAdapter, mayHaveHardwareGpu } from './webgpu-adapter.ts';
 import { withoutNewErrorHandlers } from './without-new-error-handlers.ts';
 
 /** Which TensorFlow.js backend ran, recorded as provenance: results are only comparable within one. */
 export interface BackendChoice {
-  /** One of `tfjs-node-gpu`, `tfjs-node`, `wasm`, `cpu`. */
+  /** One of `tfjs-node-gpu`, `webgpu`, `tfjs-node`, `wasm`, `cpu`. */
   name: string;
   /** Version of the package that provides the backend. */
   version: string;
@@ -15,11 +16,16 @@ export interface BackendChoice {
   tfBackend: string;
   /** Backend settings that affect speed or numerics (wasm: SIMD, threads). */
   details?: Record<string, boolean | number | string>;
+  /** webgpu: the adapter its kernels run on. */
+  adapter?: AdapterDescription;
   /** Candidates tried before this one and why each was passed over. */
   skipped: { name: string; reason: string }[];
 }
 
-export const BACKEND_ORDER = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKEND_ORDER = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+
+/** Backends whose kernels run on a GPU (floats not bit-identical to the CPU backends'). */
+export const GPU_BACKENDS: readonly string[] = ['tfjs-node-gpu', 'webgpu'];
 
 const require = createRequire(import.meta.url);
 
@@ -40,8 +46,20 @@ function summarise(error: unknown): string {
 
 let wasmPathsSet = false;
 
-async function activate(name: string): Promise<Omit<BackendChoice, 'name' | 'skipped'>> {
+async function activate(name: string, forced: boolean): Promise<Omit<BackendChoice, 'name' | 'skipped'>> {
   switch (name) {
+    case 'webgpu': {
+      // Chosen on its own only for a hardware adapter: a software one (lavapipe) is correct but
+      // slower than wasm. Without a GPU device file Dawn is not even loaded (mayHaveHardwareGpu).
+      if (!forced && !mayHaveHardwareGpu()) throw new Error('no GPU device here (no /dev/dri render node, /dev/nvidia*, /dev/dxg)');
+      const found = await findAdapter();
+      if (found === undefined) throw new Error('no WebGPU adapter (a GPU driver with Vulkan, Metal or D3D12 is needed; README "GPU")');
+      const d = found.description;
+      if (!forced && d.software) throw new Error(`only a software adapter (${d.description || d.device}): slower than wasm; PIPELINE_BACKEND=webgpu uses it`);
+      const { activateWebGpu } = await import('./webgpu-backend.ts');
+      const adapter = await activateWebGpu(found);
+      return { tfBackend: 'webgpu', version: packageVersion('@tensorflow/tfjs-backend-webgpu'), adapter };
+    }
     case 'tfjs-node-gpu':
     case 'tfjs-node': {
       // Optional dependencies that only install where libtensorflow can be downloaded, so they
@@ -85,15 +103,17 @@ async function activate(name: string): Promise<Omit<BackendChoice, 'name' | 'ski
 }
 
 /**
- * Selects the fastest TensorFlow.js backend that loads here: native GPU, native CPU, then wasm
- * (SIMD, one thread: about 35x the pure-JS backend), then the pure-JS cpu backend as a last resort.
- * Each failure is caught and recorded so the choice can be explained in the run's provenance.
+ * Selects the fastest TensorFlow.js backend that loads here: native GPU, WebGPU on a hardware
+ * adapter, native CPU, then wasm (SIMD, one thread: about 35x the pure-JS backend), then the
+ * pure-JS cpu backend as a last resort. Each failure is caught and recorded so the choice can be
+ * explained in the run's provenance. A list of one backend forces it: webgpu then takes a
+ * software adapter too (how the tests run it on lavapipe).
  */
 export async function chooseBackend(preferred: readonly string[] = BACKEND_ORDER): Promise<BackendChoice> {
   const skipped: { name: string; reason: string }[] = [];
   for (const name of preferred) {
     try {
-      const active = await activate(name);
+      const active = await activate(name, preferred.length === 1);
       await registerGradients();
       return { name, ...active, skipped };
     } catch (error) {

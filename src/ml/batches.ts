@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { inputTensor } from './host-inputs.ts';
 
 /** One batch as plain arrays, ready to become tensors. */
 export interface PaddedBatch {
@@ -73,10 +74,10 @@ export function chunk<T>(order: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** The batch as tensors (call inside tf.tidy). */
+/** The batch as tensors that keep their host arrays (`hostValues`); call inside tf.tidy. */
 export function batchTensors(batch: PaddedBatch): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
   return {
-    ids: tf.tensor2d(batch.ids, [batch.rows, batch.time], 'int32'),
-    mask: tf.tensor2d(batch.mask, [batch.rows, batch.time], 'float32'),
+    ids: inputTensor<tf.Rank.R2>(batch.ids, [batch.rows, batch.time], 'int32'),
+    mask: inputTensor<tf.Rank.R2>(batch.mask, [batch.rows, batch.time], 'float32'),
   };
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchTensors, chunk, lmWindows, padBatch } from './batches.ts';
 import { classificationMetrics } from './classification-metrics.ts';
+import { inputTensor } from './host-inputs.ts';
 import type { LanguageModel } from './models/language-model.ts';
 
 export interface LabelledSequences {
@@ -32,17 +33,17 @@ export interface EvaluateOptions {
 }
 
 /** Accuracy, macro F1 and loss of a classifier, without dropout. */
-export function evaluateClassifier(model: LanguageModel, data: LabelledSequences, options: EvaluateOptions): ClassifierEvaluation {
+export async function evaluateClassifier(model: LanguageModel, data: LabelledSequences, options: EvaluateOptions): Promise<ClassifierEvaluation> {
   if (data.ids.length !== data.labels.length) throw new Error(`${data.ids.length} sequences but ${data.labels.length} labels`);
   const order = data.ids.map((_, i) => i);
   const predictions: number[] = [];
   let lossSum = 0;
   for (const rows of chunk(order, options.batchSize)) {
     const { ids, mask } = batchTensors(padBatch(data.ids, rows, model.contextLength, options.padId, options.prePadded));
-    const labels = tf.tensor1d(rows.map((r) => data.labels[r]!), 'int32');
+    const labels = inputTensor<tf.Rank.R1>(Int32Array.from(rows, (r) => data.labels[r]!), [rows.length], 'int32');
     const loss = tf.tidy(() => model.classificationLoss(ids, mask, labels));
-    lossSum += loss.dataSync()[0]! * rows.length;
-    predictions.push(...model.predictClasses(ids, mask));
+    lossSum += (await loss.data())[0]! * rows.length;
+    predictions.push(...(await model.predictClasses(ids, mask)));
     tf.dispose([ids, mask, labels, loss]);
   }
   const name = (i: number): string => (i < 0 ? NO_LABEL : (options.labelNames?.[i] ?? String(i)));
@@ -69,13 +70,17 @@ export interface PerplexityEvaluation {
  * (not over batches, which would overweight short batches). Long texts are cut into context-sized
  * windows the same way as for training.
  */
-export function evaluatePerplexity(model: LanguageModel, sequences: readonly (readonly number[])[], options: Omit<EvaluateOptions, 'labelNames'>): PerplexityEvaluation {
+export async function evaluatePerplexity(
+  model: LanguageModel,
+  sequences: readonly (readonly number[])[],
+  options: Omit<EvaluateOptions, 'labelNames'>,
+): Promise<PerplexityEvaluation> {
   const windows = lmWindows(sequences, model.contextLength, options.padId, options.prePadded);
   let nll = 0;
   let tokens = 0;
   for (const rows of chunk(windows.map((_, i) => i), options.batchSize)) {
     const { ids, mask } = batchTensors(padBatch(windows, rows, model.contextLength, options.padId));
-    const scored = model.heldOutNll(ids, mask);
+    const scored = await model.heldOutNll(ids, mask);
     tf.dispose([ids, mask]);
     nll += scored.nll;
     tokens += scored.tokens;

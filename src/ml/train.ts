@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchTensors, chunk, lmWindows, padBatch } from './batches.ts';
+import { inputTensor } from './host-inputs.ts';
 import { type ClassifierEvaluation, type LabelledSequences, type PerplexityEvaluation, evaluateClassifier, evaluatePerplexity } from './evaluate.ts';
 import type { LanguageModel, ParamSubset } from './models/language-model.ts';
 import type { OptimizerConfig } from './optimizers/config.ts';
@@ -65,7 +66,7 @@ async function runEpochs<V extends { loss: number }>(
   model: LanguageModel,
   sequences: readonly (readonly number[])[],
   stepLoss: StepLoss,
-  validate: () => V,
+  validate: () => Promise<V>,
   options: TrainOptions,
 ): Promise<TrainingCurve<V>> {
   const started = performance.now();
@@ -92,10 +93,14 @@ async function runEpochs<V extends { loss: number }>(
         const lossTensor = tf.tidy(() => {
           const { ids, mask } = batchTensors(batch);
           const { value, grads } = tf.variableGrads(() => stepLoss(ids, mask, rows, dropoutSeed), variables);
-          learningRate = optimizer.apply(grads).learningRate;
+          const step = optimizer.apply(grads);
+          learningRate = step.learningRate;
+          step.gradNorm?.dispose();
           return value;
         });
-        const loss = lossTensor.dataSync()[0]!;
+        // An asynchronous read: a GPU backend cannot read synchronously, and it lets the
+        // event loop (progress, abort) run while the device finishes the step.
+        const loss = (await lossTensor.data())[0]!;
         lossTensor.dispose();
         if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at step ${curve.steps + 1}`);
         curve.trainSeconds += (performance.now() - stepStart) / 1000;
@@ -107,7 +112,7 @@ async function runEpochs<V extends { loss: number }>(
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       options.signal?.throwIfAborted();
-      const validation = validate();
+      const validation = await validate();
       curve.epochs.push({ epoch, trainLoss: epochLoss / sequences.length, validation });
       options.onProgress?.({ phase: 'validate', epoch, step: curve.steps, totalSteps, loss: validation.loss, elapsedSeconds: elapsed() });
     }
@@ -142,7 +147,7 @@ export async function trainClassifier(
     model,
     train.ids,
     (ids, mask, rows, dropoutSeed) => {
-      const labels = tf.tensor1d(rows.map((r) => train.labels[r]!), 'int32');
+      const labels = inputTensor<tf.Rank.R1>(Int32Array.from(rows, (r) => train.labels[r]!), [rows.length], 'int32');
       return model.classificationLoss(ids, mask, labels, { dropoutSeed });
     },
     () => evaluateClassifier(model, validation, evalOptions),

@@ -30,8 +30,11 @@ function entriesOf(tensors: ReadonlyMap<string, tf.Tensor>): TensorEntry[] {
   });
 }
 
-/** Serialises named tensors (a model's `variables`) to a deterministic byte array. */
-export function saveWeights(tensors: ReadonlyMap<string, tf.Tensor>): Uint8Array {
+/**
+ * Serialises named tensors (a model's `variables`) to a deterministic byte array. The values are
+ * read asynchronously, as a GPU backend requires.
+ */
+export async function saveWeights(tensors: ReadonlyMap<string, tf.Tensor>): Promise<Uint8Array> {
   const entries = entriesOf(tensors);
   let headerText = JSON.stringify({ tensors: entries });
   const headerBytes0 = new TextEncoder().encode(headerText);
@@ -44,8 +47,9 @@ export function saveWeights(tensors: ReadonlyMap<string, tf.Tensor>): Uint8Array
   view.setUint32(4, header.length, true);
   out.set(header, 8);
   const base = 8 + header.length;
-  for (const e of entries) {
-    const values = tensors.get(e.name)!.dataSync();
+  const read = await Promise.all(entries.map((e) => tensors.get(e.name)!.data()));
+  for (const [i, e] of entries.entries()) {
+    const values = read[i]!;
     let at = base + e.offset;
     for (const x of values) {
       if (e.dtype === 'float32') view.setFloat32(at, x, true);

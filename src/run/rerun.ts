@@ -11,6 +11,7 @@ import { projectPaths } from '../project.ts';
 import type { Lockfile } from '../store/lockfile.ts';
 import { ArtifactStore } from '../store/store.ts';
 import { recordOf } from '../store/verify.ts';
+import { backendDifference, type RunBackend } from './backend-difference.ts';
 import { clearOuts, collectOutputs, restoreFile } from './collect-outputs.ts';
 import type { ExecutorIO, ExecutorKind } from './executor.ts';
 import { ExecutorHandle, executorKind, jobSlots } from './executors.ts';
@@ -288,6 +289,11 @@ class RerunRun implements StageHandler<RerunReport['status']> {
     for (const m of new Set([...Object.keys(entry.metrics), ...Object.keys(collected.metrics)])) {
       if (canonicalJson(entry.metrics[m]) !== canonicalJson(collected.metrics[m])) differences.push(`metric ${m}: recorded ${String(entry.metrics[m])}, rerun ${String(collected.metrics[m])}`);
     }
-    return differences.length === 0 ? done('reproduced', [`${Object.keys(collected.outputs).length} outputs bit for bit`]) : done('differs', differences);
+    if (differences.length === 0) return done('reproduced', [`${Object.keys(collected.outputs).length} outputs bit for bit`]);
+    // Computed on another backend (GPU floats are not wasm's): say so rather than look like tampering.
+    const recorded = await this.store.recordedBackend(entry.fingerprint);
+    const rerunBackend = typeof outcome.provenance.backend === 'string' ? outcome.provenance.backend : null;
+    const why = backendDifference(recorded, { backend: rerunBackend, provenance: outcome.provenance });
+    return done('differs', why === undefined ? differences : [why, ...differences]);
   }
 }

@@ -374,6 +374,13 @@ export class ArtifactStore {
     return { artifacts: Number(c?.a ?? 0), results: Number(c?.r ?? 0) };
   }
 
+  /** The backend and provenance of the last run that computed a fingerprint (not a cache hit). */
+  async recordedBackend(fingerprint: string): Promise<{ backend: string | null; provenance: Record<string, JsonValue> } | undefined> {
+    const [ran] = await this.rows("SELECT backend, provenance FROM runs WHERE fingerprint = $f AND status = 'ran' ORDER BY started DESC LIMIT 1", { f: fingerprint });
+    if (ran === undefined) return undefined;
+    return { backend: (ran.backend as string | null) ?? null, provenance: JSON.parse(String(ran.provenance ?? "{}")) as Record<string, JsonValue> };
+  }
+
   /** A stage's last runs, newest first, as JSON-safe rows for `show`. */
   recentRuns(stage: string, limit = 10): Promise<Array<Record<string, unknown>>> {
     return this.query(

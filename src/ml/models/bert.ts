@@ -4,6 +4,7 @@ import { sparseCrossEntropy } from '../ops/cross-entropy.ts';
 import { geluErf } from '../ops/gelu-erf.ts';
 import { layerNorm } from '../ops/layer-norm.ts';
 import { matMul } from '../ops/matmul.ts';
+import { hostValues } from '../host-inputs.ts';
 import { Rng } from '../rng.ts';
 import { type BertConfig, validateBertConfig } from './bert-config.ts';
 import { HeadClassifier } from './classifier-head.ts';
@@ -293,7 +294,7 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
   maskingPlan(ids: tf.Tensor2D, mask: tf.Tensor2D, options?: ForwardOptions): MlmPlan {
     const [batch, time] = ids.shape;
     const rng = new Rng(options?.dropoutSeed ?? FIXED_MASKING_SEED).fork('mlm');
-    return planMaskedLm(ids.dataSync(), mask.dataSync(), batch, time, { maskId: this.maskId, vocabSize: this.config.vocabSize, excluded: this.excluded }, rng);
+    return planMaskedLm(hostValues(ids), hostValues(mask), batch, time, { maskId: this.maskId, vocabSize: this.config.vocabSize, excluded: this.excluded }, rng);
   }
 
   /**
@@ -323,10 +324,10 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
    * into a few forward passes, each cut to the longest row it holds; `tokensPerForward` bounds a
    * pass's copies x positions (memory), without changing the result.
    */
-  heldOutNll(ids: tf.Tensor2D, mask: tf.Tensor2D, options: { tokensPerForward?: number } = {}): HeldOutNll {
+  async heldOutNll(ids: tf.Tensor2D, mask: tf.Tensor2D, options: { tokensPerForward?: number } = {}): Promise<HeldOutNll> {
     const [batch, time] = ids.shape;
-    const idv = ids.dataSync();
-    const mv = mask.dataSync();
+    const idv = hostValues(ids);
+    const mv = hostValues(mask);
     const copies: { row: number; column: number; length: number }[] = [];
     for (let r = 0; r < batch; r++) {
       let length = 0;
@@ -360,7 +361,7 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
         const logits = this.mlmHead(h);
         return tf.sum(sparseCrossEntropy(logits, tf.tensor1d(targets, 'int32')));
       });
-      nll += sum.dataSync()[0]!;
+      nll += (await sum.data())[0]!;
       sum.dispose();
     }
     return { nll, tokens: copies.length };

@@ -19,9 +19,10 @@ export abstract class HeadClassifier<C extends CommonModelConfig> extends ModelB
   }
 
   /** Each row's highest-scoring class. */
-  predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): number[] {
+  async predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): Promise<number[]> {
     const predicted = tf.tidy(() => tf.argMax(this.classLogits(ids, mask), 1));
-    const out = Array.from(predicted.dataSync());
+    // Read asynchronously: a GPU backend cannot read a tensor back synchronously.
+    const out = Array.from(await predicted.data());
     predicted.dispose();
     return out;
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hostValues } from '../host-inputs.ts';
 import { Rng } from '../rng.ts';
 import { causalSelfAttention } from '../ops/causal-self-attention.ts';
 import { sparseCrossEntropy } from '../ops/cross-entropy.ts';
@@ -114,14 +115,14 @@ export class Gpt extends HeadClassifier<GptConfig> implements LanguageModel {
     return tf.add(matMul(pooled, this.params.get('cls/w')), this.params.get('cls/b')) as tf.Tensor2D;
   }
 
-  heldOutNll(ids: tf.Tensor2D, mask: tf.Tensor2D): HeldOutNll {
+  async heldOutNll(ids: tf.Tensor2D, mask: tf.Tensor2D): Promise<HeldOutNll> {
     // lmLoss averages over the targets (positions 1.. of each row); undo the average.
     const [batch, time] = ids.shape;
-    const weights = mask.arraySync();
+    const weights = hostValues(mask);
     let tokens = 0;
-    for (let r = 0; r < batch; r++) for (let j = 1; j < time; j++) tokens += weights[r]![j]!;
+    for (let r = 0; r < batch; r++) for (let j = 1; j < time; j++) tokens += weights[r * time + j]!;
     const loss = tf.tidy(() => this.lmLoss(ids, mask));
-    const mean = loss.dataSync()[0]!;
+    const mean = (await loss.data())[0]!;
     loss.dispose();
     return { nll: mean * tokens, tokens };
   }

@@ -48,7 +48,9 @@ export interface HeldOutNll {
  * What the training loop and the evaluation need from a model, so that a GPT-style decoder, a
  * BERT-style encoder and a T5-style encoder-decoder are trained and scored by the same code.
  * Inputs are token ids `[batch, time]` (int32), right-padded, with a float mask that is 1 on real
- * tokens, already framed for the family (see `frameText`).
+ * tokens, already framed for the family (see `frameText`). Where a model plans on the host from
+ * its inputs (masking, span corruption, label targets) it reads them with `hostValues`, so
+ * inputs made with `batchTensors` / `inputTensor` are never read back from a GPU.
  */
 export interface LanguageModel {
   /** Architecture family, recorded with results. */
@@ -67,9 +69,10 @@ export interface LanguageModel {
   /**
    * Held-out language-model score behind the reported perplexity, exp(nll / tokens): next-token
    * (GPT), pseudo-log-likelihood with each token masked in turn (BERT), span-corruption targets
-   * under the fixed evaluation corruption (T5). Numbers, not tensors: nothing to dispose.
+   * under the fixed evaluation corruption (T5). Numbers, not tensors: nothing to dispose. Read
+   * asynchronously, as every value that leaves the backend (a GPU backend cannot read synchronously).
    */
-  heldOutNll(ids: tf.Tensor2D, mask: tf.Tensor2D): HeldOutNll;
+  heldOutNll(ids: tf.Tensor2D, mask: tf.Tensor2D): Promise<HeldOutNll>;
   /**
    * Fine-tuning loss for class indices `labels` `[batch]`, a mean over the batch: cross-entropy
    * of a classification head (GPT, BERT), or of the label's text as the decoder's target (T5).
@@ -79,7 +82,7 @@ export interface LanguageModel {
    * Predicted class index per row: the head's argmax, or for T5 the class whose label text the
    * greedy decoder generated exactly; -1 when the generated text is no label (counted wrong).
    */
-  predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): number[];
+  predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): Promise<number[]>;
   /** The variables a subset selects, in a fixed order. */
   trainableVariables(subset: ParamSubset): tf.Variable[];
   /** Frees the variables. */

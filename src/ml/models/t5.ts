@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hostValues } from '../host-inputs.ts';
 import { Rng } from '../rng.ts';
 import { attend, causalBias, mergeHeads, paddingBias, splitHeads } from '../ops/attention.ts';
 import { sparseCrossEntropy } from '../ops/cross-entropy.ts';
@@ -419,7 +420,7 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
 
   classificationLoss(ids: tf.Tensor2D, mask: tf.Tensor2D, labels: tf.Tensor1D, options?: ForwardOptions): tf.Scalar {
     this.checkContext(ids);
-    const classes = Array.from(labels.dataSync());
+    const classes = Array.from(hostValues(labels));
     if (classes.length !== ids.shape[0]) throw new Error(`${classes.length} labels for ${ids.shape[0]} rows`);
     const targets = classes.map((c) => {
       const target = this.labelTargets[c];
@@ -435,7 +436,7 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
    * (cheap at label lengths), for at most the longest label's length. A row stops at eos; its
    * generated tokens, eos included, must equal one class's label target exactly, else -1.
    */
-  predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): number[] {
+  async predictClasses(ids: tf.Tensor2D, mask: tf.Tensor2D): Promise<number[]> {
     this.checkContext(ids);
     const [batch, encTime] = ids.shape;
     const { dModel: d } = this.config;
@@ -452,7 +453,7 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
           const last = tf.reshape(tf.slice(tf.reshape(h, [batch, s, d]), [0, s - 1, 0], [batch, 1, d]), [batch, d]) as tf.Tensor2D;
           return tf.argMax(this.project(last), 1);
         });
-        const tokens = next.dataSync();
+        const tokens = await next.data();
         next.dispose();
         for (let r = 0; r < batch; r++) {
           const token = tokens[r]!;
@@ -474,8 +475,11 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
     if (sentinels === undefined || sentinels.length === 0) {
       throw new Error('T5 span corruption needs sentinel tokens (special.sentinels, <extra_id_0>, <extra_id_1>, ...); none were given');
     }
-    const rows = ids.arraySync();
-    const weights = mask.arraySync();
+    const [batch, time] = ids.shape;
+    const idv = hostValues(ids);
+    const mv = hostValues(mask);
+    const rows = Array.from({ length: batch }, (_, r) => Array.from(idv.subarray(r * time, (r + 1) * time)));
+    const weights = Array.from({ length: batch }, (_, r) => mv.subarray(r * time, (r + 1) * time));
     const rng = new Rng(seed).fork('span-corruption');
     const inputs: number[][] = [];
     const targets: number[][] = [];
@@ -509,12 +513,12 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
     return T5.meanOver(nll, weights);
   }
 
-  heldOutNll(ids: tf.Tensor2D, mask: tf.Tensor2D): HeldOutNll {
+  async heldOutNll(ids: tf.Tensor2D, mask: tf.Tensor2D): Promise<HeldOutNll> {
     const [sum, count] = tf.tidy(() => {
       const { nll, weights } = this.spanCorruptionNll(ids, mask, undefined);
       return [tf.sum(tf.mul(nll, weights)), tf.sum(weights)];
     });
-    const out = { nll: sum!.dataSync()[0]!, tokens: Math.round(count!.dataSync()[0]!) };
+    const out = { nll: (await sum!.data())[0]!, tokens: Math.round((await count!.data())[0]!) };
     tf.dispose([sum!, count!]);
     return out;
   }

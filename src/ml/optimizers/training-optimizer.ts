@@ -10,8 +10,12 @@ export type SchedulableOptimizer = tf.Optimizer & { setLearningRate(learningRate
 export interface StepInfo {
   /** The learning rate this update used. */
   learningRate: number;
-  /** Global gradient norm before clipping, when clipping is configured. */
-  gradNorm?: number;
+  /**
+   * Global gradient norm before clipping, when clipping is configured: a scalar the caller owns
+   * (kept out of any tf.tidy around `apply`), so that reading it is the caller's choice and can
+   * be asynchronous, as a GPU backend needs.
+   */
+  gradNorm?: tf.Scalar;
 }
 
 /**
@@ -55,10 +59,7 @@ export class TrainingOptimizer {
       this.inner.applyGradients(ordered);
       return gradNorm;
     });
-    if (norm === undefined) return { learningRate };
-    const gradNorm = norm.dataSync()[0]!;
-    norm.dispose();
-    return { learningRate, gradNorm };
+    return norm === undefined ? { learningRate } : { learningRate, gradNorm: norm };
   }
 
   dispose(): void {
