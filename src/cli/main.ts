@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadProject } from '../config/load-project.ts';
+import { openReads } from '../live/open-reads.ts';
 import { selectStages } from '../graph/select.ts';
 import { projectPaths } from '../project.ts';
 import { readLockfile } from '../store/lockfile.ts';
@@ -98,17 +98,25 @@ program
   .action(async (stage: string, o: { json?: boolean }) => {
     const { paths, graph } = await graphOrExit();
     const chosen = selectStages(graph, [stage]);
-    if (!chosen.ok) {
-      const run = existsSync(paths.store) ? await runDetails(paths.store, stage) : undefined;
-      if (run === undefined) process.exit(printFailures(chosen.error));
-      process.stdout.write(`${o.json ? JSON.stringify(run) : renderRunDetails(run)}\n`);
-      return;
+    const store = await openReads(paths);
+    try {
+      if (!chosen.ok) {
+        const run = store === undefined ? undefined : await runDetails(store.reads, stage);
+        if (run === undefined) {
+          exitCode = printFailures(chosen.error);
+          return;
+        }
+        process.stdout.write(`${o.json ? JSON.stringify(run) : renderRunDetails(run)}\n`);
+        return;
+      }
+      const lock = await readLockfile(paths.lockfile);
+      const names = graph.stages.has(stage) ? [stage] : (graph.groups.get(stage) ?? []);
+      const details = [];
+      for (const n of names) details.push(await stageDetails(graph, n, lock.stages[n], store?.reads));
+      process.stdout.write(`${o.json ? JSON.stringify(details) : details.map(renderStageDetails).join('\n\n')}\n`);
+    } finally {
+      await store?.close();
     }
-    const lock = await readLockfile(paths.lockfile);
-    const names = graph.stages.has(stage) ? [stage] : (graph.groups.get(stage) ?? []);
-    const details = [];
-    for (const n of names) details.push(await stageDetails(graph, n, lock.stages[n], paths.store, existsSync(paths.store)));
-    process.stdout.write(`${o.json ? JSON.stringify(details) : details.map(renderStageDetails).join('\n\n')}\n`);
   });
 
 program

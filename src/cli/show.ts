@@ -1,7 +1,7 @@
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
 import type { PipelineGraph } from '../graph/build.ts';
 import type { LockEntry } from '../store/lockfile.ts';
-import { ArtifactStore } from '../store/store.ts';
+import type { StoreReads } from '../store/store-reads.ts';
 
 export interface StageDetails {
   name: string;
@@ -11,21 +11,16 @@ export interface StageDetails {
 }
 
 /** A stage's recorded fingerprint fields, outputs and metrics, and its last runs from the store. */
-export async function stageDetails(graph: PipelineGraph, name: string, entry: LockEntry | undefined, storePath: string, storeExists: boolean): Promise<StageDetails> {
+export async function stageDetails(graph: PipelineGraph, name: string, entry: LockEntry | undefined, store: StoreReads | undefined): Promise<StageDetails> {
   const spec = graph.stages.get(name)!.spec;
-  let runs: Array<Record<string, unknown>> = [];
-  if (storeExists) {
-    const store = await ArtifactStore.open(storePath);
-    try {
-      runs = await store.query(
-        `SELECT strftime(started, '%Y-%m-%d %H:%M:%S') AS started, status, cache_hit, round(seconds, 2) AS seconds, left(fingerprint, 12) AS fingerprint, host, node, backend, error
+  const runs =
+    store === undefined
+      ? []
+      : await store.query(
+          `SELECT strftime(started, '%Y-%m-%d %H:%M:%S') AS started, status, cache_hit, round(seconds, 2) AS seconds, left(fingerprint, 12) AS fingerprint, host, node, backend, error
          FROM runs WHERE stage = $s ORDER BY started DESC LIMIT 10`,
-        { s: name },
-      );
-    } finally {
-      await store.close();
-    }
-  }
+          { s: name },
+        );
   return { name, kind: spec.kind, locked: entry ?? null, runs };
 }
 
@@ -54,23 +49,18 @@ export function renderStageDetails(d: StageDetails): string {
 }
 
 /** An invocation's provenance and the stage runs it made; `id` is a prefix of its id, or `last`. */
-export async function runDetails(storePath: string, id: string): Promise<{ invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> } | undefined> {
-  const store = await ArtifactStore.open(storePath, { readOnly: true });
-  try {
-    const rows =
-      id === 'last'
-        ? await store.query(`SELECT * FROM invocations ORDER BY started DESC LIMIT 1`)
-        : await store.query(`SELECT * FROM invocations WHERE invocation LIKE $p ORDER BY started DESC LIMIT 2`, { p: `${id}%` });
-    if (rows.length !== 1) return undefined;
-    const invocation = rows[0]!;
-    const runs = await store.query(
-      `SELECT stage, status, cache_hit, round(seconds, 3) AS seconds, left(fingerprint, 12) AS fingerprint, backend, provenance, error FROM runs WHERE invocation = $i ORDER BY started`,
-      { i: String(invocation.invocation) },
-    );
-    return { invocation, runs };
-  } finally {
-    await store.close();
-  }
+export async function runDetails(store: StoreReads, id: string): Promise<{ invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> } | undefined> {
+  const rows =
+    id === 'last'
+      ? await store.query(`SELECT * FROM invocations ORDER BY started DESC LIMIT 1`)
+      : await store.query(`SELECT * FROM invocations WHERE invocation LIKE $p ORDER BY started DESC LIMIT 2`, { p: `${id}%` });
+  if (rows.length !== 1) return undefined;
+  const invocation = rows[0]!;
+  const runs = await store.query(
+    `SELECT stage, status, cache_hit, round(seconds, 3) AS seconds, left(fingerprint, 12) AS fingerprint, backend, provenance, error FROM runs WHERE invocation = $i ORDER BY started`,
+    { i: String(invocation.invocation) },
+  );
+  return { invocation, runs };
 }
 
 export function renderRunDetails(d: { invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> }): string {

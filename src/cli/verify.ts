@@ -3,7 +3,7 @@ import { loadProject } from '../config/load-project.ts';
 import type { ProjectPaths } from '../project.ts';
 import { rerunStages } from '../run/rerun.ts';
 import { readLockfile } from '../store/lockfile.ts';
-import { ArtifactStore } from '../store/store.ts';
+import { openReads } from '../live/open-reads.ts';
 import { verifyStore } from '../store/verify.ts';
 import { EXIT } from './common.ts';
 import { formatTable } from './table-text.ts';
@@ -15,7 +15,12 @@ export async function verifyCommand(paths: ProjectPaths, o: { json?: boolean }):
     return EXIT.stageFailed;
   }
   const lock = existsSync(paths.lockfile) ? await readLockfile(paths.lockfile) : undefined;
-  const store = await ArtifactStore.open(paths.store, { readOnly: true });
+  const opened = await openReads(paths);
+  if (opened === undefined) {
+    process.stderr.write(`error: there is no store at ${paths.store} to verify\n`);
+    return EXIT.stageFailed;
+  }
+  const store = opened.reads;
   try {
     const mismatches = await verifyStore(store, lock);
     if (o.json) process.stdout.write(`${JSON.stringify({ ok: mismatches.length === 0, mismatches })}\n`);
@@ -29,7 +34,7 @@ export async function verifyCommand(paths: ProjectPaths, o: { json?: boolean }):
     }
     return mismatches.length === 0 ? EXIT.ok : EXIT.stageFailed;
   } finally {
-    await store.close();
+    await opened.close();
   }
 }
 

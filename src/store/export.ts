@@ -2,7 +2,9 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sha256 } from '../fingerprint/canonical-json.ts';
 import type { Lockfile } from './lockfile.ts';
-import type { ArtifactStore } from './store.ts';
+import type { StoreReads } from './store-reads.ts';
+import type { ColumnType } from './table-codec.ts';
+import { writeTableFile } from './table-file.ts';
 
 export type ExportFormat = 'parquet' | 'csv' | 'json';
 
@@ -16,7 +18,7 @@ export interface ArtifactInfo {
  * Finds an artifact by hash (or unique prefix) or as `STAGE:OUTPUT` (`summary:table:runs`, or
  * `summary:runs` when the name is unambiguous), using the lockfile for the stage's current result.
  */
-export async function findArtifact(store: ArtifactStore, spec: string, lock: Lockfile): Promise<ArtifactInfo> {
+export async function findArtifact(store: StoreReads, spec: string, lock: Lockfile): Promise<ArtifactInfo> {
   let hash: string | undefined;
   const colon = spec.indexOf(':');
   if (colon > 0) {
@@ -41,16 +43,13 @@ export async function findArtifact(store: ArtifactStore, spec: string, lock: Loc
   return { hash, kind: String(row.kind), tableName: row.table_name === null ? null : String(row.table_name) };
 }
 
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-/** Writes one artifact to a file: tables via DuckDB's COPY; JSON as JSON; blobs and files as bytes. */
-export async function exportArtifact(store: ArtifactStore, a: ArtifactInfo, format: ExportFormat, file: string): Promise<void> {
+/** Writes one artifact to a file: tables as Parquet, CSV or JSON; JSON as JSON; blobs and files as bytes. */
+export async function exportArtifact(store: StoreReads, a: ArtifactInfo, format: ExportFormat, file: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   if (a.kind === 'table') {
-    const options = format === 'parquet' ? 'FORMAT parquet' : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json, ARRAY true';
-    await store.exec(`COPY (SELECT * FROM "${a.tableName}") TO ${sqlString(file)} (${options})`);
+    const [info] = await store.rows('SELECT table_columns FROM artifacts WHERE hash = $h', { h: a.hash });
+    const types = JSON.parse(String(info?.table_columns)) as Array<{ name: string; type: ColumnType }>;
+    await writeTableFile(await store.readTable(a.hash), types, format, file);
   } else if (a.kind === 'json') {
     if (format !== 'json') throw new Error(`artifact ${a.hash.slice(0, 12)} is a JSON value: export it with --format json`);
     await writeFile(file, `${JSON.stringify(await store.readJson(a.hash), null, 2)}\n`);
@@ -72,7 +71,7 @@ export interface BundleEntry {
  * table output of the current lockfile as Parquet, JSON outputs and out files, and a manifest
  * with the sha256 of every file in it and the artifact each came from.
  */
-export async function exportBundle(store: ArtifactStore, lock: Lockfile, root: string, dir: string): Promise<BundleEntry[]> {
+export async function exportBundle(store: StoreReads, lock: Lockfile, root: string, dir: string): Promise<BundleEntry[]> {
   const entries: BundleEntry[] = [];
   const add = async (path: string, meta: Omit<BundleEntry, 'path' | 'sha256'>) => {
     entries.push({ path, sha256: sha256(await readFile(join(dir, path))), ...meta });

@@ -4,8 +4,11 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { faultPoint } from '../fault.ts';
 import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
 import type { TableData } from '../stage-api.ts';
+import { ReadConnection } from './read-connection.ts';
 import { flattenParams, migrate, schemaVersion, STORE_SCHEMA_VERSION } from './schema.ts';
+import type { StoreReads } from './store-reads.ts';
 import { decodeColumns, type EncodedTable } from './table-codec.ts';
+import { appendTable } from './append-table.ts';
 
 export { STORE_SCHEMA_VERSION };
 
@@ -68,7 +71,7 @@ export class StoreError extends Error {}
  * process hold a file), and every stage's outputs go in with one transaction, so a run killed at
  * any moment leaves the store as it was before that stage.
  */
-export class ArtifactStore {
+export class ArtifactStore implements StoreReads {
   /** One connection, one transaction at a time: commits from parallel stages queue here. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -81,14 +84,18 @@ export class ArtifactStore {
   /**
    * Opens (creating or upgrading) the store. `readOnly` opens it so that no statement can write,
    * for commands that only read; an older store is upgraded first, in a separate writable open.
+   * DuckDB may touch no file but the store itself (no COPY TO, read_csv, ATTACH, INSTALL) and its
+   * settings are locked, unless `fileAccess` asks otherwise (gc, which compacts into a new file
+   * and runs no SQL of the user's).
    */
-  static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<ArtifactStore> {
+  static async open(path: string, opts: { readOnly?: boolean; fileAccess?: boolean } = {}): Promise<ArtifactStore> {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     if (!opts.readOnly) await mkdir(dirname(path), { recursive: true });
+    const access = { enable_external_access: opts.fileAccess ? 'true' : 'false', lock_configuration: 'true' };
     const connect = async (readOnly: boolean) => {
       let instance: DuckDBInstance;
       try {
-        instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
+        instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY', ...access } : access);
       } catch (e) {
         throw new StoreError(describeOpenError(path, e));
       }
@@ -258,7 +265,7 @@ export class ArtifactStore {
       await this.db.run(`INSERT INTO artifacts VALUES ($h, 'json', $n, now(), $j, NULL, NULL)`, { h: a.hash, n: Buffer.byteLength(text), j: text });
     } else if (a.kind === 'table') {
       const tableName = `table_${a.hash.slice(0, 24)}`;
-      await this.createTable(tableName, a.table);
+      await appendTable(this.db, tableName, a.table);
       const columns = JSON.stringify(a.table.columns.map((c) => ({ name: c.name, type: c.type })));
       await this.db.run(`INSERT INTO artifacts VALUES ($h, 'table', $n, now(), NULL, $t, $c)`, { h: a.hash, n: a.table.rows, t: tableName, c: columns });
     } else {
@@ -266,53 +273,6 @@ export class ArtifactStore {
       await this.db.run('INSERT INTO blobs VALUES ($h, $b)', { h: a.hash, b: blobValue(a.bytes) });
       await this.db.run(`INSERT INTO artifacts VALUES ($h, $k, $n, now(), NULL, NULL, NULL)`, { h: a.hash, k: a.kind, n: a.bytes.byteLength });
     }
-  }
-
-  private async createTable(name: string, t: EncodedTable): Promise<void> {
-    const cols = t.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
-    await this.db.run(`CREATE TABLE ${quoteIdent(name)} (${cols})`);
-    if (t.rows === 0) return;
-    const duck = await import('@duckdb/node-api');
-    const appender = await this.db.createAppender(name);
-    const listTypes = {
-      'INTEGER[]': duck.LIST(duck.INTEGER),
-      'DOUBLE[]': duck.LIST(duck.DOUBLE),
-    };
-    for (let row = 0; row < t.rows; row++) {
-      for (const c of t.columns) {
-        const v = c.values[row];
-        if (v === null || v === undefined) {
-          appender.appendNull();
-          continue;
-        }
-        switch (c.type) {
-          case 'BOOLEAN':
-            appender.appendBoolean(v as boolean);
-            break;
-          case 'INTEGER':
-            appender.appendInteger(v as number);
-            break;
-          case 'BIGINT':
-            appender.appendBigInt(BigInt(v as number));
-            break;
-          case 'FLOAT':
-            appender.appendFloat(v as number);
-            break;
-          case 'DOUBLE':
-            appender.appendDouble(v as number);
-            break;
-          case 'VARCHAR':
-            appender.appendVarchar(v as string);
-            break;
-          case 'INTEGER[]':
-          case 'DOUBLE[]':
-            appender.appendList(duck.listValue([...(v as number[])]), listTypes[c.type]);
-            break;
-        }
-      }
-      appender.endRow();
-    }
-    appender.closeSync();
   }
 
   readTable(hash: string): Promise<TableData> {
@@ -365,6 +325,14 @@ export class ArtifactStore {
   /** Read-only SQL for commands like `show`; returns rows as JSON-safe objects. */
   query(sql: string, params?: Record<string, string | number>): Promise<Array<Record<string, unknown>>> {
     return this.serial(async () => (await this.db.runAndReadAll(sql, params)).getRowObjectsJson() as Array<Record<string, unknown>>);
+  }
+
+  /**
+   * A second connection on this store for reads only (see ReadConnection): it sees what is
+   * committed, and its queries queue apart from the commits on the main connection.
+   */
+  async reader(): Promise<ReadConnection> {
+    return new ReadConnection(await this.instance.connect());
   }
 
   async close(): Promise<void> {
