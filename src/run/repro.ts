@@ -47,6 +47,8 @@ export interface ReproOptions {
   profile?: string;
   /** Where stages run; default: Slurm when pipeline.yaml has `executor: {slurm: ...}`, else here. */
   executor?: ExecutorKind;
+  /** Told when a (non-dry) run has opened the store for writing: the read socket serves from it. */
+  onStoreOpen?: (store: ArtifactStore) => void;
 }
 
 export type ReproResult =
@@ -197,6 +199,7 @@ class ReproRun {
       if (this.opts.dry && !this.storeExisted) return undefined;
       const store = await ArtifactStore.open(this.paths.store);
       if (!this.opts.dry) {
+        this.opts.onStoreOpen?.(store);
         await store.recordInvocation(await collectProvenance(this.opts.root, this.invocation, this.opts.command));
       }
       return store;

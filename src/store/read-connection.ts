@@ -47,8 +47,12 @@ function explain(e: unknown): Error {
  */
 export class ReadConnection implements StoreReads {
   private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
-  constructor(private readonly db: DuckDBConnection) {}
+  constructor(
+    private readonly db: DuckDBConnection,
+    private readonly onClose: () => void = () => undefined,
+  ) {}
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
@@ -122,7 +126,12 @@ export class ReadConnection implements StoreReads {
     return bytes;
   }
 
-  close(): void {
+  /** Closes after the call in progress, if any. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
     this.db.closeSync();
+    this.onClose();
   }
 }

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { faultPoint } from '../fault.ts';
 import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
@@ -11,6 +12,9 @@ import { decodeColumns, type EncodedTable } from './table-codec.ts';
 import { appendTable } from './append-table.ts';
 
 export { STORE_SCHEMA_VERSION };
+
+const LOCK_CONFLICT = /Conflicting lock is held in (.*?) \(PID (\d+)\)/;
+const WRITER_WAIT_MS = 5000;
 
 
 export type ArtifactKind = 'table' | 'json' | 'blob' | 'file';
@@ -74,6 +78,8 @@ export class StoreError extends Error {}
 export class ArtifactStore implements StoreReads {
   /** One connection, one transaction at a time: commits from parallel stages queue here. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly readers = new Set<ReadConnection>();
+  private readonly closing: Array<() => Promise<void>> = [];
 
   private constructor(
     readonly path: string,
@@ -92,12 +98,18 @@ export class ArtifactStore implements StoreReads {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     if (!opts.readOnly) await mkdir(dirname(path), { recursive: true });
     const access = { enable_external_access: opts.fileAccess ? 'true' : 'false', lock_configuration: 'true' };
+    // A read-only command holds the file for a moment (DuckDB locks it per process): a writer waits that out.
+    const deadline = Date.now() + (opts.readOnly ? 0 : WRITER_WAIT_MS);
     const connect = async (readOnly: boolean) => {
       let instance: DuckDBInstance;
-      try {
-        instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY', ...access } : access);
-      } catch (e) {
-        throw new StoreError(describeOpenError(path, e));
+      for (;;) {
+        try {
+          instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY', ...access } : access);
+          break;
+        } catch (e) {
+          if (!LOCK_CONFLICT.test(firstLine(e)) || Date.now() > deadline) throw new StoreError(describeOpenError(path, e));
+          await sleep(50);
+        }
       }
       return { instance, db: await instance.connect() };
     };
@@ -332,10 +344,19 @@ export class ArtifactStore implements StoreReads {
    * committed, and its queries queue apart from the commits on the main connection.
    */
   async reader(): Promise<ReadConnection> {
-    return new ReadConnection(await this.instance.connect());
+    const r = new ReadConnection(await this.instance.connect(), () => this.readers.delete(r));
+    this.readers.add(r);
+    return r;
+  }
+
+  /** Runs `fn` first when the store closes (the read socket stops answering before the file goes). */
+  onClose(fn: () => Promise<void>): void {
+    this.closing.push(fn);
   }
 
   async close(): Promise<void> {
+    for (const fn of this.closing.splice(0)) await fn().catch(() => undefined);
+    for (const r of [...this.readers]) await r.close();
     await this.queue;
     this.db.closeSync();
     this.instance.closeSync();
@@ -365,7 +386,7 @@ export interface InvocationProvenance {
 /** DuckDB lets one process hold a file; say who holds it instead of printing the raw lock error. */
 function describeOpenError(path: string, e: unknown): string {
   const msg = firstLine(e);
-  const holder = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(msg);
+  const holder = LOCK_CONFLICT.exec(msg);
   if (holder !== null) return `the store ${path} is in use by another process (PID ${holder[2]}, ${holder[1]}); try again when it has finished`;
   return `cannot open the store ${path}: ${msg} (move the file aside to start a new store, or restore it from a copy; nothing was written)`;
 }
