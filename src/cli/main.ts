@@ -190,6 +190,28 @@ program
     exitCode = await gcCommand(projectPaths(root()), o);
   });
 
+program
+  .command('ui')
+  .description('a local web dashboard (127.0.0.1 only, with a token): the DAG live during a run, stages, curves, matrices, the report')
+  .option('--port <n>', 'port to listen on (0: any free port)', '8737')
+  .action(async (o: { port: string }) => {
+    const port = Number(o.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      process.stderr.write(`error: --port expects a port number, got "${o.port}"\n`);
+      exitCode = EXIT.config;
+      return;
+    }
+    const { paths, graph } = await graphOrExit();
+    const { startUi } = await import('../ui/server.ts');
+    const ui = await startUi(paths, graph, port);
+    process.stdout.write(`pipeline ui: open ${ui.url}\n(Ctrl-C stops it)\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await ui.close();
+  });
+
 const metrics = program.command('metrics').description('metrics recorded in lockfile.json');
 metrics
   .command('show')
