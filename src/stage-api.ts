@@ -68,6 +68,8 @@ export interface StageProgress {
   done: number;
   total?: number;
   note?: string;
+  /** Named numbers at this point (`{loss: 0.41}`): `pipeline ui` draws each as a curve over `done`. */
+  values?: Record<string, number>;
 }
 
 export interface StageContext<P extends JsonObject = JsonObject> {

@@ -90,9 +90,9 @@ describe('the default study (smoke profile)', () => {
 
     // The bundle carries the store's records of every result: which backend, host and node ran it, when.
     const bundle = join(a, 'bundle');
-    const exported = await cli(a, 'export', '--bundle', bundle);
+    const exported = await cli(a, '--profile', 'smoke', 'export', '--bundle', bundle);
     assert.equal(exported.code, 0, exported.stderr);
-    const bundledRuns = await checkBundleRecords(a, bundle);
+    const bundledRuns = await checkBundleRecords(a, bundle, 'lockfile.smoke.json');
     const finetuneRuns = bundledRuns.filter((r) => String(r.stage).startsWith('finetune@') && r.status === 'ran');
     assert.equal(finetuneRuns.length, 24);
     assert.ok(finetuneRuns.every((r) => typeof r.backend === 'string' && typeof r.host === 'string' && r.started !== null));

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { ProjectPaths } from '../project.ts';
 import { exportArtifact, exportBundle, findArtifact, type ExportFormat } from '../store/export.ts';
 import { readLockfile } from '../store/lockfile.ts';
-import { ArtifactStore } from '../store/store.ts';
+import { openReads } from '../live/open-reads.ts';
 import { EXIT } from './common.ts';
 
 export interface ExportOptions {
@@ -27,7 +27,12 @@ export async function exportCommand(paths: ProjectPaths, artifact: string | unde
     return EXIT.config;
   }
   const lock = await readLockfile(paths.lockfile);
-  const store = await ArtifactStore.open(paths.store, { readOnly: true });
+  const opened = await openReads(paths);
+  if (opened === undefined) {
+    process.stderr.write(`error: there is no store at ${paths.store}\n`);
+    return EXIT.stageFailed;
+  }
+  const store = opened.reads;
   try {
     if (o.bundle !== undefined) {
       const dir = resolve(o.bundle);
@@ -44,6 +49,6 @@ export async function exportCommand(paths: ProjectPaths, artifact: string | unde
     process.stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
     return EXIT.stageFailed;
   } finally {
-    await store.close();
+    await opened.close();
   }
 }

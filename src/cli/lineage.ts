@@ -1,20 +1,20 @@
-import { existsSync } from 'node:fs';
 import type { ProjectPaths } from '../project.ts';
 import { lineageOf, renderLineageAscii, renderLineageMermaid, resolveResult } from '../store/lineage.ts';
 import { readLockfile } from '../store/lockfile.ts';
-import { ArtifactStore } from '../store/store.ts';
+import { openReads } from '../live/open-reads.ts';
 import { EXIT } from './common.ts';
 
 export type LineageFormat = 'ascii' | 'mermaid' | 'json';
 
 /** `pipeline lineage TARGET`: what produced a stage's result or an artifact, down to raw files. */
 export async function lineageCommand(paths: ProjectPaths, target: string, o: { format: LineageFormat }): Promise<number> {
-  if (!existsSync(paths.store)) {
+  const lock = await readLockfile(paths.lockfile);
+  const opened = await openReads(paths);
+  if (opened === undefined) {
     process.stderr.write(`error: there is no store at ${paths.store}\n`);
     return EXIT.stageFailed;
   }
-  const lock = await readLockfile(paths.lockfile);
-  const store = await ArtifactStore.open(paths.store, { readOnly: true });
+  const store = opened.reads;
   try {
     const fingerprint = await resolveResult(store, target, lock.stages[target]?.fingerprint);
     if (fingerprint === undefined) {
@@ -26,6 +26,6 @@ export async function lineageCommand(paths: ProjectPaths, target: string, o: { f
     process.stdout.write(`${text}\n`);
     return EXIT.ok;
   } finally {
-    await store.close();
+    await opened.close();
   }
 }

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { loadGraph } from '../graph/load-graph.ts';
+import { openReads } from '../live/open-reads.ts';
 import { selectStages } from '../graph/select.ts';
 import { projectPaths } from '../project.ts';
 import { readLockfile } from '../store/lockfile.ts';
@@ -103,17 +103,25 @@ program
   .action(async (stage: string, o: { json?: boolean }) => {
     const { paths, graph } = await graphOrExit();
     const chosen = selectStages(graph, [stage]);
-    if (!chosen.ok) {
-      const run = existsSync(paths.store) ? await runDetails(paths.store, stage) : undefined;
-      if (run === undefined) process.exit(printFailures(chosen.error));
-      process.stdout.write(`${o.json ? JSON.stringify(run) : renderRunDetails(run)}\n`);
-      return;
+    const store = await openReads(paths);
+    try {
+      if (!chosen.ok) {
+        const run = store === undefined ? undefined : await runDetails(store.reads, stage);
+        if (run === undefined) {
+          exitCode = printFailures(chosen.error);
+          return;
+        }
+        process.stdout.write(`${o.json ? JSON.stringify(run) : renderRunDetails(run)}\n`);
+        return;
+      }
+      const lock = await readLockfile(paths.lockfile);
+      const names = graph.stages.has(stage) ? [stage] : (graph.groups.get(stage) ?? []);
+      const details = [];
+      for (const n of names) details.push(await stageDetails(graph, n, lock.stages[n], store?.reads));
+      process.stdout.write(`${o.json ? JSON.stringify(details) : details.map(renderStageDetails).join('\n\n')}\n`);
+    } finally {
+      await store?.close();
     }
-    const lock = await readLockfile(paths.lockfile);
-    const names = graph.stages.has(stage) ? [stage] : (graph.groups.get(stage) ?? []);
-    const details = [];
-    for (const n of names) details.push(await stageDetails(graph, n, lock.stages[n], paths.store, existsSync(paths.store)));
-    process.stdout.write(`${o.json ? JSON.stringify(details) : details.map(renderStageDetails).join('\n\n')}\n`);
   });
 
 program
@@ -195,6 +203,28 @@ program
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => {
     exitCode = await backendCommand(o);
+  });
+
+program
+  .command('ui')
+  .description('a local web dashboard (127.0.0.1 only, with a token): the DAG live during a run, stages, curves, matrices, the report')
+  .option('--port <n>', 'port to listen on (0: any free port)', '8737')
+  .action(async (o: { port: string }) => {
+    const port = Number(o.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      process.stderr.write(`error: --port expects a port number, got "${o.port}"\n`);
+      exitCode = EXIT.config;
+      return;
+    }
+    const { paths, graph } = await graphOrExit();
+    const { startUi } = await import('../ui/server.ts');
+    const ui = await startUi(paths, graph, port);
+    process.stdout.write(`pipeline ui: open ${ui.url}\n(Ctrl-C stops it)\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await ui.close();
   });
 
 const metrics = program.command('metrics').description('metrics recorded in lockfile.json');

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { openReads } from '../live/open-reads.ts';
 import type { ProjectPaths } from '../project.ts';
-import { ArtifactStore } from '../store/store.ts';
+import { ReadRefused } from '../store/read-connection.ts';
 import { EXIT } from './common.ts';
 import { cellText, formatTable } from './table-text.ts';
 
@@ -10,24 +10,26 @@ function csvCell(v: unknown): string {
 }
 
 /**
- * `pipeline query SQL`: the store opened read-only, so a statement that would write is refused
- * by DuckDB itself rather than by any checking of ours.
+ * `pipeline query SQL`: read-only SQL on the store (or on a running repro's store, through its
+ * read socket). Statements other than SELECT and EXPLAIN are refused, the store is opened
+ * read-only, and DuckDB's file access is off, so a query touches no file but the store.
  */
 export async function queryCommand(paths: ProjectPaths, sql: string, o: { json?: boolean; csv?: boolean }): Promise<number> {
-  if (!existsSync(paths.store)) {
+  const opened = await openReads(paths);
+  if (opened === undefined) {
     process.stderr.write(`error: there is no store at ${paths.store}\n`);
     return EXIT.stageFailed;
   }
-  const store = await ArtifactStore.open(paths.store, { readOnly: true });
   try {
     let rows: Array<Record<string, unknown>>;
     try {
-      rows = await store.query(sql);
+      rows = await opened.reads.query(sql);
     } catch (e) {
       const msg = (e as Error).message.split('\n')[0] ?? '';
-      const readOnly = /read-only/i.test(msg);
-      process.stderr.write(`error: ${readOnly ? 'the store is opened read-only for queries; this statement would change it: ' : ''}${msg}\n`);
-      return readOnly ? EXIT.stageFailed : EXIT.config;
+      // A refused statement is the store declining (exit 1); any other error is the SQL's (exit 2).
+      const refused = e instanceof ReadRefused || (e as Error).name === 'ReadRefused';
+      process.stderr.write(`error: ${msg}\n`);
+      return refused ? EXIT.stageFailed : EXIT.config;
     }
     const columns = rows[0] === undefined ? [] : Object.keys(rows[0]);
     if (o.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
@@ -36,6 +38,6 @@ export async function queryCommand(paths: ProjectPaths, sql: string, o: { json?:
     else process.stdout.write(`${formatTable([columns, ...rows.map((r) => columns.map((c) => cellText(r[c])))])}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`);
     return EXIT.ok;
   } finally {
-    await store.close();
+    await opened.close();
   }
 }

@@ -1,5 +1,9 @@
+import { LiveRun, teeReporter } from '../live/live-run.ts';
+import { ReadServer } from '../live/read-server.ts';
+import { projectPaths } from '../project.ts';
 import { LiveReporter, PlainReporter, type Reporter, type StageReport } from '../run/reporter.ts';
 import { repro } from '../run/repro.ts';
+import type { ArtifactStore } from '../store/store.ts';
 import { EXIT, printFailures } from './common.ts';
 
 export interface ReproCliOptions {
@@ -32,7 +36,15 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
   }
   // With --json, stdout carries the one JSON object; human progress goes to stderr.
   const human = o.json ? process.stderr : process.stdout;
-  const reporter: Reporter = human.isTTY ? await LiveReporter.create(human) : new PlainReporter(human);
+  const terminal: Reporter = human.isTTY ? await LiveReporter.create(human) : new PlainReporter(human);
+  // What the run reports is also kept for other processes (`pipeline ui`), served with the store.
+  const live = mode === 'repro' && !o.dry ? new LiveRun() : undefined;
+  const reporter = live === undefined ? terminal : teeReporter(terminal, live);
+  const onStoreOpen = (store: ArtifactStore): void => {
+    const server = ReadServer.start(projectPaths(root), store, live);
+    store.onClose(async () => (await server.catch(() => undefined))?.close());
+    server.catch((e: unknown) => process.stderr.write(`warning: other commands cannot read the store during this run: ${(e as Error).message}\n`));
+  };
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
@@ -58,6 +70,7 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
       signal: controller.signal,
       command: process.argv.slice(2).join(' '),
       profile,
+      ...(live === undefined ? {} : { onStoreOpen }),
       ...(o.executor === undefined ? {} : { executor: o.executor }),
     });
     reporter.close();

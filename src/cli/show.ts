@@ -1,7 +1,8 @@
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
 import type { PipelineGraph } from '../graph/build.ts';
 import type { LockEntry } from '../store/lockfile.ts';
-import { ArtifactStore } from '../store/store.ts';
+import { invocationDetails, recentRuns } from '../store/run-queries.ts';
+import type { StoreReads } from '../store/store-reads.ts';
 
 export interface StageDetails {
   name: string;
@@ -11,17 +12,9 @@ export interface StageDetails {
 }
 
 /** A stage's recorded fingerprint fields, outputs and metrics, and its last runs from the store. */
-export async function stageDetails(graph: PipelineGraph, name: string, entry: LockEntry | undefined, storePath: string, storeExists: boolean): Promise<StageDetails> {
+export async function stageDetails(graph: PipelineGraph, name: string, entry: LockEntry | undefined, store: StoreReads | undefined): Promise<StageDetails> {
   const spec = graph.stages.get(name)!.spec;
-  let runs: Array<Record<string, unknown>> = [];
-  if (storeExists) {
-    const store = await ArtifactStore.open(storePath);
-    try {
-      runs = await store.recentRuns(name);
-    } finally {
-      await store.close();
-    }
-  }
+  const runs = store === undefined ? [] : await recentRuns(store, name);
   return { name, kind: spec.kind, locked: entry ?? null, runs };
 }
 
@@ -50,13 +43,8 @@ export function renderStageDetails(d: StageDetails): string {
 }
 
 /** An invocation's provenance and the stage runs it made; `id` is a prefix of its id, or `last`. */
-export async function runDetails(storePath: string, id: string): Promise<{ invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> } | undefined> {
-  const store = await ArtifactStore.open(storePath, { readOnly: true });
-  try {
-    return await store.invocationDetails(id);
-  } finally {
-    await store.close();
-  }
+export function runDetails(store: StoreReads, id: string): Promise<{ invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> } | undefined> {
+  return invocationDetails(store, id);
 }
 
 export function renderRunDetails(d: { invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> }): string {

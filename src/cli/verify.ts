@@ -1,3 +1,4 @@
+import { storeCounts } from '../store/run-queries.ts';
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { loadGraph } from '../graph/load-graph.ts';
@@ -5,7 +6,7 @@ import type { ProjectPaths } from '../project.ts';
 import { rerunStages } from '../run/rerun.ts';
 import { LiveReporter, PlainReporter, type Reporter } from '../run/reporter.ts';
 import { readLockfile } from '../store/lockfile.ts';
-import { ArtifactStore } from '../store/store.ts';
+import { openReads } from '../live/open-reads.ts';
 import { verifyStore } from '../store/verify.ts';
 import { describeFailure } from '../errors.ts';
 import { EXIT } from './common.ts';
@@ -18,12 +19,17 @@ export async function verifyCommand(paths: ProjectPaths, o: { json?: boolean }):
     return EXIT.stageFailed;
   }
   const lock = existsSync(paths.lockfile) ? await readLockfile(paths.lockfile) : undefined;
-  const store = await ArtifactStore.open(paths.store, { readOnly: true });
+  const opened = await openReads(paths);
+  if (opened === undefined) {
+    process.stderr.write(`error: there is no store at ${paths.store} to verify\n`);
+    return EXIT.stageFailed;
+  }
+  const store = opened.reads;
   try {
     const mismatches = await verifyStore(store, lock);
     if (o.json) process.stdout.write(`${JSON.stringify({ ok: mismatches.length === 0, mismatches })}\n`);
     else if (mismatches.length === 0) {
-      const counts = await store.counts();
+      const counts = await storeCounts(store);
       const lockName = basename(paths.lockfile);
       process.stdout.write(`verified: ${counts.artifacts} artifacts and ${counts.results} results match their hashes${lock === undefined ? '' : `, and ${lockName} agrees with the store`}\n`);
     } else {
@@ -33,7 +39,7 @@ export async function verifyCommand(paths: ProjectPaths, o: { json?: boolean }):
     }
     return mismatches.length === 0 ? EXIT.ok : EXIT.stageFailed;
   } finally {
-    await store.close();
+    await opened.close();
   }
 }
 

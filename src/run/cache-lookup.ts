@@ -31,6 +31,8 @@ export class StoreAccess {
     private readonly invocation: string,
     /** The invocation's provenance, recorded when a real run first opens the store. */
     private readonly provenance: () => Promise<InvocationProvenance>,
+    /** Told when a real run has opened the store for writing (the read socket serves from it). */
+    private readonly onOpen?: (store: ArtifactStore) => void,
   ) {
     this.existed = existsSync(path);
   }
@@ -51,7 +53,10 @@ export class StoreAccess {
         this.openFailure = e;
         throw e;
       }
-      if (!this.dry) await store.recordInvocation(await this.provenance());
+      if (!this.dry) {
+        this.onOpen?.(store);
+        await store.recordInvocation(await this.provenance());
+      }
       return store;
     })();
     return this.store;

@@ -10,7 +10,7 @@ import { loadGraph } from '../graph/load-graph.ts';
 import { selectStages } from '../graph/select.ts';
 import { projectPaths, type ProjectPaths } from '../project.ts';
 import { readLockfile } from '../store/lockfile.ts';
-import type { StoredResult } from '../store/store.ts';
+import type { ArtifactStore, StoredResult } from '../store/store.ts';
 import { restoreOuts, StoreAccess } from './cache-lookup.ts';
 import { clearOuts, collectOutputs } from './collect-outputs.ts';
 import { Committer } from './committer.ts';
@@ -53,6 +53,8 @@ export interface ReproOptions {
   executor?: ExecutorKind;
   /** Print the stack of an internal error, not only where it was logged. */
   verbose?: boolean;
+  /** Told when a (non-dry) run has opened the store for writing: the read socket serves from it. */
+  onStoreOpen?: (store: ArtifactStore) => void;
 }
 
 export type ReproResult =
@@ -113,7 +115,7 @@ class ReproRun implements StageHandler<string> {
     private readonly modules: ModuleGraph,
   ) {
     const kind = executorKind(opts.executor, graph.executor?.slurm);
-    this.store = new StoreAccess(paths.store, opts.dry, this.invocation, () => collectProvenance(opts.root, this.invocation, opts.command));
+    this.store = new StoreAccess(paths.store, opts.dry, this.invocation, () => collectProvenance(opts.root, this.invocation, opts.command), opts.onStoreOpen);
     this.executor = new ExecutorHandle({ kind, root: opts.root, slurm: graph.executor?.slurm, runId: this.invocation, signal: opts.signal, profile: opts.profile });
     this.scheduler = new Scheduler({ jobs: jobSlots(opts.jobs, kind, graph.executor?.slurm), keepGoing: opts.keepGoing, signal: opts.signal }, this);
   }

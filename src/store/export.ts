@@ -4,7 +4,9 @@ import { exportRecords } from './export-records.ts';
 import { DIR_PREFIX, isManifest, restoreDirectory } from './directory-manifest.ts';
 import { sha256Hex } from '../util/sha256-hex.ts';
 import type { Lockfile } from './lockfile.ts';
-import type { ArtifactStore } from './store.ts';
+import type { StoreReads } from './store-reads.ts';
+import type { ColumnType } from './table-codec.ts';
+import { writeTableFile } from './table-file.ts';
 import { UserError } from '../errors.ts';
 
 export type ExportFormat = 'parquet' | 'csv' | 'json';
@@ -19,7 +21,7 @@ export interface ArtifactInfo {
  * Finds an artifact by hash (or unique prefix) or as `STAGE:OUTPUT` (`summary:table:runs`, or
  * `summary:runs` when the name is unambiguous), using the lockfile for the stage's current result.
  */
-export async function findArtifact(store: ArtifactStore, spec: string, lock: Lockfile): Promise<ArtifactInfo> {
+export async function findArtifact(store: StoreReads, spec: string, lock: Lockfile): Promise<ArtifactInfo> {
   let hash: string | undefined;
   const colon = spec.indexOf(':');
   if (colon > 0) {
@@ -44,16 +46,13 @@ export async function findArtifact(store: ArtifactStore, spec: string, lock: Loc
   return { hash, kind: String(row.kind), tableName: row.table_name === null ? null : String(row.table_name) };
 }
 
-function sqlString(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}
-
-/** Writes one artifact to a file: tables via DuckDB's COPY; JSON as JSON; blobs and files as bytes. */
-export async function exportArtifact(store: ArtifactStore, a: ArtifactInfo, format: ExportFormat, file: string): Promise<void> {
+/** Writes one artifact to a file: tables as Parquet, CSV or JSON; JSON as JSON; blobs and files as bytes. */
+export async function exportArtifact(store: StoreReads, a: ArtifactInfo, format: ExportFormat, file: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   if (a.kind === 'table') {
-    const options = format === 'parquet' ? 'FORMAT parquet' : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json, ARRAY true';
-    await store.exec(`COPY (SELECT * FROM "${a.tableName}") TO ${sqlString(file)} (${options})`);
+    const [info] = await store.rows('SELECT table_columns FROM artifacts WHERE hash = $h', { h: a.hash });
+    const types = JSON.parse(String(info?.table_columns)) as Array<{ name: string; type: ColumnType }>;
+    await writeTableFile(await store.readTable(a.hash), types, format, file);
   } else if (a.kind === 'json') {
     // A directory output is exported as the directory itself, at `file`.
     const value = await store.readJson(a.hash);
@@ -83,7 +82,7 @@ export interface BundleEntry {
  * Parquet, so the bundle alone says what produced each number, on what and when, and a manifest
  * with the sha256 of every file in it and the artifact or record each came from.
  */
-export async function exportBundle(store: ArtifactStore, lock: Lockfile, root: string, dir: string): Promise<BundleEntry[]> {
+export async function exportBundle(store: StoreReads, lock: Lockfile, root: string, dir: string): Promise<BundleEntry[]> {
   const entries: BundleEntry[] = [];
   const add = async (path: string, meta: Omit<BundleEntry, 'path' | 'sha256'>) => {
     entries.push({ path, sha256: sha256Hex(await readFile(join(dir, path))), ...meta });

@@ -62,7 +62,7 @@ export async function compactStore(path: string): Promise<{ before: number; afte
   const before = (await stat(path)).size;
   const tmp = `${path}.compact-${process.pid}`;
   await rm(tmp, { force: true });
-  const store = await ArtifactStore.open(path);
+  const store = await ArtifactStore.open(path, { fileAccess: true });
   try {
     const db = String((await store.rows('SELECT current_database() AS db'))[0]!.db);
     await store.exec(`ATTACH '${tmp.replace(/'/g, "''")}' AS compacted`);

@@ -1,5 +1,5 @@
 import type { Fingerprint } from '../fingerprint/fingerprint.ts';
-import type { ArtifactStore } from './store.ts';
+import type { StoreReads } from './store-reads.ts';
 import { UserError } from '../errors.ts';
 
 export interface LineageInput {
@@ -27,7 +27,7 @@ export interface LineageNode extends FingerprintRecord {
  * fingerprint of the stored result that made it. For a stage, `current` (its lockfile entry)
  * wins; otherwise the newest stored result of that name.
  */
-export async function resolveResult(store: ArtifactStore, target: string, current: string | undefined): Promise<string | undefined> {
+export async function resolveResult(store: StoreReads, target: string, current: string | undefined): Promise<string | undefined> {
   if (current !== undefined) return current;
   const byStage = await store.rows('SELECT fingerprint FROM results WHERE stage = $t ORDER BY created DESC LIMIT 1', { t: target });
   if (byStage[0] !== undefined) return String(byStage[0].fingerprint);
@@ -42,7 +42,7 @@ export async function resolveResult(store: ArtifactStore, target: string, curren
 }
 
 /** The chain of results behind a fingerprint, down to the raw data files. */
-export async function lineageOf(store: ArtifactStore, fingerprint: string, seen = new Map<string, LineageNode>()): Promise<LineageNode> {
+export async function lineageOf(store: StoreReads, fingerprint: string, seen = new Map<string, LineageNode>()): Promise<LineageNode> {
   const known = seen.get(fingerprint);
   if (known !== undefined) return known;
   const rows = await store.rows(`SELECT stage, strftime(created, '%Y-%m-%d %H:%M:%S') AS created, fingerprint_record FROM results WHERE fingerprint = $f`, { f: fingerprint });

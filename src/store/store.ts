@@ -1,14 +1,21 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { faultPoint } from '../fault.ts';
 import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
 import type { TableData } from '../stage-api.ts';
+import { ReadConnection } from './read-connection.ts';
 import { flattenParams, migrate, schemaVersion, STORE_SCHEMA_VERSION } from './schema.ts';
+import type { StoreReads } from './store-reads.ts';
 import { decodeColumns, type EncodedTable } from './table-codec.ts';
+import { appendTable } from './append-table.ts';
 import { UserError } from '../errors.ts';
 
 export { STORE_SCHEMA_VERSION };
+
+const LOCK_CONFLICT = /Conflicting lock is held in (.*?) \(PID (\d+)\)/;
+const WRITER_WAIT_MS = 5000;
 
 
 export type ArtifactKind = 'table' | 'json' | 'blob' | 'file';
@@ -69,9 +76,11 @@ export class StoreError extends UserError {}
  * process hold a file), and every stage's outputs go in with one transaction, so a run killed at
  * any moment leaves the store as it was before that stage.
  */
-export class ArtifactStore {
+export class ArtifactStore implements StoreReads {
   /** One connection, one transaction at a time: commits from parallel stages queue here. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly readers = new Set<ReadConnection>();
+  private readonly closing: Array<() => Promise<void>> = [];
 
   private constructor(
     readonly path: string,
@@ -82,16 +91,26 @@ export class ArtifactStore {
   /**
    * Opens (creating or upgrading) the store. `readOnly` opens it so that no statement can write,
    * for commands that only read; an older store is upgraded first, in a separate writable open.
+   * DuckDB may touch no file but the store itself (no COPY TO, read_csv, ATTACH, INSTALL) and its
+   * settings are locked, unless `fileAccess` asks otherwise (gc, which compacts into a new file
+   * and runs no SQL of the user's).
    */
-  static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<ArtifactStore> {
+  static async open(path: string, opts: { readOnly?: boolean; fileAccess?: boolean } = {}): Promise<ArtifactStore> {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     if (!opts.readOnly) await mkdir(dirname(path), { recursive: true });
+    const access = { enable_external_access: opts.fileAccess ? 'true' : 'false', lock_configuration: 'true' };
+    // A read-only command holds the file for a moment (DuckDB locks it per process): a writer waits that out.
+    const deadline = Date.now() + (opts.readOnly ? 0 : WRITER_WAIT_MS);
     const connect = async (readOnly: boolean) => {
       let instance: DuckDBInstance;
-      try {
-        instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY' } : {});
-      } catch (e) {
-        throw new StoreError(describeOpenError(path, e));
+      for (;;) {
+        try {
+          instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY', ...access } : access);
+          break;
+        } catch (e) {
+          if (!LOCK_CONFLICT.test(firstLine(e)) || Date.now() > deadline) throw new StoreError(describeOpenError(path, e));
+          await sleep(50);
+        }
       }
       return { instance, db: await instance.connect() };
     };
@@ -274,7 +293,7 @@ export class ArtifactStore {
       await this.db.run(`INSERT INTO artifacts VALUES ($h, 'json', $n, now(), $j, NULL, NULL)`, { h: a.hash, n: Buffer.byteLength(text), j: text });
     } else if (a.kind === 'table') {
       const tableName = `table_${a.hash.slice(0, 24)}`;
-      await this.createTable(tableName, a.table);
+      await appendTable(this.db, tableName, a.table);
       const columns = JSON.stringify(a.table.columns.map((c) => ({ name: c.name, type: c.type })));
       await this.db.run(`INSERT INTO artifacts VALUES ($h, 'table', $n, now(), NULL, $t, $c)`, { h: a.hash, n: a.table.rows, t: tableName, c: columns });
     } else {
@@ -282,53 +301,6 @@ export class ArtifactStore {
       await this.db.run('INSERT INTO blobs VALUES ($h, $b)', { h: a.hash, b: blobValue(a.bytes) });
       await this.db.run(`INSERT INTO artifacts VALUES ($h, $k, $n, now(), NULL, NULL, NULL)`, { h: a.hash, k: a.kind, n: a.bytes.byteLength });
     }
-  }
-
-  private async createTable(name: string, t: EncodedTable): Promise<void> {
-    const cols = t.columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
-    await this.db.run(`CREATE TABLE ${quoteIdent(name)} (${cols})`);
-    if (t.rows === 0) return;
-    const duck = await import('@duckdb/node-api');
-    const appender = await this.db.createAppender(name);
-    const listTypes = {
-      'INTEGER[]': duck.LIST(duck.INTEGER),
-      'DOUBLE[]': duck.LIST(duck.DOUBLE),
-    };
-    for (let row = 0; row < t.rows; row++) {
-      for (const c of t.columns) {
-        const v = c.values[row];
-        if (v === null || v === undefined) {
-          appender.appendNull();
-          continue;
-        }
-        switch (c.type) {
-          case 'BOOLEAN':
-            appender.appendBoolean(v as boolean);
-            break;
-          case 'INTEGER':
-            appender.appendInteger(v as number);
-            break;
-          case 'BIGINT':
-            appender.appendBigInt(BigInt(v as number));
-            break;
-          case 'FLOAT':
-            appender.appendFloat(v as number);
-            break;
-          case 'DOUBLE':
-            appender.appendDouble(v as number);
-            break;
-          case 'VARCHAR':
-            appender.appendVarchar(v as string);
-            break;
-          case 'INTEGER[]':
-          case 'DOUBLE[]':
-            appender.appendList(duck.listValue([...(v as number[])]), listTypes[c.type]);
-            break;
-        }
-      }
-      appender.endRow();
-    }
-    appender.closeSync();
   }
 
   readTable(hash: string): Promise<TableData> {
@@ -368,44 +340,11 @@ export class ArtifactStore {
     });
   }
 
-  /** How many artifacts and results the store holds. */
-  async counts(): Promise<{ artifacts: number; results: number }> {
-    const [c] = await this.rows('SELECT (SELECT count(*) FROM artifacts)::INTEGER AS a, (SELECT count(*) FROM results)::INTEGER AS r');
-    return { artifacts: Number(c?.a ?? 0), results: Number(c?.r ?? 0) };
-  }
-
   /** The backend and provenance of the last run that computed a fingerprint (not a cache hit). */
   async recordedBackend(fingerprint: string): Promise<{ backend: string | null; provenance: Record<string, JsonValue> } | undefined> {
     const [ran] = await this.rows("SELECT backend, provenance FROM runs WHERE fingerprint = $f AND status = 'ran' ORDER BY started DESC LIMIT 1", { f: fingerprint });
     if (ran === undefined) return undefined;
     return { backend: (ran.backend as string | null) ?? null, provenance: JSON.parse(String(ran.provenance ?? "{}")) as Record<string, JsonValue> };
-  }
-
-  /** A stage's last runs, newest first, as JSON-safe rows for `show`. */
-  recentRuns(stage: string, limit = 10): Promise<Array<Record<string, unknown>>> {
-    return this.query(
-      `SELECT strftime(started, '%Y-%m-%d %H:%M:%S') AS started, status, cache_hit, round(seconds, 2) AS seconds, left(fingerprint, 12) AS fingerprint, host, node, backend, error
-       FROM runs WHERE stage = $s ORDER BY started DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
-      { s: stage },
-    );
-  }
-
-  /**
-   * The invocation whose id starts with `prefix` (or the latest for `last`), with the stage runs
-   * it made; undefined when none or more than one matches.
-   */
-  async invocationDetails(prefix: string): Promise<{ invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> } | undefined> {
-    const rows =
-      prefix === 'last'
-        ? await this.query(`SELECT * FROM invocations ORDER BY started DESC LIMIT 1`)
-        : await this.query(`SELECT * FROM invocations WHERE invocation LIKE $p ORDER BY started DESC LIMIT 2`, { p: `${prefix}%` });
-    if (rows.length !== 1) return undefined;
-    const invocation = rows[0]!;
-    const runs = await this.query(
-      `SELECT stage, status, cache_hit, round(seconds, 3) AS seconds, left(fingerprint, 12) AS fingerprint, backend, provenance, error FROM runs WHERE invocation = $i ORDER BY started`,
-      { i: String(invocation.invocation) },
-    );
-    return { invocation, runs };
   }
 
   /** The measurements stored with a result (empty if it has none). */
@@ -432,7 +371,24 @@ export class ArtifactStore {
     return this.serial(async () => (await this.db.runAndReadAll(sql, params)).getRowObjectsJson() as Array<Record<string, unknown>>);
   }
 
+  /**
+   * A second connection on this store for reads only (see ReadConnection): it sees what is
+   * committed, and its queries queue apart from the commits on the main connection.
+   */
+  async reader(): Promise<ReadConnection> {
+    const r = new ReadConnection(await this.instance.connect(), () => this.readers.delete(r));
+    this.readers.add(r);
+    return r;
+  }
+
+  /** Runs `fn` first when the store closes (the read socket stops answering before the file goes). */
+  onClose(fn: () => Promise<void>): void {
+    this.closing.push(fn);
+  }
+
   async close(): Promise<void> {
+    for (const fn of this.closing.splice(0)) await fn().catch(() => undefined);
+    for (const r of [...this.readers]) await r.close();
     await this.queue;
     this.db.closeSync();
     this.instance.closeSync();
@@ -462,7 +418,7 @@ export interface InvocationProvenance {
 /** DuckDB lets one process hold a file; say who holds it instead of printing the raw lock error. */
 function describeOpenError(path: string, e: unknown): string {
   const msg = firstLine(e);
-  const holder = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(msg);
+  const holder = LOCK_CONFLICT.exec(msg);
   if (holder !== null) return `the store ${path} is in use by another process (PID ${holder[2]}, ${holder[1]}); try again when it has finished`;
   return `cannot open the store ${path}: ${msg} (move the file aside to start a new store, or restore it from a copy; nothing was written)`;
 }

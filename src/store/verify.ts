@@ -3,7 +3,8 @@ import { sha256Hex } from '../util/sha256-hex.ts';
 import { fingerprintHash, type Fingerprint } from '../fingerprint/fingerprint.ts';
 import type { LockEntry, Lockfile } from './lockfile.ts';
 import { outputsHashOf } from './output-set.ts';
-import type { ArtifactStore, OutputRef } from './store.ts';
+import type { OutputRef } from './store.ts';
+import type { StoreReads } from './store-reads.ts';
 import { tableHash, type ColumnType, type EncodedTable } from './table-codec.ts';
 
 export interface Mismatch {
@@ -33,7 +34,7 @@ export function recordOf(entry: LockEntry): Fingerprint {
  * address, every output and lineage edge points at something stored, every result's output-set
  * hash matches its outputs and metrics, and lockfile.json agrees with the store and with itself.
  */
-export async function verifyStore(store: ArtifactStore, lock: Lockfile | undefined): Promise<Mismatch[]> {
+export async function verifyStore(store: StoreReads, lock: Lockfile | undefined): Promise<Mismatch[]> {
   const found: Mismatch[] = [];
   // Content addressing shares one artifact among every stage that produced the same bytes.
   const producers = new Map<string, string>();

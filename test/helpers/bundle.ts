@@ -27,10 +27,10 @@ const PICK: Record<string, string> = {
  * and records/NAME.parquet holds exactly the store's rows for the lockfile's results (compared as
  * sorted JSON rows). Returns the runs read from the bundle, for further checks.
  */
-export async function checkBundleRecords(project: string, bundle: string): Promise<Array<Record<string, unknown>>> {
+export async function checkBundleRecords(project: string, bundle: string, lockfile = 'lockfile.json'): Promise<Array<Record<string, unknown>>> {
   const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as { files: ManifestFile[] };
   for (const f of manifest.files) assert.equal(createHash('sha256').update(readFileSync(join(bundle, f.path))).digest('hex'), f.sha256, f.path);
-  const lock = JSON.parse(readFileSync(join(project, 'lockfile.json'), 'utf8')) as { stages: Record<string, { fingerprint: string }> };
+  const lock = JSON.parse(readFileSync(join(project, lockfile), 'utf8')) as { stages: Record<string, { fingerprint: string }> };
   const fps = Object.values(lock.stages).map((e) => e.fingerprint);
   const db = await (await DuckDBInstance.create(':memory:')).connect();
   const sorted = async (sql: string) =>
