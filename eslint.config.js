@@ -12,17 +12,31 @@ export default defineConfig(
   tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'ui/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       // node:test's describe/it/before return promises that the test runner itself awaits.
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+        {
+          allowForKnownSafeCalls: [
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
+          ],
+        },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
       // `_`-prefixed names are deliberately unused (a callback's leading parameters).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Noise for this code base, each for a reason:
       // - the no-unsafe-* family: parsed JSON, DuckDB rows and tfjs's loosely typed values are
       //   `any` at the boundary and are checked where they are used (zod, explicit casts);
@@ -45,6 +59,20 @@ export default defineConfig(
       '@typescript-eslint/require-await': 'off',
       // - a rethrown error here is a new, located message for the user; its cause is not shown.
       'preserve-caught-error': 'off',
+    },
+  },
+  // The dashboard's browser script: the page's globals, and the vega builds the page loads first.
+  {
+    files: ['ui/*.js'],
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        window: 'readonly',
+        vega: 'readonly',
+        vegaLite: 'readonly',
+      },
     },
   },
 );

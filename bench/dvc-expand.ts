@@ -32,7 +32,8 @@ function project(): string {
       `    deps: [data/\${item.ds}/train.csv, src]\n    params: [train.epochs]\n    outs: [models/\${item.ds}/\${item.model}/\${item.lr}-\${item.seed}]`,
     `  summarise:\n    foreach: \${datasets}\n    do:\n      cmd: python summarise.py models/\${item}\n      deps: [models/\${item}]\n      outs: [reports/\${item}.json]`,
   ];
-  for (let i = 0; i < 9; i++) stages.push(`  extra${i}:\n    cmd: echo \${train.batch} ${i}\n    deps: [reports]\n    outs: [extra/${i}.txt]`);
+  for (let i = 0; i < 9; i++)
+    stages.push(`  extra${i}:\n    cmd: echo \${train.batch} ${i}\n    deps: [reports]\n    outs: [extra/${i}.txt]`);
   writeFileSync(join(dir, 'dvc.yaml'), `stages:\n${stages.join('\n')}\n`);
   return dir;
 }
@@ -43,7 +44,10 @@ let stages = 0;
 let edges = 0;
 for (let r = 0; r < REPEATS; r++) {
   const t0 = process.hrtime.bigint();
-  const out = spawnSync(process.execPath, [BIN, '-C', dir, 'dag', '--format', 'json'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const out = spawnSync(process.execPath, [BIN, '-C', dir, 'dag', '--format', 'json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   times.push(Number(process.hrtime.bigint() - t0) / 1e9);
   if (out.status !== 0) throw new Error(`dag failed: ${out.stderr}`);
   const g = JSON.parse(out.stdout) as { stages: unknown[]; edges: unknown[] };
@@ -51,4 +55,6 @@ for (let r = 0; r < REPEATS; r++) {
   edges = g.edges.length;
 }
 times.sort((a, b) => a - b);
-process.stdout.write(`dvc.yaml of 12 definitions -> ${stages} stages, ${edges} edges: dag --format json ${times[Math.floor(times.length / 2)]!.toFixed(2)} s (median of ${REPEATS})\n`);
+process.stdout.write(
+  `dvc.yaml of 12 definitions -> ${stages} stages, ${edges} edges: dag --format json ${times[Math.floor(times.length / 2)]!.toFixed(2)} s (median of ${REPEATS})\n`,
+);

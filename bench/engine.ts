@@ -34,7 +34,12 @@ function generate(dir: string, stages: number): void {
   const perModel = Math.max(1, Math.floor((stages - chain - reduce) / models));
   const lines = ['stages:'];
   for (let i = 0; i < chain; i++) {
-    lines.push(`  step${i}:`, `    cmd: echo ${i} > out/step${i}.txt`, `    params: {level: ${i}}`, `    outs: [out/step${i}.txt]`);
+    lines.push(
+      `  step${i}:`,
+      `    cmd: echo ${i} > out/step${i}.txt`,
+      `    params: {level: ${i}}`,
+      `    outs: [out/step${i}.txt]`,
+    );
     lines.push(`    deps: [${i === 0 ? 'data/input.txt' : `out/step${i - 1}.txt`}]`);
   }
   const seeds = Array.from({ length: perModel }, (_, i) => i + 1);
@@ -48,7 +53,11 @@ function generate(dir: string, stages: number): void {
     '    params: {model: "${item.model}", seed: "${item.seed}", lr: 0.01}',
   );
   for (let m = 0; m < models; m++) {
-    lines.push(`  report${m}:`, `    cmd: echo report ${m}`, `    deps: [${seeds.map((s) => `train@m${m}-${s}`).join(', ')}]`);
+    lines.push(
+      `  report${m}:`,
+      `    cmd: echo report ${m}`,
+      `    deps: [${seeds.map((s) => `train@m${m}-${s}`).join(', ')}]`,
+    );
   }
   mkdirSync(join(dir, 'data'), { recursive: true });
   writeFileSync(join(dir, 'data/input.txt'), 'input\n');
@@ -66,11 +75,20 @@ function timeIt(cmd: string, args: string[], cwd?: string): number {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function countStages(dir: string): number {
-  return (JSON.parse(execFileSync(process.execPath, [BIN, '-C', dir, 'dag', '--format', 'json']).toString()) as { stages: unknown[] }).stages.length;
+  return (
+    JSON.parse(execFileSync(process.execPath, [BIN, '-C', dir, 'dag', '--format', 'json']).toString()) as {
+      stages: unknown[];
+    }
+  ).stages.length;
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}`);
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((n) => n > 0);
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}`,
+);
 const nodeStart = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, ['-e', '0'])));
 console.log(`baseline: bare node start ${nodeStart.toFixed(0)} ms (median of ${REPEATS})`);
 console.log('stages  first run (s)  no-op repro (ms)  no-op / node start');
@@ -81,15 +99,21 @@ for (const target of sizes.length > 0 ? sizes : [10, 100, 1000]) {
   const n = countStages(dir);
   const first = timeIt(process.execPath, [BIN, '-C', dir, 'repro', '-j', '2']);
   const noop = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', dir, 'repro'])));
-  console.log(`${String(n).padStart(6)}  ${(first / 1000).toFixed(1).padStart(13)}  ${noop.toFixed(0).padStart(16)}  ${(noop / nodeStart).toFixed(1).padStart(18)}`);
+  console.log(
+    `${String(n).padStart(6)}  ${(first / 1000).toFixed(1).padStart(13)}  ${noop.toFixed(0).padStart(16)}  ${(noop / nodeStart).toFixed(1).padStart(18)}`,
+  );
   largest = dir;
 }
 
 // Planning a change: one param of the first chain stage changes, so everything downstream is stale.
 const yaml = join(largest, 'pipeline.yaml');
 writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('params: {level: 0}', 'params: {level: 100}'));
-const plan = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', largest, 'repro', '--dry'])));
-console.log(`plan one param change (repro --dry) in the largest pipeline: ${plan.toFixed(0)} ms (${(plan / nodeStart).toFixed(1)}x node start)`);
+const plan = median(
+  Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', largest, 'repro', '--dry'])),
+);
+console.log(
+  `plan one param change (repro --dry) in the largest pipeline: ${plan.toFixed(0)} ms (${(plan / nodeStart).toFixed(1)}x node start)`,
+);
 
 /**
  * The binary tree: stage sN (N >= 1) reads its parent s((N-1)/2)'s file and writes its own.
@@ -129,7 +153,9 @@ const cpuModel = (() => {
     return cpus()[0]?.model ?? 'unknown';
   }
 })();
-console.log(`\nbinary tree of ${TREE} trivial shell stages, -j 2 (${cpuModel}, ${cpus().length} cores, node ${process.version})`);
+console.log(
+  `\nbinary tree of ${TREE} trivial shell stages, -j 2 (${cpuModel}, ${cpus().length} cores, node ${process.version})`,
+);
 const ours = mkdtempSync(join(tmpdir(), 'bench-tree-pipeline-'));
 binaryTree(ours, TREE);
 const oursFull = timeIt(process.execPath, [BIN, '-C', ours, 'repro', '-j', '2']);
@@ -144,6 +170,10 @@ if (snakemake.status !== 0) {
   const args = ['-j', '2', '--quiet'];
   const theirFull = timeIt('snakemake', args, theirs);
   const theirNoop = median(Array.from({ length: REPEATS }, () => timeIt('snakemake', args, theirs)));
-  console.log(`snakemake ${snakemake.stdout.toString().trim()}   full run ${(theirFull / 1000).toFixed(2)} s   no-op rerun ${theirNoop.toFixed(0)} ms`);
-  console.log(`pipeline is ${(theirFull / oursFull).toFixed(2)}x as fast on the full run, ${(theirNoop / oursNoop).toFixed(1)}x on the no-op rerun`);
+  console.log(
+    `snakemake ${snakemake.stdout.toString().trim()}   full run ${(theirFull / 1000).toFixed(2)} s   no-op rerun ${theirNoop.toFixed(0)} ms`,
+  );
+  console.log(
+    `pipeline is ${(theirFull / oursFull).toFixed(2)}x as fast on the full run, ${(theirNoop / oursNoop).toFixed(1)}x on the no-op rerun`,
+  );
 }

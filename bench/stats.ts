@@ -34,7 +34,9 @@ function timePerCall(fn: () => unknown, minMs = 1500): { ms: number; calls: numb
   return { ms: elapsed / calls, calls };
 }
 
-console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} logical CPUs), node ${process.version}, ${os.platform()} ${os.arch()}`);
+console.log(
+  `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} logical CPUs), node ${process.version}, ${os.platform()} ${os.arch()}`,
+);
 for (const [k, n] of [
   [5, 5],
   [8, 100],

@@ -44,7 +44,8 @@ const { values } = parseArgs({
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 // Step times are differences of successive progress marks, so the first needs one before it.
-if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmup >= 1)) throw new Error('--steps and --warmup must be integers >= 1');
+if (!(Number.isInteger(steps) && steps >= 1 && Number.isInteger(warmup) && warmup >= 1))
+  throw new Error('--steps and --warmup must be integers >= 1');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Table 1 as pipeline.yaml declares it: the optimizers the study fine-tunes with, per variant.
@@ -53,11 +54,17 @@ const adamw = table1.get('adamw');
 if (adamw === undefined) throw new Error('pipeline.yaml declares no adamw variant');
 
 const backend = await chooseBackend(values.backend ? [values.backend] : undefined);
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`);
-console.log(`node ${process.version}, backend ${backend.name} ${backend.version}${backend.skipped.length ? ` (skipped: ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`);
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+);
+console.log(
+  `node ${process.version}, backend ${backend.name} ${backend.version}${backend.skipped.length ? ` (skipped: ${backend.skipped.map((s) => s.name).join(', ')})` : ''}`,
+);
 if (backend.adapter !== undefined) {
   const a = backend.adapter;
-  console.log(`adapter: ${a.vendor} ${a.architecture} ${a.device}: ${a.description}${a.software ? ' (software: runs on the CPU)' : ''}`);
+  console.log(
+    `adapter: ${a.vendor} ${a.architecture} ${a.device}: ${a.description}${a.software ? ' (software: runs on the CPU)' : ''}`,
+  );
 }
 const config = SMALL_GPT;
 const model0 = new Gpt(config, 0);
@@ -67,7 +74,9 @@ console.log(
 model0.dispose();
 
 const rng = new Rng(1);
-const sequences = Array.from({ length: (warmup + steps) * BATCH }, () => Array.from({ length: config.contextLength }, () => 5 + Math.floor(rng.uniform() * (config.vocabSize - 5))));
+const sequences = Array.from({ length: (warmup + steps) * BATCH }, () =>
+  Array.from({ length: config.contextLength }, () => 5 + Math.floor(rng.uniform() * (config.vocabSize - 5))),
+);
 const tokensPerStep = BATCH * (config.contextLength - 1);
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -145,16 +154,28 @@ const secondsPerStep = new Map<string, number>();
 const report = (label: string, seconds: number, tokens: number, flopsPerToken = trainFlopsPerToken): void => {
   secondsPerStep.set(label, seconds);
   const gflops = (tokens * flopsPerToken) / seconds / 1e9;
-  rows.push(`| ${label} | ${seconds.toFixed(3)} | ${Math.round(tokens / seconds)} | ${gflops.toFixed(2)} | ${((100 * gflops) / peak).toFixed(0)}% |`);
-  console.log(`${label}: ${seconds.toFixed(3)} s/step, ${Math.round(tokens / seconds)} tokens/s, ${gflops.toFixed(2)} GFLOP/s (${((100 * gflops) / peak).toFixed(0)}% of matmul rate)`);
+  rows.push(
+    `| ${label} | ${seconds.toFixed(3)} | ${Math.round(tokens / seconds)} | ${gflops.toFixed(2)} | ${((100 * gflops) / peak).toFixed(0)}% |`,
+  );
+  console.log(
+    `${label}: ${seconds.toFixed(3)} s/step, ${Math.round(tokens / seconds)} tokens/s, ${gflops.toFixed(2)} GFLOP/s (${((100 * gflops) / peak).toFixed(0)}% of matmul rate)`,
+  );
 };
 
 for (const name of values.optimizers!.split(',')) {
   const optimizer: OptimizerConfig | undefined = table1.get(name);
-  if (!optimizer) throw new Error(`unknown optimizer ${name} (pipeline.yaml declares ${[...table1.keys()].join(', ')})`);
+  if (!optimizer)
+    throw new Error(`unknown optimizer ${name} (pipeline.yaml declares ${[...table1.keys()].join(', ')})`);
   const model = new Gpt(config, 1);
   const timer = stepTimer();
-  await pretrainLM(model, sequences, sequences.slice(0, 1), { batchSize: BATCH, epochs: 1, optimizer, seed: 1, padId: 0, onProgress: timer.onProgress });
+  await pretrainLM(model, sequences, sequences.slice(0, 1), {
+    batchSize: BATCH,
+    epochs: 1,
+    optimizer,
+    seed: 1,
+    padId: 0,
+    onProgress: timer.onProgress,
+  });
   report(`LM pre-training, ${name}`, timer.perStep(), tokensPerStep);
   model.dispose();
 }
@@ -163,20 +184,27 @@ for (const name of values.optimizers!.split(',')) {
   const model = new Gpt(config, 1);
   const timer = stepTimer();
   const labelled = { ids: sequences, labels: sequences.map((s) => s[0]! % 2) };
-  await trainClassifier(model, labelled, { ids: sequences.slice(0, 1), labels: [0] }, {
-    batchSize: BATCH,
-    epochs: 1,
-    optimizer: adamw,
-    seed: 1,
-    padId: 0,
-    subset: `last-${tunedBlocks}`,
-    onProgress: timer.onProgress,
-  });
+  await trainClassifier(
+    model,
+    labelled,
+    { ids: sequences.slice(0, 1), labels: [0] },
+    {
+      batchSize: BATCH,
+      epochs: 1,
+      optimizer: adamw,
+      seed: 1,
+      padId: 0,
+      subset: `last-${tunedBlocks}`,
+      onProgress: timer.onProgress,
+    },
+  );
   report('fine-tuning last block + head, adamw', timer.perStep(), BATCH * config.contextLength, fineTuneFlopsPerToken);
   model.dispose();
 }
 
-console.log(`\n| ${backend.name}: what | s/step | tokens/s | GFLOP/s | of matmul rate |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}`);
+console.log(
+  `\n| ${backend.name}: what | s/step | tokens/s | GFLOP/s | of matmul rate |\n| --- | --- | --- | --- | --- |\n${rows.join('\n')}`,
+);
 
 /*
  * The three architectures at the sizes pipeline.yaml declares (its pretrain stages' resolved
@@ -186,9 +214,12 @@ console.log(`\n| ${backend.name}: what | s/step | tokens/s | GFLOP/s | of matmul
  * Tokens per second count the input tokens of a batch.
  */
 const project = await loadGraph(root, join(root, 'pipeline.yaml'));
-if (!project.ok) throw new Error(`pipeline.yaml does not load: ${project.error.map((f) => f.diagnostic.message).join('; ')}`);
+if (!project.ok)
+  throw new Error(`pipeline.yaml does not load: ${project.error.map((f) => f.diagnostic.message).join('; ')}`);
 const studyModels = Object.fromEntries(
-  [...project.value.stages.values()].filter((s) => s.spec.group === 'pretrain').map((s) => [String(s.spec.item?.arch), s.spec.params.model as ModelParams]),
+  [...project.value.stages.values()]
+    .filter((s) => s.spec.group === 'pretrain')
+    .map((s) => [String(s.spec.item?.arch), s.spec.params.model as ModelParams]),
 );
 // The special-token layout of a tokenizer trained here; ordinary tokens come after it.
 const specialId = (token: string): number => SPECIAL_TOKENS.indexOf(token);
@@ -207,16 +238,31 @@ for (const [arch, params] of Object.entries(studyModels)) {
   const spec = specFromParams(params, 1000, 2);
   const family = spec.family;
   const textLength = params.context_length - 2;
-  const texts = Array.from({ length: (warmup + steps) * BATCH }, () => Array.from({ length: textLength }, () => FIRST_ORDINARY + Math.floor(rng.uniform() * (1000 - FIRST_ORDINARY))));
+  const texts = Array.from({ length: (warmup + steps) * BATCH }, () =>
+    Array.from({ length: textLength }, () => FIRST_ORDINARY + Math.floor(rng.uniform() * (1000 - FIRST_ORDINARY))),
+  );
   const framed = texts.map((t) => frameText(family, t, SPECIAL, params.context_length));
   const vocabulary = { special: SPECIAL, labelTargets: [frameTarget([100], SPECIAL), frameTarget([101], SPECIAL)] };
   const optimizer = adamw;
   const timeRun = async (task: 'pretrain' | 'finetune'): Promise<{ seconds: number; parameters: number }> => {
     const model = instantiate(spec, vocabulary, 1);
     const timer = stepTimer();
-    const options = { batchSize: BATCH, epochs: 1, optimizer, seed: 1, padId: SPECIAL.pad, onProgress: timer.onProgress };
+    const options = {
+      batchSize: BATCH,
+      epochs: 1,
+      optimizer,
+      seed: 1,
+      padId: SPECIAL.pad,
+      onProgress: timer.onProgress,
+    };
     if (task === 'pretrain') await pretrainLM(model, framed, framed.slice(0, 1), options);
-    else await trainClassifier(model, { ids: framed, labels: framed.map((_, i) => i % 2) }, { ids: framed.slice(0, 1), labels: [0] }, options);
+    else
+      await trainClassifier(
+        model,
+        { ids: framed, labels: framed.map((_, i) => i % 2) },
+        { ids: framed.slice(0, 1), labels: [0] },
+        options,
+      );
     const parameters = countParameters([...model.variables.values()]);
     model.dispose();
     return { seconds: timer.perStep(), parameters };
@@ -226,11 +272,15 @@ for (const [arch, params] of Object.entries(studyModels)) {
     archSeconds.set(`${arch} ${task}`, seconds);
     const tokens = BATCH * params.context_length;
     const vsGpt = archSeconds.get(`gpt2 ${task}`);
-    archRows.push(`| ${arch} (${family}, ${parameters} parameters) | ${task === 'pretrain' ? 'pre-training objective' : 'fine-tuning, all parameters'} | ${seconds.toFixed(3)} | ${Math.round(tokens / seconds)} | ${vsGpt === undefined ? '' : (vsGpt / seconds).toFixed(2)} |`);
+    archRows.push(
+      `| ${arch} (${family}, ${parameters} parameters) | ${task === 'pretrain' ? 'pre-training objective' : 'fine-tuning, all parameters'} | ${seconds.toFixed(3)} | ${Math.round(tokens / seconds)} | ${vsGpt === undefined ? '' : (vsGpt / seconds).toFixed(2)} |`,
+    );
     console.log(`${arch} ${task}: ${seconds.toFixed(3)} s/step, ${Math.round(tokens / seconds)} tokens/s`);
   }
 }
-console.log(`\n| ${backend.name}: architecture (pipeline.yaml size) | what | s/step | tokens/s | throughput vs gpt2 |\n| --- | --- | --- | --- | --- |\n${archRows.join('\n')}`);
+console.log(
+  `\n| ${backend.name}: architecture (pipeline.yaml size) | what | s/step | tokens/s | throughput vs gpt2 |\n| --- | --- | --- | --- | --- |\n${archRows.join('\n')}`,
+);
 
 /*
  * The same model and batch trained by PyTorch on this CPU, as a yardstick: Debian's python3-torch,
@@ -278,15 +328,20 @@ for threads in (1, os.cpu_count()):
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 const torch = hasTorch ? spawnSync('/usr/bin/python3', ['-c', torchScript], { encoding: 'utf8' }) : undefined;
 if (torch === undefined) {
-  console.log('PyTorch comparison skipped: /usr/bin/python3 cannot import torch; install it with apt-get install python3-torch');
+  console.log(
+    'PyTorch comparison skipped: /usr/bin/python3 cannot import torch; install it with apt-get install python3-torch',
+  );
 } else if (torch.status !== 0) {
   throw new Error(`the PyTorch comparison failed: ${torch.stderr.trim().split('\n').at(-1)}`);
 } else {
   const tfjs = secondsPerStep.get('LM pre-training, adamw');
   for (const line of torch.stdout.trim().split('\n')) {
     const [threads, seconds] = line.split(' ').map(Number) as [number, number];
-    const ratio = tfjs === undefined ? '' : `; tfjs ${backend.name} / PyTorch throughput ${(seconds / tfjs).toFixed(2)}`;
-    console.log(`PyTorch ${threads} thread(s), AdamW LM step: ${seconds.toFixed(3)} s/step, ${Math.round(tokensPerStep / seconds)} tokens/s${ratio}`);
+    const ratio =
+      tfjs === undefined ? '' : `; tfjs ${backend.name} / PyTorch throughput ${(seconds / tfjs).toFixed(2)}`;
+    console.log(
+      `PyTorch ${threads} thread(s), AdamW LM step: ${seconds.toFixed(3)} s/step, ${Math.round(tokensPerStep / seconds)} tokens/s${ratio}`,
+    );
   }
 }
 releaseWebGpu();

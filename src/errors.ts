@@ -32,7 +32,14 @@ export async function logInternalError(root: string, context: string, e: unknown
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = join(dir, `internal-error-${stamp}-${process.pid}.log`);
   const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
-  const text = [`${context}`, `node ${process.version} ${process.platform}-${process.arch}`, `argv ${process.argv.slice(2).join(' ')}`, '', stack, ''].join('\n');
+  const text = [
+    `${context}`,
+    `node ${process.version} ${process.platform}-${process.arch}`,
+    `argv ${process.argv.slice(2).join(' ')}`,
+    '',
+    stack,
+    '',
+  ].join('\n');
   try {
     await mkdir(dir, { recursive: true });
     await writeFile(file, text, { flag: 'a' });

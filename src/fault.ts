@@ -21,5 +21,6 @@ export function faultPoint(point: 'commit' | 'lockfile', stages: string | readon
 }
 
 export function faultThrow(point: 'lookup', stage: string): void {
-  if (spec !== undefined && spec === `throw-${point}:${stage}`) throw new Error(`injected fault: ${point} of ${stage} threw`);
+  if (spec !== undefined && spec === `throw-${point}:${stage}`)
+    throw new Error(`injected fault: ${point} of ${stage} threw`);
 }

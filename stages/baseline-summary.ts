@@ -29,10 +29,15 @@ export default defineStage(async (ctx) => {
     '',
     '| training data | alpha | accuracy % | macro F1 | variance of per-group accuracy | max-min gap |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.data} | ${r.alpha} | ${pct(r.test_accuracy)} | ${r.test_macro_f1.toFixed(3)} | ${r.group_accuracy_variance.toExponential(2)} | ${pct(r.group_accuracy_gap)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.data} | ${r.alpha} | ${pct(r.test_accuracy)} | ${r.test_macro_f1.toFixed(3)} | ${r.group_accuracy_variance.toExponential(2)} | ${pct(r.group_accuracy_gap)} |`,
+    ),
     '',
   ];
   await writeFile(join(ctx.root, ctx.outs[0]!), lines.join('\n'));
-  const columns = Object.fromEntries(Object.keys(rows[0] ?? {}).map((k) => [k, rows.map((r) => r[k as keyof typeof r])]));
+  const columns = Object.fromEntries(
+    Object.keys(rows[0] ?? {}).map((k) => [k, rows.map((r) => r[k as keyof typeof r])]),
+  );
   return { tables: { runs: columns as never } };
 });

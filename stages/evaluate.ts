@@ -23,7 +23,8 @@ export default defineStage<Params>(async (ctx) => {
   const spec = (await pretrain.json('spec')) as unknown as ModelSpec;
   const tokenized = await readTokenized(inputOf(ctx.inputs, 'tokenize'), spec.family);
   const { labelNames } = tokenized;
-  if (!labelNames.includes(ctx.params.positive_label)) throw new Error(`positive_label "${ctx.params.positive_label}" is not a label (${labelNames.join(', ')})`);
+  if (!labelNames.includes(ctx.params.positive_label))
+    throw new Error(`positive_label "${ctx.params.positive_label}" is not a label (${labelNames.join(', ')})`);
   const test = await tokenized.split('test');
   const model = instantiate(spec, tokenized, 0);
   let scored;

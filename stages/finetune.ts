@@ -36,20 +36,32 @@ export default defineStage<Params>(async (ctx) => {
   const optimizer = optimizerConfig(ctx.params.optimizer);
   let curve;
   try {
-    curve = await trainClassifier(model, { ids: train.ids, labels: train.labels }, { ids: validation.ids, labels: validation.labels }, {
-      batchSize: ctx.params.batch_size,
-      epochs: ctx.params.epochs,
-      optimizer,
-      seed: ctx.params.seed,
-      subset: parseParamSubset(ctx.params.trainable),
-      padId: tokenized.special.pad,
-      labelNames,
-      signal: ctx.signal,
-      onProgress: (p) => {
-        const tokensPerSecond = p.elapsedSeconds > 0 ? Math.round((p.step * ctx.params.batch_size * tokenized.contextLength) / p.elapsedSeconds) : 0;
-        ctx.progress({ done: p.step, total: p.totalSteps, note: `epoch ${p.epoch} ${p.phase} loss ${p.loss.toFixed(3)} ~${tokensPerSecond} tok/s` });
+    curve = await trainClassifier(
+      model,
+      { ids: train.ids, labels: train.labels },
+      { ids: validation.ids, labels: validation.labels },
+      {
+        batchSize: ctx.params.batch_size,
+        epochs: ctx.params.epochs,
+        optimizer,
+        seed: ctx.params.seed,
+        subset: parseParamSubset(ctx.params.trainable),
+        padId: tokenized.special.pad,
+        labelNames,
+        signal: ctx.signal,
+        onProgress: (p) => {
+          const tokensPerSecond =
+            p.elapsedSeconds > 0
+              ? Math.round((p.step * ctx.params.batch_size * tokenized.contextLength) / p.elapsedSeconds)
+              : 0;
+          ctx.progress({
+            done: p.step,
+            total: p.totalSteps,
+            note: `epoch ${p.epoch} ${p.phase} loss ${p.loss.toFixed(3)} ~${tokensPerSecond} tok/s`,
+          });
+        },
       },
-    });
+    );
   } catch (e) {
     throw new Error(`${ctx.params.variant} (seed ${ctx.params.seed}): ${(e as Error).message}`);
   }
@@ -61,7 +73,11 @@ export default defineStage<Params>(async (ctx) => {
   return {
     blobs: { weights },
     tables: {
-      loss_curve: { step: curve.lossCurve.map((_, i) => i + 1), loss: curve.lossCurve, learning_rate: curve.learningRates },
+      loss_curve: {
+        step: curve.lossCurve.map((_, i) => i + 1),
+        loss: curve.lossCurve,
+        learning_rate: curve.learningRates,
+      },
       epochs: {
         epoch: curve.epochs.map((e) => e.epoch),
         step: curve.epochs.map((e) => Math.round((e.epoch * curve.steps) / curve.epochs.length)),
@@ -85,6 +101,10 @@ export default defineStage<Params>(async (ctx) => {
         ]),
       ),
     },
-    measurements: { train_seconds: curve.trainSeconds, seconds: curve.seconds, tokens_per_second: tokens / curve.trainSeconds },
+    measurements: {
+      train_seconds: curve.trainSeconds,
+      seconds: curve.seconds,
+      tokens_per_second: tokens / curve.trainSeconds,
+    },
   };
 });

@@ -20,7 +20,9 @@ export default defineStage<Params>(async (ctx) => {
   const rows =
     source === 'spam-assassin'
       ? loadSpamAssassin()
-      : await readLabelledText(join(ctx.root, source)).then((t) => t.text.map((text, i) => ({ id: String(i + 1), text, label: t.label[i]!, group: t.group[i]! })));
+      : await readLabelledText(join(ctx.root, source)).then((t) =>
+          t.text.map((text, i) => ({ id: String(i + 1), text, label: t.label[i]!, group: t.group[i]! })),
+        );
   let keep = rows.map(() => true);
   if (cap !== null) {
     // The split helper draws a seeded, per-group sample: "train" marks the rows kept.
@@ -31,7 +33,11 @@ export default defineStage<Params>(async (ctx) => {
     for (const [group, n] of sizes) {
       const fraction = Math.min(1, cap / n);
       const members = rows.flatMap((r, i) => (r.group === group ? [i] : []));
-      const picked = stratifiedSplit(members.map(() => group), { train: fraction, validation: 0, test: 1 - fraction }, seed);
+      const picked = stratifiedSplit(
+        members.map(() => group),
+        { train: fraction, validation: 0, test: 1 - fraction },
+        seed,
+      );
       members.forEach((row, k) => (keep[row] = picked[k] === 'train'));
     }
   }

@@ -11,7 +11,8 @@ const words = (text: string): string[] => text.split(' ').filter((w) => w.length
 /** Fits the naive Bayes baseline on the training split; scores validation and test, and test accuracy per group. */
 export default defineStage<Params>(async (ctx) => {
   const [data] = ctx.inputs;
-  if (data === undefined || ctx.inputs.length !== 1) throw new Error('naive-bayes needs exactly one preprocess stage as its input');
+  if (data === undefined || ctx.inputs.length !== 1)
+    throw new Error('naive-bayes needs exactly one preprocess stage as its input');
   const train = await data.table('train');
   const model = new NaiveBayes(ctx.params.alpha).fit((train.text as string[]).map(words), train.label as string[]);
   const metrics: Record<string, number> = {};
@@ -31,7 +32,14 @@ export default defineStage<Params>(async (ctx) => {
     metrics[`test_accuracy_${g}`] = idx.filter((i) => testPredicted[i] === test.label![i]).length / idx.length;
   }
   return {
-    tables: { test_predictions: { text: test.text as string[], label: test.label as string[], group: test.group as string[], predicted: testPredicted } },
+    tables: {
+      test_predictions: {
+        text: test.text as string[],
+        label: test.label as string[],
+        group: test.group as string[],
+        predicted: testPredicted,
+      },
+    },
     metrics,
   };
 });

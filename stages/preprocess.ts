@@ -20,7 +20,8 @@ interface Params extends JsonObject {
  */
 export default defineStage<Params>(async (ctx) => {
   const [source] = ctx.inputs;
-  if (source === undefined || ctx.inputs.length !== 1) throw new Error('preprocess needs exactly one input: the ingest stage');
+  if (source === undefined || ctx.inputs.length !== 1)
+    throw new Error('preprocess needs exactly one input: the ingest stage');
   const raw = await source.table('corpus');
   const cleaned = aq
     .table({ text: (raw.text as string[]).map(cleanText), label: raw.label as string[], group: raw.group as string[] })
@@ -31,7 +32,11 @@ export default defineStage<Params>(async (ctx) => {
   const withSplit = cleaned.assign({ split });
   const part = (name: string) => {
     const t = withSplit.params({ name }).filter((d: { split: string }, $: { name: string }) => d.split === $.name);
-    return { text: t.array('text') as string[], label: t.array('label') as string[], group: t.array('group') as string[] };
+    return {
+      text: t.array('text') as string[],
+      label: t.array('label') as string[],
+      group: t.array('group') as string[],
+    };
   };
   let train = part('train');
   if (ctx.params.training_groups !== 'as-is' && ctx.params.training_groups !== 'balanced') {
@@ -39,11 +44,17 @@ export default defineStage<Params>(async (ctx) => {
   }
   if (ctx.params.training_groups === 'balanced') {
     const keep = balanceGroups(train.group, ctx.params.seed);
-    train = { text: train.text.filter((_, i) => keep[i]), label: train.label.filter((_, i) => keep[i]), group: train.group.filter((_, i) => keep[i]) };
+    train = {
+      text: train.text.filter((_, i) => keep[i]),
+      label: train.label.filter((_, i) => keep[i]),
+      group: train.group.filter((_, i) => keep[i]),
+    };
   }
   const validation = part('validation');
   const test = part('test');
-  ctx.log(`${raw.text!.length} rows read, ${cleaned.numRows()} kept; split ${train.text.length}/${validation.text.length}/${test.text.length}`);
+  ctx.log(
+    `${raw.text!.length} rows read, ${cleaned.numRows()} kept; split ${train.text.length}/${validation.text.length}/${test.text.length}`,
+  );
   return {
     tables: { train, validation, test },
     metrics: {

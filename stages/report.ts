@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import { barWithErrorSpec, groupMetricSpec, lossCurveSpec, writeReport, type Report, type ReportSection } from '../src/report/index.ts';
+import {
+  barWithErrorSpec,
+  groupMetricSpec,
+  lossCurveSpec,
+  writeReport,
+  type Report,
+  type ReportSection,
+} from '../src/report/index.ts';
 import { defineStage, type JsonObject, type UpstreamStage } from '../src/stage-api.ts';
 import { distinct, mean, runsOf, std, type Run } from '../src/study/group-runs.ts';
 
@@ -17,7 +24,10 @@ const MEASURED = 'report-measured';
 const pct = (x: number) => (100 * x).toFixed(1);
 const pm = (xs: number[], f: (x: number) => string) => `${f(mean(xs))} ± ${f(std(xs))}`;
 const fix = (d: number) => (x: number) => x.toFixed(d);
-const src = (label: string, input: UpstreamStage, output: string) => ({ label: `${label} (${input.name} ${output})`, hash: input.outputHashes[output] ?? input.fingerprint });
+const src = (label: string, input: UpstreamStage, output: string) => ({
+  label: `${label} (${input.name} ${output})`,
+  hash: input.outputHashes[output] ?? input.fingerprint,
+});
 
 /** The study's tables and figures, every number with the artifact it came from. */
 export default defineStage<Params>(async (ctx) => {
@@ -28,13 +38,20 @@ export default defineStage<Params>(async (ctx) => {
   const tukey = await stats.table('tukey');
   const anova = await stats.table('anova');
   const archs = distinct(evals.map((r) => r.arch)).sort();
-  const variantsOf = (arch: string, runs: Run[]) => distinct(runs.filter((r) => r.arch === arch).map((r) => r.variant)).sort();
+  const variantsOf = (arch: string, runs: Run[]) =>
+    distinct(runs.filter((r) => r.arch === arch).map((r) => r.variant)).sort();
   const values = (arch: string, variant: string, metric: string) =>
-    evals.filter((r) => r.arch === arch && r.variant === variant).sort((a, b) => a.seed - b.seed).map((r) => r.input.metrics[metric] ?? Number.NaN);
+    evals
+      .filter((r) => r.arch === arch && r.variant === variant)
+      .sort((a, b) => a.seed - b.seed)
+      .map((r) => r.input.metrics[metric] ?? Number.NaN);
   // Measured figures (times, throughput) differ between runs on the same inputs: they go to the
   // measured page, outside the hashed outputs, so report.html and report.md are reproducible.
   const measuredOf = (arch: string, variant: string, name: string) =>
-    finetunes.filter((r) => r.arch === arch && r.variant === variant).sort((a, b) => a.seed - b.seed).map((r) => r.input.measurements[name] ?? Number.NaN);
+    finetunes
+      .filter((r) => r.arch === arch && r.variant === variant)
+      .sort((a, b) => a.seed - b.seed)
+      .map((r) => r.input.measurements[name] ?? Number.NaN);
   const sections: ReportSection[] = [];
   const measuredSections: ReportSection[] = [];
   const measurements: Record<string, number> = {};
@@ -91,8 +108,14 @@ export default defineStage<Params>(async (ctx) => {
   // A generative classifier (T5) can answer with text that is no label: say how often, since
   // that, not a wrong label, is what keeps its accuracy down when it has not learned the task.
   const noLabelNote = (arch: string, variants: string[]): string[] => {
-    const rates = variants.map((v) => [v, mean(values(arch, v, 'test_no_label_rate'))] as const).filter(([, r]) => r > 0);
-    return rates.length === 0 ? [] : [`Share of test answers that were no label at all (mean over seeds): ${rates.map(([v, r]) => `${v} ${pct(r)} %`).join(', ')}.`];
+    const rates = variants
+      .map((v) => [v, mean(values(arch, v, 'test_no_label_rate'))] as const)
+      .filter(([, r]) => r > 0);
+    return rates.length === 0
+      ? []
+      : [
+          `Share of test answers that were no label at all (mean over seeds): ${rates.map(([v, r]) => `${v} ${pct(r)} %`).join(', ')}.`,
+        ];
   };
   for (const arch of archs) {
     const variants = variantsOf(arch, evals);
@@ -110,7 +133,9 @@ export default defineStage<Params>(async (ctx) => {
     };
     const significant = (tukey.arch as string[]).flatMap((a, i) =>
       a === arch && tukey.metric![i] === 'test_accuracy' && tukey.reject![i] === true
-        ? [`${String(tukey.a![i])} vs ${String(tukey.b![i])}: difference ${pct(Number(tukey.mean_diff![i]))} points, p = ${Number(tukey.p![i]).toPrecision(3)}`]
+        ? [
+            `${String(tukey.a![i])} vs ${String(tukey.b![i])}: difference ${pct(Number(tukey.mean_diff![i]))} points, p = ${Number(tukey.p![i]).toPrecision(3)}`,
+          ]
         : [],
     );
     const aRow = (anova.arch as string[]).findIndex((a, i) => a === arch && anova.metric![i] === 'test_accuracy');
@@ -139,10 +164,16 @@ export default defineStage<Params>(async (ctx) => {
         aRow < 0 || anova.p![aRow] === null
           ? `Accuracy ANOVA: ${String(anova.note?.[aRow] ?? 'not run')}`
           : `Accuracy ANOVA across optimizers: F(${String(anova.df_between![aRow])}, ${String(anova.df_within![aRow])}) = ${Number(anova.f![aRow]).toFixed(2)}, p = ${Number(anova.p![aRow]).toPrecision(3)}.`,
-        significant.length === 0 ? 'No pair of optimizers differs significantly in accuracy (Tukey HSD).' : `Pairs that differ significantly in accuracy (Tukey HSD): ${significant.join('; ')}.`,
+        significant.length === 0
+          ? 'No pair of optimizers differs significantly in accuracy (Tukey HSD).'
+          : `Pairs that differ significantly in accuracy (Tukey HSD): ${significant.join('; ')}.`,
         ...noLabelNote(arch, variants),
       ],
-      sources: [src('ANOVA', stats, 'table:anova'), src('Tukey HSD', stats, 'table:tukey'), src('means', stats, 'table:summary')],
+      sources: [
+        src('ANOVA', stats, 'table:anova'),
+        src('Tukey HSD', stats, 'table:tukey'),
+        src('means', stats, 'table:summary'),
+      ],
     });
 
     const timed = variantsOf(arch, finetunes);
@@ -170,7 +201,9 @@ export default defineStage<Params>(async (ctx) => {
           ? 'Training-time ANOVA: not testable.'
           : `Training-time ANOVA: F = ${stats.measurements[`train_seconds_anova_f_${arch}`]!.toFixed(2)}, p = ${stats.measurements[`train_seconds_anova_p_${arch}`]!.toPrecision(3)}.`,
       ],
-      sources: finetunes.filter((r) => r.arch === arch && r.seed === Math.min(...finetunes.map((x) => x.seed))).map((r) => ({ label: `measurements of ${r.input.name} (and its other seeds)`, hash: r.input.fingerprint })),
+      sources: finetunes
+        .filter((r) => r.arch === arch && r.seed === Math.min(...finetunes.map((x) => x.seed)))
+        .map((r) => ({ label: `measurements of ${r.input.name} (and its other seeds)`, hash: r.input.fingerprint })),
     });
 
     const ablation = ['proposed', 'proposed-no-lr', 'proposed-no-momentum'].filter((v) => variants.includes(v));
@@ -187,9 +220,19 @@ export default defineStage<Params>(async (ctx) => {
           { key: 'p', label: 'Tukey p' },
         ],
         rows: ablation.map((v) => {
-          const i = (tukey.arch as string[]).findIndex((a, k) => a === arch && tukey.metric![k] === 'test_accuracy' && ((tukey.a![k] === 'proposed' && tukey.b![k] === v) || (tukey.b![k] === 'proposed' && tukey.a![k] === v)));
+          const i = (tukey.arch as string[]).findIndex(
+            (a, k) =>
+              a === arch &&
+              tukey.metric![k] === 'test_accuracy' &&
+              ((tukey.a![k] === 'proposed' && tukey.b![k] === v) || (tukey.b![k] === 'proposed' && tukey.a![k] === v)),
+          );
           return {
-            variant: v === 'proposed' ? 'full' : v === 'proposed-no-lr' ? 'without adaptive learning rate' : 'without adaptive momentum',
+            variant:
+              v === 'proposed'
+                ? 'full'
+                : v === 'proposed-no-lr'
+                  ? 'without adaptive learning rate'
+                  : 'without adaptive momentum',
             accuracy: pm(values(arch, v, 'test_accuracy'), pct),
             diff: v === 'proposed' ? null : pct(mean(full) - mean(values(arch, v, 'test_accuracy'))),
             p: i < 0 ? null : Number(tukey.p![i]).toPrecision(3),
@@ -203,7 +246,11 @@ export default defineStage<Params>(async (ctx) => {
     // Convergence: training loss per step, mean and min-max band over seeds.
     const points = [];
     for (const v of variantsOf(arch, finetunes)) {
-      const curves = await Promise.all(finetunes.filter((r) => r.arch === arch && r.variant === v).map(async (r) => (await r.input.table('loss_curve')).loss as number[]));
+      const curves = await Promise.all(
+        finetunes
+          .filter((r) => r.arch === arch && r.variant === v)
+          .map(async (r) => (await r.input.table('loss_curve')).loss as number[]),
+      );
       const steps = Math.min(...curves.map((c) => c.length));
       const every = Math.max(1, Math.ceil(steps / ctx.params.curve_points));
       for (let s = 0; s < steps; s += every) {
@@ -216,29 +263,53 @@ export default defineStage<Params>(async (ctx) => {
       id: `convergence-${arch}`,
       title: `Convergence (${arch}): training loss per step, mean and range over seeds`,
       spec: lossCurveSpec(points, { xTitle: 'step', yTitle: 'training loss', seriesTitle: 'optimizer' }),
-      sources: finetunes.filter((r) => r.arch === arch && r.seed === Math.min(...finetunes.map((x) => x.seed))).map((r) => src('loss curve', r.input, 'table:loss_curve')),
+      sources: finetunes
+        .filter((r) => r.arch === arch && r.seed === Math.min(...finetunes.map((x) => x.seed)))
+        .map((r) => src('loss curve', r.input, 'table:loss_curve')),
     });
     sections.push({
       kind: 'chart',
       id: `accuracy-${arch}`,
       title: `Test accuracy per optimizer (${arch}), mean ± std over seeds`,
-      spec: barWithErrorSpec(variants.map((v) => ({ label: v, mean: 100 * mean(values(arch, v, 'test_accuracy')), std: 100 * std(values(arch, v, 'test_accuracy')) })), { yTitle: 'accuracy %', xTitle: 'optimizer' }),
+      spec: barWithErrorSpec(
+        variants.map((v) => ({
+          label: v,
+          mean: 100 * mean(values(arch, v, 'test_accuracy')),
+          std: 100 * std(values(arch, v, 'test_accuracy')),
+        })),
+        { yTitle: 'accuracy %', xTitle: 'optimizer' },
+      ),
       sources: [src('means', stats, 'table:summary')],
     });
 
-    const groups = distinct(Object.keys(evals[0]?.input.metrics ?? {}).filter((k) => k.startsWith('test_accuracy_')).map((k) => k.slice('test_accuracy_'.length))).sort();
+    const groups = distinct(
+      Object.keys(evals[0]?.input.metrics ?? {})
+        .filter((k) => k.startsWith('test_accuracy_'))
+        .map((k) => k.slice('test_accuracy_'.length)),
+    ).sort();
     sections.push({
       kind: 'table',
       id: `groups-${arch}`,
       title: `Test accuracy per group of the data (${arch}), mean over seeds, %`,
       columns: [{ key: 'variant', label: 'optimizer' }, ...groups.map((g) => ({ key: g, label: g }))],
-      rows: variants.map((v) => ({ variant: v, ...Object.fromEntries(groups.map((g) => [g, pct(mean(values(arch, v, `test_accuracy_${g}`)))])) })),
-      sources: evals.filter((r) => r.arch === arch).slice(0, 1).map((r) => ({ label: `per-group metrics of ${r.input.name} and the other evaluate stages`, hash: r.input.fingerprint })),
+      rows: variants.map((v) => ({
+        variant: v,
+        ...Object.fromEntries(groups.map((g) => [g, pct(mean(values(arch, v, `test_accuracy_${g}`)))])),
+      })),
+      sources: evals
+        .filter((r) => r.arch === arch)
+        .slice(0, 1)
+        .map((r) => ({
+          label: `per-group metrics of ${r.input.name} and the other evaluate stages`,
+          hash: r.input.fingerprint,
+        })),
     });
   }
 
   // Fairness: the same model family trained on the data as it is and balanced across groups.
-  const baselines = ctx.inputs.filter((i) => i.group === 'baseline' && Number(i.item?.alpha) === ctx.params.baseline_alpha);
+  const baselines = ctx.inputs.filter(
+    (i) => i.group === 'baseline' && Number(i.item?.alpha) === ctx.params.baseline_alpha,
+  );
   if (baselines.length > 0) {
     const fairPoints = [];
     const spread: Record<string, ReturnType<typeof spreadOf>> = {};
@@ -248,12 +319,16 @@ export default defineStage<Params>(async (ctx) => {
     }
     for (const b of baselines.sort((x, y) => String(x.item?.data).localeCompare(String(y.item?.data)))) {
       const per = Object.entries(b.metrics).filter(([k]) => k.startsWith('test_accuracy_'));
-      for (const [k, v] of per) fairPoints.push({ variant: String(b.item?.data), group: k.slice('test_accuracy_'.length), value: 100 * v });
+      for (const [k, v] of per)
+        fairPoints.push({ variant: String(b.item?.data), group: k.slice('test_accuracy_'.length), value: 100 * v });
       spread[String(b.item?.data)] = spreadOf(per.map(([, v]) => v));
     }
     const asIs = spread['as-is'];
     const balanced = spread.balanced;
-    const change = asIs !== undefined && balanced !== undefined && asIs.variance > 0 ? (balanced.variance - asIs.variance) / asIs.variance : null;
+    const change =
+      asIs !== undefined && balanced !== undefined && asIs.variance > 0
+        ? (balanced.variance - asIs.variance) / asIs.variance
+        : null;
     sections.push({
       kind: 'chart',
       id: 'fairness-groups',
@@ -270,13 +345,25 @@ export default defineStage<Params>(async (ctx) => {
         { key: 'variance', label: 'variance of group accuracy' },
         { key: 'gap', label: 'max - min (points)' },
       ],
-      rows: Object.entries(spread).map(([data, s]) => ({ data, variance: s.variance.toExponential(3), gap: pct(s.gap) })),
-      notes: [change === null ? 'Relative change not defined (no spread on the data as it is).' : `Relative change in variance from balancing: ${(100 * change).toFixed(1)}% (the paper claims -15%).`],
+      rows: Object.entries(spread).map(([data, s]) => ({
+        data,
+        variance: s.variance.toExponential(3),
+        gap: pct(s.gap),
+      })),
+      notes: [
+        change === null
+          ? 'Relative change not defined (no spread on the data as it is).'
+          : `Relative change in variance from balancing: ${(100 * change).toFixed(1)}% (the paper claims -15%).`,
+      ],
       sources: baselines.map((b) => ({ label: `metrics of ${b.name}`, hash: b.fingerprint })),
     });
   }
 
-  const report: Report = { title: ctx.params.title, subtitle: 'Generated by `pipeline repro`; every table and figure names its sources.', sections };
+  const report: Report = {
+    title: ctx.params.title,
+    subtitle: 'Generated by `pipeline repro`; every table and figure names its sources.',
+    sections,
+  };
   const measured: Report = {
     title: `Measured: ${ctx.params.title}`,
     subtitle: `Measurements of the run that computed the results in \`report.html\`: they differ from run to run, no hash covers them, and this page is written anew each time the report stage runs (\`pipeline query "SELECT * FROM measurements"\` lists them all).`,

@@ -16,9 +16,36 @@ interface Params extends JsonObject {
  */
 export default defineStage<Params>(async (ctx) => {
   const runs = runsOf(ctx.inputs, 'evaluate');
-  const anova = { arch: [] as string[], metric: [] as string[], groups: [] as number[], f: [] as (number | null)[], p: [] as (number | null)[], df_between: [] as (number | null)[], df_within: [] as (number | null)[], significant: [] as (boolean | null)[], note: [] as string[] };
-  const tukey = { arch: [] as string[], metric: [] as string[], a: [] as string[], b: [] as string[], mean_diff: [] as number[], p: [] as number[], low: [] as number[], high: [] as number[], reject: [] as boolean[] };
-  const summary = { arch: [] as string[], variant: [] as string[], metric: [] as string[], n: [] as number[], mean: [] as number[], std: [] as number[] };
+  const anova = {
+    arch: [] as string[],
+    metric: [] as string[],
+    groups: [] as number[],
+    f: [] as (number | null)[],
+    p: [] as (number | null)[],
+    df_between: [] as (number | null)[],
+    df_within: [] as (number | null)[],
+    significant: [] as (boolean | null)[],
+    note: [] as string[],
+  };
+  const tukey = {
+    arch: [] as string[],
+    metric: [] as string[],
+    a: [] as string[],
+    b: [] as string[],
+    mean_diff: [] as number[],
+    p: [] as number[],
+    low: [] as number[],
+    high: [] as number[],
+    reject: [] as boolean[],
+  };
+  const summary = {
+    arch: [] as string[],
+    variant: [] as string[],
+    metric: [] as string[],
+    n: [] as number[],
+    mean: [] as number[],
+    std: [] as number[],
+  };
   for (const arch of distinct(runs.map((r) => r.arch)).sort()) {
     const variants = distinct(runs.filter((r) => r.arch === arch).map((r) => r.variant)).sort();
     for (const metric of ctx.params.metrics) {
@@ -84,7 +111,11 @@ export default defineStage<Params>(async (ctx) => {
   const timing: Record<string, number> = {};
   for (const arch of distinct(runs.map((r) => r.arch)).sort()) {
     const variants = distinct(runs.filter((r) => r.arch === arch).map((r) => r.variant)).sort();
-    const groups = variants.map((v) => runs.filter((r) => r.arch === arch && r.variant === v).map((r) => r.input.measurements.train_seconds ?? Number.NaN));
+    const groups = variants.map((v) =>
+      runs
+        .filter((r) => r.arch === arch && r.variant === v)
+        .map((r) => r.input.measurements.train_seconds ?? Number.NaN),
+    );
     try {
       const a = oneWayAnova(groups);
       timing[`train_seconds_anova_f_${arch}`] = a.f;
@@ -94,10 +125,16 @@ export default defineStage<Params>(async (ctx) => {
     }
   }
   const significant = anova.significant.filter((x) => x === true).length;
-  ctx.log(`${anova.arch.length} ANOVAs, ${significant} significant at alpha ${ctx.params.alpha}; ${tukey.a.length} Tukey pairs`);
+  ctx.log(
+    `${anova.arch.length} ANOVAs, ${significant} significant at alpha ${ctx.params.alpha}; ${tukey.a.length} Tukey pairs`,
+  );
   return {
     tables: { anova, tukey, summary },
-    metrics: { anovas: anova.arch.length, significant_anovas: significant, tukey_pairs_rejected: tukey.reject.filter(Boolean).length },
+    metrics: {
+      anovas: anova.arch.length,
+      significant_anovas: significant,
+      tukey_pairs_rejected: tukey.reject.filter(Boolean).length,
+    },
     measurements: timing,
   };
 });

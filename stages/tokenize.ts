@@ -23,14 +23,19 @@ interface Params extends JsonObject {
  */
 export default defineStage<Params>(async (ctx) => {
   const [data] = ctx.inputs;
-  if (data === undefined || ctx.inputs.length !== 1) throw new Error('tokenize needs exactly one stage input: a preprocess stage');
+  if (data === undefined || ctx.inputs.length !== 1)
+    throw new Error('tokenize needs exactly one stage input: a preprocess stage');
   const { checkpoint, context_length: contextLength } = ctx.params;
-  if (!Number.isInteger(contextLength) || contextLength < 3) throw new Error(`context_length must be an integer >= 3, got ${contextLength}`);
+  if (!Number.isInteger(contextLength) || contextLength < 3)
+    throw new Error(`context_length must be an integer >= 3, got ${contextLength}`);
   const train = await data.table('train');
   const tokenizer =
     checkpoint === null || checkpoint === undefined
       ? BpeTokenizer.train(train.text as string[], ctx.params.vocab_size)
-      : BpeTokenizer.fromJson(readCheckpointTokenizer(path.resolve(ctx.root, checkpoint)), path.join(checkpoint, 'tokenizer.json'));
+      : BpeTokenizer.fromJson(
+          readCheckpointTokenizer(path.resolve(ctx.root, checkpoint)),
+          path.join(checkpoint, 'tokenizer.json'),
+        );
   const labelNames = [...new Set(train.label as string[])].sort();
   const tables: Record<string, { ids: number[][]; label: string[]; group: string[] }> = {};
   const metrics: Record<string, number> = { vocab_size: tokenizer.vocabSize, labels: labelNames.length };
@@ -42,7 +47,9 @@ export default defineStage<Params>(async (ctx) => {
   }
   // T5 answers with the label's text: its tokens are the decoder's target.
   const labelTokens = await tokenizer.encodeBatch(labelNames);
-  ctx.log(`vocabulary of ${tokenizer.vocabSize} tokens${checkpoint ? ` from ${checkpoint}` : ''}; ${metrics.train_tokens} training tokens`);
+  ctx.log(
+    `vocabulary of ${tokenizer.vocabSize} tokens${checkpoint ? ` from ${checkpoint}` : ''}; ${metrics.train_tokens} training tokens`,
+  );
   return {
     tables,
     json: { labels: labelNames, special: tokenizer.special as unknown as JsonObject, label_tokens: labelTokens },

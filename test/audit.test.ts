@@ -30,7 +30,10 @@ describe('pipeline verify', () => {
     const dir = await builtProject();
     const ok = await cli(dir, 'verify');
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, /^verified: \d+ artifacts and 8 results match their hashes, and lockfile\.json agrees with the store$/m);
+    assert.match(
+      ok.stdout,
+      /^verified: \d+ artifacts and 8 results match their hashes, and lockfile\.json agrees with the store$/m,
+    );
 
     const lock = lockOf(dir);
     const curve = lock.stages['train@sgd-1'].outputs['table:curve'].hash as string;
@@ -46,8 +49,19 @@ describe('pipeline verify', () => {
 
     const bad = await cli(dir, 'verify', '--json');
     assert.equal(bad.code, 1);
-    const { mismatches } = JSON.parse(bad.stdout) as { mismatches: Array<{ problem: string; artifact: string | null; stage: string | null; expected: string | null; found: string | null }> };
-    const find = (re: RegExp, stage?: string) => mismatches.find((m) => re.test(m.problem) && (stage === undefined || (m.stage ?? '').split(', ').includes(stage)));
+    const { mismatches } = JSON.parse(bad.stdout) as {
+      mismatches: Array<{
+        problem: string;
+        artifact: string | null;
+        stage: string | null;
+        expected: string | null;
+        found: string | null;
+      }>;
+    };
+    const find = (re: RegExp, stage?: string) =>
+      mismatches.find(
+        (m) => re.test(m.problem) && (stage === undefined || (m.stage ?? '').split(', ').includes(stage)),
+      );
     const table = find(/content does not match its hash/, 'train@sgd-1');
     assert.ok(table, JSON.stringify(mismatches, null, 1));
     assert.equal(table.artifact, curve);
@@ -61,7 +75,9 @@ describe('pipeline verify', () => {
     assert.match(human.stdout, /^4 problem\(s\) found:\nproblem +artifact +stage +expected +found/);
 
     await withStore(dir, (s) => s.exec('DELETE FROM artifacts WHERE hash = $h', { h: curve }));
-    const missing = JSON.parse((await cli(dir, 'verify', '--json')).stdout) as { mismatches: Array<{ problem: string }> };
+    const missing = JSON.parse((await cli(dir, 'verify', '--json')).stdout) as {
+      mismatches: Array<{ problem: string }>;
+    };
     assert.ok(missing.mismatches.some((m) => /points to an artifact that is not stored/.test(m.problem)));
   });
 
@@ -69,16 +85,33 @@ describe('pipeline verify', () => {
     const dir = await builtProject();
     const all = await cli(dir, 'verify', '--rerun', '--json');
     assert.equal(all.code, 0, all.stderr);
-    const report = JSON.parse(all.stdout) as { reproduced: number; total: number; stages: Array<{ stage: string; status: string }> };
+    const report = JSON.parse(all.stdout) as {
+      reproduced: number;
+      total: number;
+      stages: Array<{ stage: string; status: string }>;
+    };
     assert.deepEqual([report.reproduced, report.total], [8, 8]);
     assert.ok(!existsSync(join(dir, 'out/rerun')), 'the work tree is not touched');
 
-    const sample = JSON.parse((await cli(dir, 'verify', '--rerun', '--sample', '2', '--seed', '5', '--json')).stdout) as typeof report;
-    const again = JSON.parse((await cli(dir, 'verify', '--rerun', '--sample', '2', '--seed', '5', '--json')).stdout) as typeof report;
+    const sample = JSON.parse(
+      (await cli(dir, 'verify', '--rerun', '--sample', '2', '--seed', '5', '--json')).stdout,
+    ) as typeof report;
+    const again = JSON.parse(
+      (await cli(dir, 'verify', '--rerun', '--sample', '2', '--seed', '5', '--json')).stdout,
+    ) as typeof report;
     assert.equal(sample.total, 2);
-    assert.deepEqual(sample.stages.map((s) => s.stage), again.stages.map((s) => s.stage), 'a seeded sample is the same sample');
+    assert.deepEqual(
+      sample.stages.map((s) => s.stage),
+      again.stages.map((s) => s.stage),
+      'a seeded sample is the same sample',
+    );
 
-    edit(dir, 'stages/summary.ts', 'json: { runs: stage.length, measured }', 'json: { runs: stage.length, noise: Math.random() }');
+    edit(
+      dir,
+      'stages/summary.ts',
+      'json: { runs: stage.length, measured }',
+      'json: { runs: stage.length, noise: Math.random() }',
+    );
     await reproJson(dir);
     const noisy = await cli(dir, 'verify', '--rerun', 'summary', 'prepare');
     assert.equal(noisy.code, 1);
@@ -99,13 +132,28 @@ describe('pipeline lineage, query, export, show RUN', () => {
     const json = JSON.parse((await cli(dir, 'lineage', 'summary', '--format', 'json')).stdout);
     assert.equal(json.inputs.length, 6);
     assert.equal(json.inputs[0].from.inputs[0].from.stage, 'prepare');
-    assert.deepEqual(json.inputs[0].from.inputs[0].from.inputs.map((i: { name: string; kind: string }) => [i.name, i.kind]), [['data/raw.txt', 'file'], ['scripts/prepare.js', 'file']]);
+    assert.deepEqual(
+      json.inputs[0].from.inputs[0].from.inputs.map((i: { name: string; kind: string }) => [i.name, i.kind]),
+      [
+        ['data/raw.txt', 'file'],
+        ['scripts/prepare.js', 'file'],
+      ],
+    );
     const curve = lockOf(dir).stages['train@sgd-2'].outputs['table:curve'].hash as string;
-    assert.match((await cli(dir, 'lineage', curve.slice(0, 10))).stdout, /^train@(sgd|adam)-2 /, "an artifact shared by two stages traces to one of them");
+    assert.match(
+      (await cli(dir, 'lineage', curve.slice(0, 10))).stdout,
+      /^train@(sgd|adam)-2 /,
+      'an artifact shared by two stages traces to one of them',
+    );
     assert.match((await cli(dir, 'lineage', 'summary', '--format', 'mermaid')).stdout, /^flowchart BT\n/);
     assert.equal((await cli(dir, 'lineage', 'nothing-like-this')).code, 1);
 
-    const q = await cli(dir, 'query', "SELECT stage, name, value FROM params WHERE stage = 'train@adam-2' ORDER BY name", '--json');
+    const q = await cli(
+      dir,
+      'query',
+      "SELECT stage, name, value FROM params WHERE stage = 'train@adam-2' ORDER BY name",
+      '--json',
+    );
     assert.deepEqual(JSON.parse(q.stdout), [
       { stage: 'train@adam-2', name: 'lr', value: '0.01' },
       { stage: 'train@adam-2', name: 'optimizer', value: '"adam"' },
@@ -120,7 +168,10 @@ describe('pipeline lineage, query, export, show RUN', () => {
     assert.equal(write.code, 1);
     assert.match(write.stderr, /^error: the store is opened read-only for queries; this statement would change it/);
     assert.equal((await cli(dir, 'query', 'SELEC 1')).code, 2);
-    assert.match((await cli(dir, 'query', "SELECT stage, kind FROM stages WHERE stage = 'prepare'")).stdout, /^stage +kind\nprepare +cmd\n\(1 row\)$/m);
+    assert.match(
+      (await cli(dir, 'query', "SELECT stage, kind FROM stages WHERE stage = 'prepare'")).stdout,
+      /^stage +kind\nprepare +cmd\n\(1 row\)$/m,
+    );
 
     const csv = join(dir, 'curve.csv');
     assert.equal((await cli(dir, 'export', 'train@sgd-2:curve', '--format', 'csv', '-o', csv)).code, 0);
@@ -131,29 +182,64 @@ describe('pipeline lineage, query, export, show RUN', () => {
     const jsonFile = join(dir, 'runs.json');
     assert.equal((await cli(dir, 'export', 'summary:runs', '--format', 'json', '-o', jsonFile)).code, 0);
     assert.equal(readFileSync(jsonFile, 'utf8').trim(), '6');
-    assert.match((await cli(dir, 'export', 'summary:nope', '-o', jsonFile)).stderr, /stage "summary" has no output "nope"/);
+    assert.match(
+      (await cli(dir, 'export', 'summary:nope', '-o', jsonFile)).stderr,
+      /stage "summary" has no output "nope"/,
+    );
 
     const bundle = join(dir, 'bundle');
     assert.equal((await cli(dir, 'export', '--bundle', bundle)).code, 0);
-    const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as { files: Array<{ path: string; sha256: string; artifact: string | null }> };
+    const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as {
+      files: Array<{ path: string; sha256: string; artifact: string | null }>;
+    };
     const paths = manifest.files.map((f) => f.path);
-    assert.ok(paths.includes('lockfile.json') && paths.includes('tables/summary/summary.parquet') && paths.includes('files/out/prepared.txt'));
+    assert.ok(
+      paths.includes('lockfile.json') &&
+        paths.includes('tables/summary/summary.parquet') &&
+        paths.includes('files/out/prepared.txt'),
+    );
     const { createHash } = await import('node:crypto');
-    for (const f of manifest.files) assert.equal(createHash('sha256').update(readFileSync(join(bundle, f.path))).digest('hex'), f.sha256, f.path);
+    for (const f of manifest.files)
+      assert.equal(
+        createHash('sha256')
+          .update(readFileSync(join(bundle, f.path)))
+          .digest('hex'),
+        f.sha256,
+        f.path,
+      );
     const outFile = manifest.files.find((f) => f.path === 'files/out/prepared.txt')!;
     assert.equal(outFile.sha256, outFile.artifact, 'an out file exports byte for byte');
     // The store's own records travel with it: who ran what, where, when, from which commit.
     const runs = await checkBundleRecords(dir, bundle);
-    assert.ok(runs.every((r) => typeof r.host === 'string' && typeof r.node === 'string' && r.started !== null && r.status !== null));
+    assert.ok(
+      runs.every(
+        (r) => typeof r.host === 'string' && typeof r.node === 'string' && r.started !== null && r.status !== null,
+      ),
+    );
     assert.deepEqual([...new Set(runs.map((r) => r.stage))].sort(), Object.keys(lockOf(dir).stages).sort());
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const db = await (await DuckDBInstance.create(':memory:')).connect();
-    const inv = (await db.runAndReadAll(`SELECT command, git_commit, git_dirty FROM read_parquet('${join(bundle, 'records/invocations.parquet')}')`)).getRowObjectsJson();
+    const inv = (
+      await db.runAndReadAll(
+        `SELECT command, git_commit, git_dirty FROM read_parquet('${join(bundle, 'records/invocations.parquet')}')`,
+      )
+    ).getRowObjectsJson();
     db.closeSync();
     assert.ok(inv.length >= 1 && inv.every((i) => /repro/.test(String(i.command))), JSON.stringify(inv));
 
     const run = (await cli(dir, 'show', 'last')).stdout;
-    for (const field of ['command', 'node', 'platform', 'cpu', 'pipeline_hash', 'git_commit', 'git_dirty', 'ended', 'exit_status']) assert.match(run, new RegExp(`^ {2}${field} `, 'm'));
+    for (const field of [
+      'command',
+      'node',
+      'platform',
+      'cpu',
+      'pipeline_hash',
+      'git_commit',
+      'git_dirty',
+      'ended',
+      'exit_status',
+    ])
+      assert.match(run, new RegExp(`^ {2}${field} `, 'm'));
     assert.match(run, /^ {2}exit_status +0$/m);
     assert.match(run, /^ {4}summary +ran /m);
   });
@@ -176,7 +262,10 @@ describe('pipeline gc', () => {
     const verify = await cli(dir, 'verify');
     assert.equal(verify.code, 0, verify.stdout);
     const noop = await reproJson(dir);
-    assert.ok(noop.stages.every((s) => s.status === 'cached'), 'everything the lockfile needs is still there');
+    assert.ok(
+      noop.stages.every((s) => s.status === 'cached'),
+      'everything the lockfile needs is still there',
+    );
     edit(dir, 'pipeline.yaml', 'lr: 0.05', 'lr: 0.01');
     const back = await reproJson(dir);
     assert.equal(back.status['train@sgd-1'], 'ran', 'the collected results are really gone');

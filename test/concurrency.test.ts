@@ -24,7 +24,8 @@ export default async function (ctx: any) {
 }
 `;
   return makeProject({
-    'pipeline.yaml': 'stages:\n  left: {uses: stages/left.ts}\n  right: {uses: stages/right.ts}\n  both: {cmd: echo done, deps: [left, right]}\n',
+    'pipeline.yaml':
+      'stages:\n  left: {uses: stages/left.ts}\n  right: {uses: stages/right.ts}\n  both: {cmd: echo done, deps: [left, right]}\n',
     'stages/left.ts': stage('left', 'right'),
     'stages/right.ts': stage('right', 'left'),
   });
@@ -76,14 +77,22 @@ describe('concurrency', () => {
     await waitFor(join(dir, 'slow.started'));
     const second = await cli(dir, 'repro');
     assert.equal(second.code, 1);
-    assert.match(second.stderr, new RegExp(`^error: another pipeline process \\(pid ${first.child.pid} on .*holds .*lock; wait for it, or pass --wait`));
+    assert.match(
+      second.stderr,
+      new RegExp(
+        `^error: another pipeline process \\(pid ${first.child.pid} on .*holds .*lock; wait for it, or pass --wait`,
+      ),
+    );
     const waiting = cli(dir, 'repro', '--wait', '--json');
     const r1 = await first.done;
     assert.equal(r1.code, 0, r1.stderr);
     const r2 = await waiting;
     assert.equal(r2.code, 0, r2.stderr);
     const stages = JSON.parse(r2.stdout.trim()).stages as Array<{ status: string }>;
-    assert.ok(stages.every((s) => s.status === 'cached'), 'the waiter finds everything done');
+    assert.ok(
+      stages.every((s) => s.status === 'cached'),
+      'the waiter finds everything done',
+    );
   });
 
   it('SIGKILL to the whole run mid-stage leaves the store valid; the rerun completes', async () => {
@@ -106,7 +115,10 @@ describe('concurrency', () => {
     // A stale writer lock from the killed process is taken over; the finished stage is not redone.
     assert.ok(existsSync(join(dir, '.pipeline/lock')));
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(dir, 'pipeline.yaml'), readFileSync(join(dir, 'pipeline.yaml'), 'utf8').replace('seconds: 30', 'seconds: 0'));
+    writeFileSync(
+      join(dir, 'pipeline.yaml'),
+      readFileSync(join(dir, 'pipeline.yaml'), 'utf8').replace('seconds: 30', 'seconds: 0'),
+    );
     const rerun = await reproJson(dir);
     assert.equal(rerun.result.code, 0, rerun.result.stderr);
     assert.deepEqual(rerun.status, { first: 'cached', slow: 'ran', last: 'ran' });

@@ -51,7 +51,10 @@ stages:
       seed: \${seeds}
     params: {optimizer: \${item.optimizer}, seed: \${item.seed}, lr: 0.01, tag: "\${item.optimizer}-s\${item.seed}"}
 `);
-    assert.deepEqual(specs.map((s) => s.name), ['train@sgd-1', 'train@sgd-2', 'train@adam-1', 'train@adam-2']);
+    assert.deepEqual(
+      specs.map((s) => s.name),
+      ['train@sgd-1', 'train@sgd-2', 'train@adam-1', 'train@adam-2'],
+    );
     assert.deepEqual(specs[3]!.params, { optimizer: 'adam', seed: 2, lr: 0.01, tag: 'adam-s2' });
     assert.deepEqual(specs[3]!.item, { optimizer: 'adam', seed: 2 });
     assert.ok(specs.every((s) => s.group === 'train'));
@@ -85,7 +88,10 @@ stages:
 `);
     assert.deepEqual(specs[0]!.params, { optimizer: { lr: 0.01, momentum: 0.9 }, label: 'sgd@0.01' });
     assert.deepEqual(specs[1]!.params, { optimizer: { lr: 5e-5, decay: 0.01 }, label: 'adamw@0.00005' });
-    const bad = parsePipeline('/p/pipeline.yaml', 'vars: {o: {}}\nstages:\n  a: {cmd: "x ${o.${item.k}}", matrix: {k: [z]}}\n');
+    const bad = parsePipeline(
+      '/p/pipeline.yaml',
+      'vars: {o: {}}\nstages:\n  a: {cmd: "x ${o.${item.k}}", matrix: {k: [z]}}\n',
+    );
     assert.ok(bad.ok);
     const r = expandStages(bad.value, quote);
     assert.ok(!r.ok && r.error[0]!.diagnostic.message === 'undefined variable ${o.z}');
@@ -123,28 +129,100 @@ describe('bad pipeline.yaml: one located line each', () => {
   const cases: Array<[string, string, RegExp, Record<string, string>?]> = [
     ['malformed YAML', 'stages:\n  a: [\n', /^pipeline\.yaml:\d+:\d+: error: invalid YAML/],
     ['empty file', '', /^pipeline\.yaml:1:1: error: the file is empty/],
-    ['unknown stage key with suggestion', stage('    dpes: [x]\n'), /^pipeline\.yaml:4:5: error: unknown key "dpes" in stage "a" \(did you mean "deps"\?\)$/],
-    ['unknown top-level key', 'stage:\n  a: {cmd: x}\n', /^pipeline\.yaml:1:1: error: unknown key "stage" \(did you mean "stages"\?\)$/],
-    ['wrong type', stage('    deps: data.txt\n'), /^pipeline\.yaml:4:11: error: stages\.a\.deps: Invalid input: expected array/],
-    ['neither cmd nor uses', 'stages:\n  a:\n    deps: []\n', /^pipeline\.yaml:2:3: error: stage "a" must have exactly one of "cmd" or "uses"$/],
-    ['both cmd and uses', stage('    uses: a.ts\n'), /^pipeline\.yaml:2:3: error: stage "a" must have exactly one of "cmd" or "uses"$/],
-    ['undefined variable', 'stages:\n  a:\n    cmd: echo ${nope}\n', /^pipeline\.yaml:3:10: error: undefined variable \$\{nope\}$/],
-    ['undefined item key', 'stages:\n  a:\n    cmd: echo ${item.x}\n    matrix: {y: [1]}\n', /^pipeline\.yaml:3:10: error: undefined variable \$\{item\.x\}$/],
-    ['missing stage or file dep', stage('    deps: [missing.txt]\n'), /^pipeline\.yaml:4:12: error: stage "a" depends on "missing\.txt", which is neither a stage nor an existing file$/],
-    ['misspelt stage dep', 'stages:\n  prepare: {cmd: x}\n  b:\n    cmd: y\n    deps: [prepar]\n', /did you mean "prepare"\?\)$/],
-    ['cycle', 'stages:\n  a: {cmd: x, deps: [b]}\n  b: {cmd: y, deps: [c]}\n  c: {cmd: z, deps: [a]}\n', /^pipeline\.yaml:2:\d+: error: dependency cycle: a -> b -> c -> a \(each stage depends on the next\)$/],
+    [
+      'unknown stage key with suggestion',
+      stage('    dpes: [x]\n'),
+      /^pipeline\.yaml:4:5: error: unknown key "dpes" in stage "a" \(did you mean "deps"\?\)$/,
+    ],
+    [
+      'unknown top-level key',
+      'stage:\n  a: {cmd: x}\n',
+      /^pipeline\.yaml:1:1: error: unknown key "stage" \(did you mean "stages"\?\)$/,
+    ],
+    [
+      'wrong type',
+      stage('    deps: data.txt\n'),
+      /^pipeline\.yaml:4:11: error: stages\.a\.deps: Invalid input: expected array/,
+    ],
+    [
+      'neither cmd nor uses',
+      'stages:\n  a:\n    deps: []\n',
+      /^pipeline\.yaml:2:3: error: stage "a" must have exactly one of "cmd" or "uses"$/,
+    ],
+    [
+      'both cmd and uses',
+      stage('    uses: a.ts\n'),
+      /^pipeline\.yaml:2:3: error: stage "a" must have exactly one of "cmd" or "uses"$/,
+    ],
+    [
+      'undefined variable',
+      'stages:\n  a:\n    cmd: echo ${nope}\n',
+      /^pipeline\.yaml:3:10: error: undefined variable \$\{nope\}$/,
+    ],
+    [
+      'undefined item key',
+      'stages:\n  a:\n    cmd: echo ${item.x}\n    matrix: {y: [1]}\n',
+      /^pipeline\.yaml:3:10: error: undefined variable \$\{item\.x\}$/,
+    ],
+    [
+      'missing stage or file dep',
+      stage('    deps: [missing.txt]\n'),
+      /^pipeline\.yaml:4:12: error: stage "a" depends on "missing\.txt", which is neither a stage nor an existing file$/,
+    ],
+    [
+      'misspelt stage dep',
+      'stages:\n  prepare: {cmd: x}\n  b:\n    cmd: y\n    deps: [prepar]\n',
+      /did you mean "prepare"\?\)$/,
+    ],
+    [
+      'cycle',
+      'stages:\n  a: {cmd: x, deps: [b]}\n  b: {cmd: y, deps: [c]}\n  c: {cmd: z, deps: [a]}\n',
+      /^pipeline\.yaml:2:\d+: error: dependency cycle: a -> b -> c -> a \(each stage depends on the next\)$/,
+    ],
     ['self dependency', 'stages:\n  a: {cmd: x, deps: [a]}\n', /error: dependency cycle: a -> a \(each/],
-    ['out outside the project', stage('    outs: [../escape.txt]\n'), /^pipeline\.yaml:4:12: error: outs path "\.\.\/escape\.txt" of stage "a" is outside the project$/],
-    ['absolute out', stage('    outs: [/etc/passwd]\n'), /error: outs path "\/etc\/passwd" of stage "a" is outside the project$/],
-    ['two stages, one out', 'stages:\n  a: {cmd: x, outs: [o.txt]}\n  b: {cmd: y, outs: [o.txt]}\n', /^pipeline\.yaml:3:\d+: error: "o\.txt" is an output of both "a" and "b"$/],
-    ['matrix collision', 'stages:\n  t:\n    cmd: x\n    matrix: {v: [1, "1"]}\n', /^pipeline\.yaml:4:\d+: error: matrix of "t" gives two stages named "t@1"/],
-    ['expansion collides with a stage', 'stages:\n  t@1: {cmd: x}\n  t:\n    cmd: x\n    matrix: {v: [1]}\n', /^pipeline\.yaml:2:3: error: stages: invalid name "t@1": .*may not contain "@"/],
+    [
+      'out outside the project',
+      stage('    outs: [../escape.txt]\n'),
+      /^pipeline\.yaml:4:12: error: outs path "\.\.\/escape\.txt" of stage "a" is outside the project$/,
+    ],
+    [
+      'absolute out',
+      stage('    outs: [/etc/passwd]\n'),
+      /error: outs path "\/etc\/passwd" of stage "a" is outside the project$/,
+    ],
+    [
+      'two stages, one out',
+      'stages:\n  a: {cmd: x, outs: [o.txt]}\n  b: {cmd: y, outs: [o.txt]}\n',
+      /^pipeline\.yaml:3:\d+: error: "o\.txt" is an output of both "a" and "b"$/,
+    ],
+    [
+      'matrix collision',
+      'stages:\n  t:\n    cmd: x\n    matrix: {v: [1, "1"]}\n',
+      /^pipeline\.yaml:4:\d+: error: matrix of "t" gives two stages named "t@1"/,
+    ],
+    [
+      'expansion collides with a stage',
+      'stages:\n  t@1: {cmd: x}\n  t:\n    cmd: x\n    matrix: {v: [1]}\n',
+      /^pipeline\.yaml:2:3: error: stages: invalid name "t@1": .*may not contain "@"/,
+    ],
     ['empty matrix axis', 'stages:\n  t:\n    cmd: x\n    matrix: {v: []}\n', /error: stages\.t\.matrix\.v: /],
-    ['matrix var not a list', 'vars: {n: 3}\nstages:\n  t:\n    cmd: x\n    matrix: {v: "${n}"}\n', /error: matrix axis "v" must be a non-empty list of scalars$/],
+    [
+      'matrix var not a list',
+      'vars: {n: 3}\nstages:\n  t:\n    cmd: x\n    matrix: {v: "${n}"}\n',
+      /error: matrix axis "v" must be a non-empty list of scalars$/,
+    ],
     ['bad stage name', 'stages:\n  "a b": {cmd: x}\n', /^pipeline\.yaml:2:3: error: stages: invalid name "a b"/],
-    ['missing uses module', 'stages:\n  a: {uses: stages/nope.ts}\n', /error: stage "a" uses "stages\/nope\.ts", which does not exist$/],
+    [
+      'missing uses module',
+      'stages:\n  a: {uses: stages/nope.ts}\n',
+      /error: stage "a" uses "stages\/nope\.ts", which does not exist$/,
+    ],
     ['duplicate key', 'stages:\n  a: {cmd: x}\n  a: {cmd: y}\n', /error: invalid YAML: Map keys must be unique/],
-    ['embedding a list in a string', 'vars: {l: [1, 2]}\nstages:\n  a: {cmd: "echo ${l}"}\n', /error: \$\{l\} is a list and cannot be embedded in a string$/],
+    [
+      'embedding a list in a string',
+      'vars: {l: [1, 2]}\nstages:\n  a: {cmd: "echo ${l}"}\n',
+      /error: \$\{l\} is a list and cannot be embedded in a string$/,
+    ],
   ];
   for (const [name, yaml, expected, files] of cases) {
     it(name, () => {
@@ -163,12 +241,15 @@ describe('bad pipeline.yaml: one located line each', () => {
     const dir = makeProject({});
     const loaded = parsePipeline(join(dir, 'pipeline.yaml'), 'stages:\n  a:\n    cmd: x\n    dpes: [x]\n');
     assert.ok(!loaded.ok);
-    assert.equal(formatDiagnostic(loaded.error[0]!.diagnostic, dir), [
-      'pipeline.yaml:4:5: error: unknown key "dpes" in stage "a" (did you mean "deps"?)',
-      '  |',
-      '4 |     dpes: [x]',
-      '  |     ~~~~',
-    ].join('\n'));
+    assert.equal(
+      formatDiagnostic(loaded.error[0]!.diagnostic, dir),
+      [
+        'pipeline.yaml:4:5: error: unknown key "dpes" in stage "a" (did you mean "deps"?)',
+        '  |',
+        '4 |     dpes: [x]',
+        '  |     ~~~~',
+      ].join('\n'),
+    );
   });
 
   it('the CLI exits 2 with the located error and stores nothing', async () => {
@@ -185,7 +266,8 @@ describe('bad pipeline.yaml: one located line each', () => {
 describe('target selection', () => {
   it('selects upstream closures, downstream closures and matrix groups', () => {
     const dir = makeProject({});
-    const yaml = 'stages:\n  a: {cmd: x}\n  b: {cmd: y, deps: [a], matrix: {v: [1, 2]}}\n  c: {cmd: z, deps: [b]}\n  d: {cmd: w}\n';
+    const yaml =
+      'stages:\n  a: {cmd: x}\n  b: {cmd: y, deps: [a], matrix: {v: [1, 2]}}\n  c: {cmd: z, deps: [b]}\n  d: {cmd: w}\n';
     const loaded = parsePipeline(join(dir, 'pipeline.yaml'), yaml);
     assert.ok(loaded.ok);
     const specs = expandStages(loaded.value, quote);

@@ -19,7 +19,11 @@ describe('stratified split', () => {
   const labels = [...Array(50).fill('a'), ...Array(30).fill('b'), ...Array(20).fill('c')] as string[];
   it('gives each label 80:10:10 and is the same for the same seed', () => {
     const s = stratifiedSplit(labels, { train: 0.8, validation: 0.1, test: 0.1 }, 7);
-    for (const [label, n] of [['a', 50], ['b', 30], ['c', 20]] as const) {
+    for (const [label, n] of [
+      ['a', 50],
+      ['b', 30],
+      ['c', 20],
+    ] as const) {
       const mine = s.filter((_, i) => labels[i] === label);
       assert.equal(mine.filter((x) => x === 'train').length, 0.8 * n);
       assert.equal(mine.filter((x) => x === 'validation').length, 0.1 * n);
@@ -41,7 +45,10 @@ describe('the SpamAssassin corpus and group balancing', () => {
     assert.equal(emails.filter((e) => e.label === 'spam').length, 500 + 1396);
     // Bounces and forwards quote other messages' headers in their bodies; those few stay.
     assert.ok(emails.filter((e) => /^Received:/m.test(e.text)).length < 20, 'transport headers are dropped');
-    assert.ok(emails.every((e) => !/<\/?(html|body|font)\b/i.test(e.text)), 'HTML tags are removed');
+    assert.ok(
+      emails.every((e) => !/<\/?(html|body|font)\b/i.test(e.text)),
+      'HTML tags are removed',
+    );
   });
   it('balances groups to the smallest, reproducibly', async () => {
     const { balanceGroups } = await import('../src/data/balance.ts');
@@ -62,11 +69,21 @@ describe('labelled corpus files', () => {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const inst = await DuckDBInstance.create(':memory:');
     const db = await inst.connect();
-    await db.run(`COPY (SELECT * FROM (VALUES ('good', 'pos', 'g'), ('bad', 'neg', NULL)) t(text, label, "group")) TO '${join(dir, 'd.parquet')}' (FORMAT parquet)`);
+    await db.run(
+      `COPY (SELECT * FROM (VALUES ('good', 'pos', 'g'), ('bad', 'neg', NULL)) t(text, label, "group")) TO '${join(dir, 'd.parquet')}' (FORMAT parquet)`,
+    );
     db.closeSync();
     inst.closeSync();
-    assert.deepEqual(await readLabelledText(join(dir, 'd.parquet')), { text: ['good', 'bad'], label: ['pos', 'neg'], group: ['g', 'all'] });
-    assert.deepEqual(await readLabelledText(join(dir, 'a.tsv')), { text: ['good thing', 'bad thing'], label: ['pos', 'neg'], group: ['g1', 'all'] });
+    assert.deepEqual(await readLabelledText(join(dir, 'd.parquet')), {
+      text: ['good', 'bad'],
+      label: ['pos', 'neg'],
+      group: ['g', 'all'],
+    });
+    assert.deepEqual(await readLabelledText(join(dir, 'a.tsv')), {
+      text: ['good thing', 'bad thing'],
+      label: ['pos', 'neg'],
+      group: ['g1', 'all'],
+    });
     await assert.rejects(readLabelledText(join(dir, 'b.jsonl')), /b\.jsonl:3: field "text" is missing or empty/);
     await assert.rejects(readLabelledText(join(dir, 'c.txt')), /unsupported corpus format/);
   });
@@ -80,14 +97,23 @@ describe('baseline model and metrics', () => {
     assert.ok(Math.abs(m.macroF1 - (2 / 3 + 4 / 5) / 2) < 1e-12);
   });
   it("each class's F1 against the rest is its binary F1; a class never predicted correctly scores 0", () => {
-    const m = classificationMetrics(['spam', 'ham', 'spam', 'ham', 'ham'], ['spam', 'spam', 'ham', 'ham', '<no label>'], ['spam', 'ham']);
+    const m = classificationMetrics(
+      ['spam', 'ham', 'spam', 'ham', 'ham'],
+      ['spam', 'spam', 'ham', 'ham', '<no label>'],
+      ['spam', 'ham'],
+    );
     // spam: tp 1, fp 1, fn 1 -> 2/4; ham: tp 1, fp 1, fn 2 -> 2/5; the non-label is no class.
     assert.deepEqual(m.classF1, { spam: 2 / 4, ham: 2 / 5 });
     assert.equal(m.macroF1, (2 / 4 + 2 / 5) / 2);
     assert.deepEqual(classificationMetrics(['a', 'b'], ['b', 'a']).classF1, { a: 0, b: 0 });
   });
   it('naive Bayes separates a separable toy corpus', () => {
-    const docs = [['good', 'great'], ['great', 'fine'], ['bad', 'awful'], ['awful', 'poor']];
+    const docs = [
+      ['good', 'great'],
+      ['great', 'fine'],
+      ['bad', 'awful'],
+      ['awful', 'poor'],
+    ];
     const nb = new NaiveBayes(1).fit(docs, ['pos', 'pos', 'neg', 'neg']);
     assert.equal(nb.predict(['great']), 'pos');
     assert.equal(nb.predict(['poor', 'bad']), 'neg');

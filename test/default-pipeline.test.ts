@@ -14,13 +14,15 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** A copy of this repository's study with an empty store and no lockfile. */
 function freshCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'default-pipeline-'));
-  for (const p of ['pipeline.yaml', 'profiles', 'package.json', 'package-lock.json', 'data', 'stages', 'src']) cpSync(join(REPO, p), join(dir, p), { recursive: true });
+  for (const p of ['pipeline.yaml', 'profiles', 'package.json', 'package-lock.json', 'data', 'stages', 'src'])
+    cpSync(join(REPO, p), join(dir, p), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   return dir;
 }
 
 // A profile run records its state in its own lockfile, lockfile.PROFILE.json.
-const lockOf = (dir: string, profile = 'smoke') => JSON.parse(readFileSync(join(dir, `lockfile.${profile}.json`), 'utf8'));
+const lockOf = (dir: string, profile = 'smoke') =>
+  JSON.parse(readFileSync(join(dir, `lockfile.${profile}.json`), 'utf8'));
 
 // The full default study takes about 10 minutes on 2 cores; the suite runs the same pipeline,
 // stages and code under profiles/smoke.yaml (fewer seeds and variants, tiny sizes).
@@ -38,22 +40,65 @@ describe('the default study (smoke profile)', () => {
     assert.equal(rb.result.code, 0, rb.result.stderr);
     // Every stage is byte-for-byte reproducible, the report included: its measured figures
     // (training times, throughput) are on a page beside it that no hash covers.
-    const marked = JSON.parse((await cli(a, 'query', "SELECT stage FROM runs WHERE json_extract(provenance, '$.deterministic') = 'false' ORDER BY stage", '--json')).stdout);
+    const marked = JSON.parse(
+      (
+        await cli(
+          a,
+          'query',
+          "SELECT stage FROM runs WHERE json_extract(provenance, '$.deterministic') = 'false' ORDER BY stage",
+          '--json',
+        )
+      ).stdout,
+    );
     assert.deepEqual(marked, []);
-    assert.equal(readFileSync(join(a, 'lockfile.smoke.json'), 'utf8'), readFileSync(join(b, 'lockfile.smoke.json'), 'utf8'));
-    assert.deepEqual(readFileSync(join(a, 'lockfile.json')), committed, 'a profile run leaves lockfile.json as committed');
-    for (const f of ['artifacts/report.html', 'artifacts/report.md']) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} is byte-identical`);
+    assert.equal(
+      readFileSync(join(a, 'lockfile.smoke.json'), 'utf8'),
+      readFileSync(join(b, 'lockfile.smoke.json'), 'utf8'),
+    );
+    assert.deepEqual(
+      readFileSync(join(a, 'lockfile.json')),
+      committed,
+      'a profile run leaves lockfile.json as committed',
+    );
+    for (const f of ['artifacts/report.html', 'artifacts/report.md'])
+      assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} is byte-identical`);
     const measuredPage = readFileSync(join(a, 'artifacts/report-measured.md'), 'utf8');
-    for (const arch of ['gpt2', 'bert', 't5']) assert.match(measuredPage, new RegExp(`^## Training time and throughput per optimizer \\(${arch}, measured\\)`, 'm'));
+    for (const arch of ['gpt2', 'bert', 't5'])
+      assert.match(
+        measuredPage,
+        new RegExp(`^## Training time and throughput per optimizer \\(${arch}, measured\\)`, 'm'),
+      );
     assert.doesNotMatch(readFileSync(join(a, 'artifacts/report.md'), 'utf8'), /train time|tokens\/s/);
-    assert.equal(lockOf(a).stages.report.outputs['file:artifacts/report-measured.html'], undefined, 'the measured page is not a hashed output');
+    assert.equal(
+      lockOf(a).stages.report.outputs['file:artifacts/report-measured.html'],
+      undefined,
+      'the measured page is not a hashed output',
+    );
 
     const lock = lockOf(a);
     const names = Object.keys(lock.stages);
-    for (const prefix of ['ingest', 'preprocess@as-is', 'preprocess@balanced', 'tokenize@gpt2', 'pretrain@gpt2', 'finetune@gpt2-sgd-1', 'evaluate@gpt2-proposed-2', 'baseline-summary']) {
+    for (const prefix of [
+      'ingest',
+      'preprocess@as-is',
+      'preprocess@balanced',
+      'tokenize@gpt2',
+      'pretrain@gpt2',
+      'finetune@gpt2-sgd-1',
+      'evaluate@gpt2-proposed-2',
+      'baseline-summary',
+    ]) {
       assert.ok(names.includes(prefix), `${prefix} ran`);
     }
-    for (const prefix of ['tokenize@bert', 'pretrain@bert', 'finetune@bert-adamw-2', 'evaluate@bert-sgd-1', 'tokenize@t5', 'pretrain@t5', 'finetune@t5-proposed-1', 'evaluate@t5-proposed-no-lr-2']) {
+    for (const prefix of [
+      'tokenize@bert',
+      'pretrain@bert',
+      'finetune@bert-adamw-2',
+      'evaluate@bert-sgd-1',
+      'tokenize@t5',
+      'pretrain@t5',
+      'finetune@t5-proposed-1',
+      'evaluate@t5-proposed-no-lr-2',
+    ]) {
       assert.ok(names.includes(prefix), `${prefix} ran`);
     }
     assert.equal(lock.stages.ingest.metrics.texts, 40 * 5);
@@ -62,7 +107,15 @@ describe('the default study (smoke profile)', () => {
     assert.notEqual(w('finetune@gpt2-adamw-1'), w('finetune@gpt2-adamw-2'));
     assert.notEqual(w('finetune@gpt2-adamw-1'), w('finetune@gpt2-sgd-1'));
     const ev = lock.stages['evaluate@gpt2-adamw-1'].metrics;
-    for (const m of ['test_accuracy', 'test_macro_f1', 'test_binary_f1', 'test_perplexity', 'steps_to_threshold', 'test_accuracy_hard-ham-1']) assert.equal(typeof ev[m], 'number', m);
+    for (const m of [
+      'test_accuracy',
+      'test_macro_f1',
+      'test_binary_f1',
+      'test_perplexity',
+      'steps_to_threshold',
+      'test_accuracy_hard-ham-1',
+    ])
+      assert.equal(typeof ev[m], 'number', m);
     assert.ok(ev.test_perplexity > 1);
     // Each family is scored by its own perplexity (next token, pseudo-likelihood, span targets);
     // T5 generates its answer, so how often that is no label at all is recorded too.
@@ -73,12 +126,36 @@ describe('the default study (smoke profile)', () => {
     }
     assert.equal(typeof lock.stages['evaluate@t5-adamw-1'].metrics.test_no_label_rate, 'number');
     // The three tokenize stages learn the same vocabulary from the same data.
-    assert.equal(lock.stages['tokenize@bert'].outputs['blob:tokenizer.json'].hash, lock.stages['tokenize@gpt2'].outputs['blob:tokenizer.json'].hash);
+    assert.equal(
+      lock.stages['tokenize@bert'].outputs['blob:tokenizer.json'].hash,
+      lock.stages['tokenize@gpt2'].outputs['blob:tokenizer.json'].hash,
+    );
 
-    const runs = JSON.parse((await cli(a, 'query', "SELECT stage, backend, provenance FROM runs WHERE stage LIKE 'finetune@%' ORDER BY stage", '--json')).stdout) as Array<{ backend: string; provenance: string }>;
+    const runs = JSON.parse(
+      (
+        await cli(
+          a,
+          'query',
+          "SELECT stage, backend, provenance FROM runs WHERE stage LIKE 'finetune@%' ORDER BY stage",
+          '--json',
+        )
+      ).stdout,
+    ) as Array<{ backend: string; provenance: string }>;
     assert.equal(runs.length, 24);
-    assert.ok(runs.every((r) => r.backend === 'wasm' || r.backend === 'tfjs-node' || r.backend === 'tfjs-node-gpu'), 'the backend that ran is recorded');
-    const measured = JSON.parse((await cli(a, 'query', "SELECT count(*)::INT AS n FROM measurements WHERE name = 'train_seconds' AND value > 0", '--json')).stdout);
+    assert.ok(
+      runs.every((r) => r.backend === 'wasm' || r.backend === 'tfjs-node' || r.backend === 'tfjs-node-gpu'),
+      'the backend that ran is recorded',
+    );
+    const measured = JSON.parse(
+      (
+        await cli(
+          a,
+          'query',
+          "SELECT count(*)::INT AS n FROM measurements WHERE name = 'train_seconds' AND value > 0",
+          '--json',
+        )
+      ).stdout,
+    );
     assert.deepEqual(measured, [{ n: 24 + 24 + 3 }], 'training time is measured, outside the hashes');
     const again = await reproJson(a, '--profile', 'smoke');
     assert.ok(again.stages.every((s) => s.status === 'cached'));
@@ -95,7 +172,9 @@ describe('the default study (smoke profile)', () => {
     const bundledRuns = await checkBundleRecords(a, bundle, 'lockfile.smoke.json');
     const finetuneRuns = bundledRuns.filter((r) => String(r.stage).startsWith('finetune@') && r.status === 'ran');
     assert.equal(finetuneRuns.length, 24);
-    assert.ok(finetuneRuns.every((r) => typeof r.backend === 'string' && typeof r.host === 'string' && r.started !== null));
+    assert.ok(
+      finetuneRuns.every((r) => typeof r.backend === 'string' && typeof r.host === 'string' && r.started !== null),
+    );
 
     // The report opens in a browser without errors and every chart drew its marks.
     const context = await launchChromium();
@@ -105,12 +184,28 @@ describe('the default study (smoke profile)', () => {
       page.on('console', (m) => (m.type() === 'error' ? problems.push(m.text()) : undefined));
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(pathToFileURL(join(a, 'artifacts/report.html')).href, { waitUntil: 'load' });
-      for (const id of ['table-1', 'fairness-spread', ...['gpt2', 'bert', 't5'].flatMap((a) => [`table-2-${a}`, `table-3-${a}`, `groups-${a}`])]) assert.ok((await page.locator(`#${id} table tbody tr`).count()) >= 2, id);
-      for (const id of ['convergence-gpt2', 'accuracy-gpt2', 'convergence-bert', 'accuracy-bert', 'convergence-t5', 'accuracy-t5', 'fairness-groups']) {
-        const marks = await page.locator(`#${id} figure > svg`).evaluate((el) => [...el.querySelectorAll('g.role-mark > path, g.role-mark > line')].filter((m) => {
-          const b = (m as SVGGraphicsElement).getBBox();
-          return b.width > 0 || b.height > 0;
-        }).length);
+      for (const id of [
+        'table-1',
+        'fairness-spread',
+        ...['gpt2', 'bert', 't5'].flatMap((a) => [`table-2-${a}`, `table-3-${a}`, `groups-${a}`]),
+      ])
+        assert.ok((await page.locator(`#${id} table tbody tr`).count()) >= 2, id);
+      for (const id of [
+        'convergence-gpt2',
+        'accuracy-gpt2',
+        'convergence-bert',
+        'accuracy-bert',
+        'convergence-t5',
+        'accuracy-t5',
+        'fairness-groups',
+      ]) {
+        const marks = await page.locator(`#${id} figure > svg`).evaluate(
+          (el) =>
+            [...el.querySelectorAll('g.role-mark > path, g.role-mark > line')].filter((m) => {
+              const b = (m as SVGGraphicsElement).getBBox();
+              return b.width > 0 || b.height > 0;
+            }).length,
+        );
         assert.ok(marks >= 3, `${id} drew ${marks} marks`);
       }
       assert.deepEqual(problems, []);
@@ -120,12 +215,19 @@ describe('the default study (smoke profile)', () => {
     } finally {
       await context.close();
     }
-    for (const arch of ['gpt2', 'bert', 't5']) assert.match(readFileSync(join(a, 'artifacts/report.md'), 'utf8'), new RegExp(`^## Table 2 \\(${arch}\\)`, 'm'));
+    for (const arch of ['gpt2', 'bert', 't5'])
+      assert.match(readFileSync(join(a, 'artifacts/report.md'), 'utf8'), new RegExp(`^## Table 2 \\(${arch}\\)`, 'm'));
 
     // Changing only the significance level reruns the statistics and the report, nothing else.
-    writeFileSync(join(a, 'pipeline.yaml'), readFileSync(join(a, 'pipeline.yaml'), 'utf8').replace('alpha: 0.05', 'alpha: 0.01'));
+    writeFileSync(
+      join(a, 'pipeline.yaml'),
+      readFileSync(join(a, 'pipeline.yaml'), 'utf8').replace('alpha: 0.05', 'alpha: 0.01'),
+    );
     const alpha = await reproJson(a, '--profile', 'smoke');
-    assert.deepEqual(alpha.stages.filter((s) => s.status !== 'cached').map((s) => `${s.name}:${s.status}`), ['stats:ran', 'report:ran']);
+    assert.deepEqual(
+      alpha.stages.filter((s) => s.status !== 'cached').map((s) => `${s.name}:${s.status}`),
+      ['stats:ran', 'report:ran'],
+    );
   });
 
   it('a diverging fine-tune stops with the step and optimizer named; nothing is stored for it; other stages go on', async () => {
@@ -139,7 +241,10 @@ describe('the default study (smoke profile)', () => {
     assert.equal(r.result.code, 1);
     assert.equal(r.status['finetune@gpt2-sgd-1'], 'failed');
     assert.equal(r.status['finetune@gpt2-adamw-1'], 'ran');
-    assert.match(r.result.stderr, /finetune@gpt2-sgd-1 failed: sgd \(seed 1\): training diverged: loss (NaN|Infinity|-Infinity) at step \d+/);
+    assert.match(
+      r.result.stderr,
+      /finetune@gpt2-sgd-1 failed: sgd \(seed 1\): training diverged: loss (NaN|Infinity|-Infinity) at step \d+/,
+    );
     assert.equal(lockOf(dir, 'diverge').stages['finetune@gpt2-sgd-1'], undefined);
   });
 

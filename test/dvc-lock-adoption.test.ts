@@ -66,7 +66,10 @@ describe('adopting a dvc.lock', () => {
     const first = await reproJson(dir);
     assert.equal(first.result.code, 0, first.result.stderr + first.result.stdout);
     assert.deepEqual(first.status, { prepare: 'cached', copy: 'cached' });
-    assert.ok(first.stages.every((s) => s.cache === 'dvc.lock'), JSON.stringify(first.stages));
+    assert.ok(
+      first.stages.every((s) => s.cache === 'dvc.lock'),
+      JSON.stringify(first.stages),
+    );
     assert.ok(!existsSync(join(dir, 'ran-prepare')) && !existsSync(join(dir, 'ran-copy')), 'no command ran');
     const lock = JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as { stages: Record<string, unknown> };
     assert.deepEqual(Object.keys(lock.stages).sort(), ['copy', 'prepare'], 'lockfile.json is written as always');

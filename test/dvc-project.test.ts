@@ -19,7 +19,8 @@ async function dag(dir: string): Promise<DagJson> {
 function dvcProject(): string {
   return makeProject({
     '.dvc/config': '',
-    'params.yaml': 'prepare:\n  split: 0.2\n  seed: 20.0\ntrain:\n  lr: 0.0001\n  epochs: 3\nunused: 1\nlangs: [en, fr]\n',
+    'params.yaml':
+      'prepare:\n  split: 0.2\n  seed: 20.0\ntrain:\n  lr: 0.0001\n  epochs: 3\nunused: 1\nlangs: [en, fr]\n',
     'dvc.yaml': `stages:
   prepare:
     cmd: mkdir -p data/prepared && echo "split \${prepare.split} seed \${prepare.seed}" > data/prepared/info.txt && cp data/raw.txt data/prepared/raw.txt
@@ -64,7 +65,10 @@ describe('running a DVC project as it is', () => {
     const g = await dag(dir);
     const byName = Object.fromEntries(g.stages.map((s) => [s.name, s]));
     assert.deepEqual(Object.keys(byName).sort(), ['prepare', 'report', 'sub/dvc.yaml:where', 'train@en', 'train@fr']);
-    assert.equal(byName['train@fr']?.cmd, 'cat data/prepared/info.txt > model-fr.txt\necho "lr 0.0001 lang fr" >> model-fr.txt');
+    assert.equal(
+      byName['train@fr']?.cmd,
+      'cat data/prepared/info.txt > model-fr.txt\necho "lr 0.0001 lang fr" >> model-fr.txt',
+    );
     assert.match(byName.prepare?.cmd ?? '', /split 0\.2 seed 20\.0/);
     assert.deepEqual(byName['train@en']?.upstream, ['prepare'], 'a dep inside a directory output links to its stage');
     assert.deepEqual(byName.report?.upstream.sort(), ['train@en', 'train@fr']);
@@ -80,13 +84,23 @@ describe('running a DVC project as it is', () => {
     const dir = dvcProject();
     const first = await reproJson(dir);
     assert.equal(first.result.code, 0, first.result.stderr + first.result.stdout);
-    assert.ok(Object.values(first.status).every((s) => s === 'ran'), JSON.stringify(first.status));
-    assert.equal(readFileSync(join(dir, 'sub/work/here.txt'), 'utf8'), `${join(dir, 'sub/work')}\n5\n`, 'cmd runs in wdir');
+    assert.ok(
+      Object.values(first.status).every((s) => s === 'ran'),
+      JSON.stringify(first.status),
+    );
+    assert.equal(
+      readFileSync(join(dir, 'sub/work/here.txt'), 'utf8'),
+      `${join(dir, 'sub/work')}\n5\n`,
+      'cmd runs in wdir',
+    );
     assert.match(readFileSync(join(dir, 'report.txt'), 'utf8'), /lr 0\.0001 lang fr/);
 
     edit(dir, 'params.yaml', 'unused: 1', 'unused: 2');
     const untouched = await reproJson(dir);
-    assert.ok(Object.values(untouched.status).every((s) => s === 'cached'), `another key of params.yaml reruns nothing: ${JSON.stringify(untouched.status)}`);
+    assert.ok(
+      Object.values(untouched.status).every((s) => s === 'cached'),
+      `another key of params.yaml reruns nothing: ${JSON.stringify(untouched.status)}`,
+    );
     edit(dir, 'params.yaml', 'lr: 0.0001', 'lr: 0.001');
     const tracked = await reproJson(dir);
     assert.equal(tracked.status.prepare, 'cached');
@@ -97,7 +111,11 @@ describe('running a DVC project as it is', () => {
     rmSync(join(dir, 'data/prepared'), { recursive: true });
     const restored = await reproJson(dir);
     assert.equal(restored.status.prepare, 'cached');
-    assert.equal(readFileSync(join(dir, 'data/prepared/raw.txt'), 'utf8'), 'raw data\n', 'the directory comes back as a whole');
+    assert.equal(
+      readFileSync(join(dir, 'data/prepared/raw.txt'), 'utf8'),
+      'raw data\n',
+      'the directory comes back as a whole',
+    );
     writeFileSync(join(dir, 'data/prepared/info.txt'), 'tampered\n');
     writeFileSync(join(dir, 'data/prepared/extra.txt'), 'stray\n');
     const repaired = await reproJson(dir);
@@ -108,7 +126,11 @@ describe('running a DVC project as it is', () => {
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
     const exported = await cli(dir, 'export', 'prepare:data/prepared', '-o', join(dir, 'exported'));
     assert.equal(exported.code, 0, exported.stderr);
-    assert.equal(readFileSync(join(dir, 'exported/raw.txt'), 'utf8'), 'raw data\n', 'a directory output exports as the directory');
+    assert.equal(
+      readFileSync(join(dir, 'exported/raw.txt'), 'utf8'),
+      'raw data\n',
+      'a directory output exports as the directory',
+    );
     const bundle = await cli(dir, 'export', '--bundle', join(dir, 'bundle'));
     assert.equal(bundle.code, 0, bundle.stderr);
     assert.ok(existsSync(join(dir, 'bundle/files/data/prepared/info.txt')));
@@ -121,7 +143,8 @@ describe('running a DVC project as it is', () => {
 
   it('reruns a stage when a file inside its dependency directory changes', async () => {
     const dir = makeProject({
-      'dvc.yaml': 'stages:\n  count:\n    cmd: find images -type f | wc -l > n.txt && find images -type f | sort | xargs cat > all.txt\n    deps: [images]\n    outs: [n.txt, all.txt]\n',
+      'dvc.yaml':
+        'stages:\n  count:\n    cmd: find images -type f | wc -l > n.txt && find images -type f | sort | xargs cat > all.txt\n    deps: [images]\n    outs: [n.txt, all.txt]\n',
       'images/a.txt': 'a\n',
       'images/nested/b.txt': 'b\n',
     });
@@ -184,7 +207,9 @@ describe('running a DVC project as it is', () => {
   });
 
   it('refuses an undefined ${item.x} with a located one-line error and exit 2', async () => {
-    const dir = makeProject({ 'dvc.yaml': 'stages:\n  t:\n    foreach:\n      - {a: 1}\n    do:\n      cmd: echo ${item.b}\n' });
+    const dir = makeProject({
+      'dvc.yaml': 'stages:\n  t:\n    foreach:\n      - {a: 1}\n    do:\n      cmd: echo ${item.b}\n',
+    });
     const r = await cli(dir, 'dag');
     assert.equal(r.code, 2);
     const first = r.stderr.split('\n')[0] ?? '';
@@ -201,12 +226,22 @@ describe('running a DVC project as it is', () => {
     });
     mkdirSync(join(dir, 'empty'));
     const g = await dag(dir);
-    assert.deepEqual(g.stages.map((s) => s.name), ['a', 'x/y/dvc.yaml:b']);
+    assert.deepEqual(
+      g.stages.map((s) => s.name),
+      ['a', 'x/y/dvc.yaml:b'],
+    );
     assert.deepEqual(g.edges, [{ from: 'a', to: 'x/y/dvc.yaml:b' }]);
     const run = await reproJson(dir);
     assert.equal(run.status['x/y/dvc.yaml:b'], 'ran');
-    writeFileSync(join(dir, 'x/y/dvc.yaml'), 'stages:\n  b:\n    cmd: cat ../../../elsewhere.txt\n    deps: [../../../elsewhere.txt]\n');
-    assert.deepEqual((await dag(dir)).stages.find((s) => s.name === 'x/y/dvc.yaml:b')?.files, ['../elsewhere.txt'], 'an external dep is kept, unlinked');
+    writeFileSync(
+      join(dir, 'x/y/dvc.yaml'),
+      'stages:\n  b:\n    cmd: cat ../../../elsewhere.txt\n    deps: [../../../elsewhere.txt]\n',
+    );
+    assert.deepEqual(
+      (await dag(dir)).stages.find((s) => s.name === 'x/y/dvc.yaml:b')?.files,
+      ['../elsewhere.txt'],
+      'an external dep is kept, unlinked',
+    );
     assert.equal(readFileSync(join(dir, 'x/y/b.txt'), 'utf8'), 'a\n');
   });
 });
@@ -234,7 +269,9 @@ describe('directory outputs in a pipeline.yaml project', () => {
     assert.equal(readFileSync(join(dir, 'tree/sub/b.txt'), 'utf8'), 'two\n');
     const verify = await cli(dir, 'verify');
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-    const lock = JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as { stages: Record<string, { outputs: Record<string, unknown> }> };
+    const lock = JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as {
+      stages: Record<string, { outputs: Record<string, unknown> }>;
+    };
     assert.deepEqual(Object.keys(lock.stages.make?.outputs ?? {}), ['dir:tree']);
   });
 });

@@ -17,7 +17,12 @@ function expand(dvcYaml: string, files: Record<string, string> = {}, dir = '') {
     assert.ok(r.ok);
     return r.value.data;
   };
-  const input: DvcFileInput = { dir, data: parsed.value.data as Record<string, PyValue>, hasDefaultParams: `${dir === '' ? '' : `${dir}/`}params.yaml` in files, read };
+  const input: DvcFileInput = {
+    dir,
+    data: parsed.value.data as Record<string, PyValue>,
+    hasDefaultParams: `${dir === '' ? '' : `${dir}/`}params.yaml` in files,
+    read,
+  };
   return expandDvcFile(input);
 }
 const cmds = (stages: ReturnType<typeof expand>) => Object.fromEntries(stages.map((s) => [s.name, s.fields.cmd]));
@@ -70,7 +75,14 @@ describe('Python-style printing of values', () => {
 describe('dict unpacking into cmd arguments', () => {
   it('dots nested keys, writes true as a flag, drops false, lists as several values, quotes strings', () => {
     assert.equal(
-      unpackArgs({ lr: new PyFloat(0.001), opt: { name: 'adam w', betas: [new PyFloat(0.9), new PyFloat(0.99)] }, verbose: true, quiet: false, tags: ['a', 'b c'], none: null }),
+      unpackArgs({
+        lr: new PyFloat(0.001),
+        opt: { name: 'adam w', betas: [new PyFloat(0.9), new PyFloat(0.99)] },
+        verbose: true,
+        quiet: false,
+        tags: ['a', 'b c'],
+        none: null,
+      }),
       "--lr 0.001 --opt.name 'adam w' --opt.betas 0.9 0.99 --verbose --tags a 'b c' --none None",
     );
     assert.throws(() => unpackArgs({ x: [[1]] }), /nested iterable/);
@@ -79,8 +91,13 @@ describe('dict unpacking into cmd arguments', () => {
   });
   it('unpacks a dict referenced inside cmd and refuses one elsewhere', () => {
     const p = { 'params.yaml': 'train:\n  epochs: 3\n  fast: true\n' };
-    assert.deepEqual(cmds(expand('stages:\n  t:\n    cmd: python t.py ${train}\n', p)), { t: 'python t.py --epochs 3 --fast' });
-    assert.throws(() => expand('stages:\n  t:\n    cmd: x\n    outs: [out-${train}]\n', p), (e: unknown) => e instanceof RenderFailure && /Cannot interpolate data of type 'dict'/.test(e.message));
+    assert.deepEqual(cmds(expand('stages:\n  t:\n    cmd: python t.py ${train}\n', p)), {
+      t: 'python t.py --epochs 3 --fast',
+    });
+    assert.throws(
+      () => expand('stages:\n  t:\n    cmd: x\n    outs: [out-${train}]\n', p),
+      (e: unknown) => e instanceof RenderFailure && /Cannot interpolate data of type 'dict'/.test(e.message),
+    );
   });
 });
 
@@ -90,16 +107,26 @@ describe('foreach and matrix naming', () => {
     assert.deepEqual(cmds(s), { 't@1': 'echo 1', 't@0.5': 'echo 0.5', 't@a': 'echo a', 't@true': 'echo true' });
   });
   it('names a foreach over dicts or lists by index', () => {
-    const s = expand('stages:\n  t:\n    foreach:\n      - [2, 3]\n      - [4, 5]\n    do:\n      cmd: echo ${item[1]}\n');
+    const s = expand(
+      'stages:\n  t:\n    foreach:\n      - [2, 3]\n      - [4, 5]\n    do:\n      cmd: echo ${item[1]}\n',
+    );
     assert.deepEqual(cmds(s), { 't@0': 'echo 3', 't@1': 'echo 5' });
-    assert.throws(() => expand('stages:\n  t:\n    foreach: [[1]]\n    do:\n      cmd: echo ${item}\n'), /Cannot interpolate data of type 'list'/);
+    assert.throws(
+      () => expand('stages:\n  t:\n    foreach: [[1]]\n    do:\n      cmd: echo ${item}\n'),
+      /Cannot interpolate data of type 'list'/,
+    );
     assert.throws(
       () => expand('stages:\n  t:\n    foreach:\n      - {n: x}\n    do:\n      cmd: echo ${item.missing}\n'),
-      (e: unknown) => e instanceof RenderFailure && /Could not find 'item.missing'/.test(e.message) && e.yamlPath.join('.') === 'stages.t.do.cmd',
+      (e: unknown) =>
+        e instanceof RenderFailure &&
+        /Could not find 'item.missing'/.test(e.message) &&
+        e.yamlPath.join('.') === 'stages.t.do.cmd',
     );
   });
   it('names a foreach over a dict by key, with ${key} and ${item.x}', () => {
-    const s = expand('vars:\n  - models:\n      us: {lr: 0.1}\n      eu: {lr: 0.2}\nstages:\n  t:\n    foreach: ${models}\n    do:\n      cmd: echo ${key} ${item.lr}\n');
+    const s = expand(
+      'vars:\n  - models:\n      us: {lr: 0.1}\n      eu: {lr: 0.2}\nstages:\n  t:\n    foreach: ${models}\n    do:\n      cmd: echo ${key} ${item.lr}\n',
+    );
     assert.deepEqual(cmds(s), { 't@us': 'echo us 0.1', 't@eu': 'echo eu 0.2' });
   });
   it('names a matrix by its values joined with -, a dict or list value as axis+index', () => {
@@ -108,28 +135,51 @@ describe('foreach and matrix naming', () => {
     );
     assert.deepEqual(
       s.map((x) => x.name),
-      ['m@adam-cfg0-1', 'm@adam-cfg0-2', 'm@adam-cfg1-1', 'm@adam-cfg1-2', 'm@sgd-cfg0-1', 'm@sgd-cfg0-2', 'm@sgd-cfg1-1', 'm@sgd-cfg1-2'],
+      [
+        'm@adam-cfg0-1',
+        'm@adam-cfg0-2',
+        'm@adam-cfg1-1',
+        'm@adam-cfg1-2',
+        'm@sgd-cfg0-1',
+        'm@sgd-cfg0-2',
+        'm@sgd-cfg1-1',
+        'm@sgd-cfg1-2',
+      ],
     );
     assert.equal(s[0]?.fields.cmd, 'echo adam adam-cfg0-1');
-    assert.equal(expand('stages:\n  m:\n    matrix:\n      c: [{bs: 8}]\n    cmd: echo ${item.c.bs}\n')[0]?.fields.cmd, 'echo 8');
+    assert.equal(
+      expand('stages:\n  m:\n    matrix:\n      c: [{bs: 8}]\n    cmd: echo ${item.c.bs}\n')[0]?.fields.cmd,
+      'echo 8',
+    );
   });
 });
 
 describe('vars and params.yaml', () => {
   it('loads params.yaml first, then vars files, file:keys and inline values', () => {
-    const s = expand('vars:\n  - extra.yaml:a,b\n  - more.json\n  - {z: 9}\nstages:\n  t:\n    cmd: ${p} ${a} ${b} ${m.n} ${z} ${list[1]}\n', {
-      'sub/params.yaml': 'p: 1\nlist: [x, y]\n',
-      'sub/extra.yaml': 'a: 2\nb: 3\nc: 4\n',
-      'sub/more.json': '{"m": {"n": 5.0}}',
-    }, 'sub');
+    const s = expand(
+      'vars:\n  - extra.yaml:a,b\n  - more.json\n  - {z: 9}\nstages:\n  t:\n    cmd: ${p} ${a} ${b} ${m.n} ${z} ${list[1]}\n',
+      {
+        'sub/params.yaml': 'p: 1\nlist: [x, y]\n',
+        'sub/extra.yaml': 'a: 2\nb: 3\nc: 4\n',
+        'sub/more.json': '{"m": {"n": 5.0}}',
+      },
+      'sub',
+    );
     assert.equal(s[0]?.fields.cmd, '1 2 3 5.0 9 y');
     assert.equal(s[0]?.wdir, 'sub');
   });
   it('refuses to redefine a key', () => {
-    assert.throws(() => expand('vars:\n  - {p: 2}\nstages:\n  t:\n    cmd: x\n', { 'params.yaml': 'p: 1\n' }), /cannot redefine 'p' from 'vars\[0\]' as it already exists in 'params.yaml'/);
+    assert.throws(
+      () => expand('vars:\n  - {p: 2}\nstages:\n  t:\n    cmd: x\n', { 'params.yaml': 'p: 1\n' }),
+      /cannot redefine 'p' from 'vars\[0\]' as it already exists in 'params.yaml'/,
+    );
   });
   it('resolves a templated wdir against the dvc.yaml folder and leaves \\${ alone', () => {
-    const s = expand('vars:\n  - {d: data}\nstages:\n  t:\n    wdir: ../${d}\n    cmd: echo \\${HOME} ${d}\n', {}, 'a/b');
+    const s = expand(
+      'vars:\n  - {d: data}\nstages:\n  t:\n    wdir: ../${d}\n    cmd: echo \\${HOME} ${d}\n',
+      {},
+      'a/b',
+    );
     assert.equal(s[0]?.wdir, 'a/data');
     assert.equal(s[0]?.fields.cmd, 'echo ${HOME} data');
   });

@@ -23,7 +23,9 @@ const base: Fingerprint = {
 
 describe('fingerprint record', () => {
   it('hashes canonically: key order does not matter, values do', () => {
-    const reordered = JSON.parse(canonicalJson({ ...base, params: { nested: { a: 2, b: 1 }, lr: 0.01 } })) as Fingerprint;
+    const reordered = JSON.parse(
+      canonicalJson({ ...base, params: { nested: { a: 2, b: 1 }, lr: 0.01 } }),
+    ) as Fingerprint;
     assert.equal(fingerprintHash(reordered), fingerprintHash(base));
     assert.notEqual(fingerprintHash({ ...base, params: { ...base.params, lr: 0.02 } }), fingerprintHash(base));
     assert.notEqual(canonicalJson({ v: Number.NaN }), canonicalJson({ v: null }));
@@ -90,11 +92,18 @@ describe('file hashes', () => {
 describe('code closure of a uses: module', () => {
   const project = () =>
     makeProject({
-      'stages/a.ts': "import { h } from './lib/helper.ts';\nimport { parse } from 'yaml';\nimport { readFileSync } from 'node:fs';\nexport default () => h(parse('1'));\n",
+      'stages/a.ts':
+        "import { h } from './lib/helper.ts';\nimport { parse } from 'yaml';\nimport { readFileSync } from 'node:fs';\nexport default () => h(parse('1'));\n",
       'stages/lib/helper.ts': "import { deep } from './deep.ts';\nexport const h = (x: number) => deep(x);\n",
       'stages/lib/deep.ts': 'export const deep = (x: number) => x + 1;\n',
       'stages/unrelated.ts': 'export const u = 1;\n',
-      'package-lock.json': JSON.stringify({ packages: { '': {}, 'node_modules/yaml': { version: '2.3.4' }, 'node_modules/x/node_modules/yaml': { version: '1.0.0' } } }),
+      'package-lock.json': JSON.stringify({
+        packages: {
+          '': {},
+          'node_modules/yaml': { version: '2.3.4' },
+          'node_modules/x/node_modules/yaml': { version: '1.0.0' },
+        },
+      }),
     });
 
   it('covers the module, every local import transitively, and package versions from package-lock.json', async () => {
@@ -114,16 +123,25 @@ describe('code closure of a uses: module', () => {
     writeFileSync(join(dir, 'stages/lib/deep.ts'), "import './extra.ts';\nexport const deep = (x: number) => x + 2;\n");
     writeFileSync(join(dir, 'stages/lib/extra.ts'), 'export {};\n');
     const g2 = await ModuleGraph.open(dir, await FileHasher.open(dir), cache);
-    assert.ok('stages/lib/extra.ts' in (await g2.closure('stages/a.ts')).files, 'a new import below a changed file is found');
+    assert.ok(
+      'stages/lib/extra.ts' in (await g2.closure('stages/a.ts')).files,
+      'a new import below a changed file is found',
+    );
   });
 
   it('in a pipeline: editing an imported helper reruns its stages; editing an unrelated file does not; a package upgrade does', async () => {
     const dir = exampleProject();
-    writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ packages: { 'node_modules/left-pad': { version: '1.0.0' } } }));
+    writeFileSync(
+      join(dir, 'package-lock.json'),
+      JSON.stringify({ packages: { 'node_modules/left-pad': { version: '1.0.0' } } }),
+    );
     await reproJson(dir);
     edit(dir, 'stages/unrelated.ts', 'unused = 1', 'unused = 2');
     const unrelated = await reproJson(dir, '--dry');
-    assert.ok(unrelated.stages.every((s) => s.status === 'cached'), JSON.stringify(unrelated.status));
+    assert.ok(
+      unrelated.stages.every((s) => s.status === 'cached'),
+      JSON.stringify(unrelated.status),
+    );
 
     edit(dir, 'stages/helper.ts', 'x * 2', 'x * 4');
     const helper = await reproJson(dir, '--dry');
@@ -134,7 +152,10 @@ describe('code closure of a uses: module', () => {
 
     edit(dir, 'stages/summary.ts', 'export default', "import leftPad from 'left-pad';\nvoid leftPad;\nexport default");
     const added = await reproJson(dir, '--dry', 'summary');
-    assert.deepEqual(added.stages.find((s) => s.name === 'summary')?.reasons, ['code stages/summary.ts changed', 'package left-pad: (none) -> "1.0.0"']);
+    assert.deepEqual(added.stages.find((s) => s.name === 'summary')?.reasons, [
+      'code stages/summary.ts changed',
+      'package left-pad: (none) -> "1.0.0"',
+    ]);
     // Record that state without running the (unresolvable) import: fake it in the lockfile.
     const lock = JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8'));
     lock.stages.summary.packages = { 'left-pad': '1.0.0' };
@@ -143,8 +164,13 @@ describe('code closure of a uses: module', () => {
     lock.stages.summary.fingerprint = fingerprintHash(record as Fingerprint);
     writeFileSync(join(dir, 'lockfile.json'), JSON.stringify(lock));
     assert.equal((await reproJson(dir, '--dry', 'summary')).status.summary, 'cached');
-    writeFileSync(join(dir, 'package-lock.json'), JSON.stringify({ packages: { 'node_modules/left-pad': { version: '1.1.0' } } }));
+    writeFileSync(
+      join(dir, 'package-lock.json'),
+      JSON.stringify({ packages: { 'node_modules/left-pad': { version: '1.1.0' } } }),
+    );
     const upgraded = await reproJson(dir, '--dry', 'summary');
-    assert.deepEqual(upgraded.stages.find((s) => s.name === 'summary')?.reasons, ['package left-pad: "1.0.0" -> "1.1.0"']);
+    assert.deepEqual(upgraded.stages.find((s) => s.name === 'summary')?.reasons, [
+      'package left-pad: "1.0.0" -> "1.1.0"',
+    ]);
   });
 });

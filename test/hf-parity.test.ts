@@ -41,12 +41,25 @@ function load(name: string, numClasses: number): { model: LanguageModel; expecte
   const ckpt = readHfCheckpoint(dir);
   const spec = checkpointSpec(ckpt, numClasses, 12);
   const special = { pad: 0, eos: 1, mask: 2, cls: 3 };
-  const model = instantiate(spec, { special, labelTargets: [[5, 1], [6, 1]] }, 1);
+  const model = instantiate(
+    spec,
+    {
+      special,
+      labelTargets: [
+        [5, 1],
+        [6, 1],
+      ],
+    },
+    1,
+  );
   loadCheckpointWeights(model, ckpt);
   return { model, expected };
 }
 
-const tensors = (e: Expected, ids = e.ids, mask = e.mask) => ({ ids: tf.tensor2d(ids, undefined, 'int32'), mask: tf.tensor2d(mask, undefined, 'float32') });
+const tensors = (e: Expected, ids = e.ids, mask = e.mask) => ({
+  ids: tf.tensor2d(ids, undefined, 'int32'),
+  mask: tf.tensor2d(mask, undefined, 'float32'),
+});
 
 /** Each real position's row of values against transformers', relative to the row's largest value. */
 function assertRows(got: number[][][], want: number[][][], mask: number[][], what: string): void {
@@ -70,7 +83,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const { ids, mask } = tensors(lm.expected);
         const loss = lm.model.lmLoss(ids, mask).dataSync()[0]!;
         tf.dispose([ids, mask]);
-        assert.ok(Math.abs(loss - lm.expected.lm_loss!) / lm.expected.lm_loss! < 1e-5, `LM loss ${loss} vs transformers ${lm.expected.lm_loss}`);
+        assert.ok(
+          Math.abs(loss - lm.expected.lm_loss!) / lm.expected.lm_loss! < 1e-5,
+          `LM loss ${loss} vs transformers ${lm.expected.lm_loss}`,
+        );
       } finally {
         lm.model.dispose();
       }

@@ -21,7 +21,9 @@ describe('reads while a repro runs', () => {
       release(dir, 'prepare');
       const trainName = await (async () => {
         for (;;) {
-          const lock = existsSync(join(dir, 'lockfile.json')) ? JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) : { stages: {} };
+          const lock = existsSync(join(dir, 'lockfile.json'))
+            ? JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8'))
+            : { stages: {} };
           if (lock.stages.prepare !== undefined) break;
           await new Promise((r) => setTimeout(r, 50));
         }
@@ -34,13 +36,25 @@ describe('reads while a repro runs', () => {
       assert.equal(statSync(join(sock, 'socket')).mode & 0o777, 0o600);
       assert.equal(statSync(join(sock, 'token')).mode & 0o777, 0o600);
 
-      const runs = (await json(dir, 'query', 'SELECT stage, status FROM runs ORDER BY stage', '--json')) as Array<{ stage: string; status: string }>;
-      assert.deepEqual(runs, [{ stage: 'prepare', status: 'ran' }], 'what is committed so far is visible, the running stage is not');
+      const runs = (await json(dir, 'query', 'SELECT stage, status FROM runs ORDER BY stage', '--json')) as Array<{
+        stage: string;
+        status: string;
+      }>;
+      assert.deepEqual(
+        runs,
+        [{ stage: 'prepare', status: 'ran' }],
+        'what is committed so far is visible, the running stage is not',
+      );
       const during = {
         show: await json(dir, 'show', 'prepare', '--json'),
         lineage: await json(dir, 'lineage', 'prepare', '--format', 'json'),
         metrics: await json(dir, 'metrics', 'show', '--json'),
-        query: await json(dir, 'query', "SELECT stage, name, value FROM metrics WHERE stage = 'prepare' ORDER BY name", '--json'),
+        query: await json(
+          dir,
+          'query',
+          "SELECT stage, name, value FROM metrics WHERE stage = 'prepare' ORDER BY name",
+          '--json',
+        ),
       };
       assert.equal((during.metrics as Record<string, { steps: number }>).prepare!.steps > 0, true);
       const status = await cli(dir, 'status', '--json');
@@ -73,8 +87,19 @@ describe('reads while a repro runs', () => {
       // For a committed stage the answer during the run equals the one after it.
       assert.deepEqual(await json(dir, 'show', 'prepare', '--json'), during.show);
       assert.deepEqual(await json(dir, 'lineage', 'prepare', '--format', 'json'), during.lineage);
-      assert.deepEqual(await json(dir, 'query', "SELECT stage, name, value FROM metrics WHERE stage = 'prepare' ORDER BY name", '--json'), during.query);
-      assert.deepEqual((await json(dir, 'metrics', 'show', '--json') as Record<string, unknown>).prepare, (during.metrics as Record<string, unknown>).prepare);
+      assert.deepEqual(
+        await json(
+          dir,
+          'query',
+          "SELECT stage, name, value FROM metrics WHERE stage = 'prepare' ORDER BY name",
+          '--json',
+        ),
+        during.query,
+      );
+      assert.deepEqual(
+        ((await json(dir, 'metrics', 'show', '--json')) as Record<string, unknown>).prepare,
+        (during.metrics as Record<string, unknown>).prepare,
+      );
     } finally {
       release(dir, 'all');
       if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGTERM');

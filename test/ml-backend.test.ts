@@ -33,7 +33,10 @@ describe('backend choice', () => {
     assert.equal(tf.getBackend(), 'wasm');
     assert.match(choice.version, /^\d+\.\d+\.\d+/);
     // webgpu is passed over too: this machine has no GPU (at most lavapipe, a software adapter).
-    assert.deepEqual(choice.skipped.map((s) => s.name), ['tfjs-node-gpu', 'webgpu', 'tfjs-node']);
+    assert.deepEqual(
+      choice.skipped.map((s) => s.name),
+      ['tfjs-node-gpu', 'webgpu', 'tfjs-node'],
+    );
     assert.ok(choice.skipped.every((s) => s.reason.length > 0 && s.reason.length <= 201));
   });
 
@@ -61,11 +64,17 @@ describe('backend choice', () => {
   it('leaves none of the process-wide error handlers of the wasm module behind', () => {
     // Emscripten's handlers rethrow: `if(!(ex instanceof ExitStatus)){throw ex}`, `throw reason`.
     const sources = [...process.listeners('uncaughtException'), ...process.listeners('unhandledRejection')].map(String);
-    assert.ok(!sources.some((s) => s.includes('ExitStatus') || /^function\s*\(reason\)\s*\{\s*throw reason\s*\}$/.test(s)), sources.join('\n'));
+    assert.ok(
+      !sources.some((s) => s.includes('ExitStatus') || /^function\s*\(reason\)\s*\{\s*throw reason\s*\}$/.test(s)),
+      sources.join('\n'),
+    );
   });
 
   it('reports every failure when nothing can start', async () => {
-    await assert.rejects(chooseBackend(['no-such-backend']), /no TensorFlow\.js backend could start: no-such-backend: unknown backend/);
+    await assert.rejects(
+      chooseBackend(['no-such-backend']),
+      /no TensorFlow\.js backend could start: no-such-backend: unknown backend/,
+    );
     assert.equal(tf.getBackend(), choice.tfBackend);
   });
 
@@ -88,7 +97,11 @@ describe('backend choice', () => {
         const table = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [4, 2]);
         const ids = tf.tensor2d([0, 3, 0, 2, 3, 3], [2, 3], 'int32');
         const weights = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 3, 2]);
-        return Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), weights)))(table).dataSync());
+        return Array.from(
+          tf
+            .grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), weights)))(table)
+            .dataSync(),
+        );
       });
     const onChoice = run();
     await chooseBackend(['cpu']);
@@ -101,15 +114,25 @@ describe('backend choice', () => {
 
   it('the explicit-transpose matmul has the same value and gradients as tf.matMul', () => {
     for (const [sa, sb] of [
-      [[3, 4], [4, 5]],
-      [[2, 3, 4], [2, 4, 5]],
-      [[2, 2, 3, 4], [2, 2, 4, 3]],
+      [
+        [3, 4],
+        [4, 5],
+      ],
+      [
+        [2, 3, 4],
+        [2, 4, 5],
+      ],
+      [
+        [2, 2, 3, 4],
+        [2, 2, 4, 3],
+      ],
     ] as const) {
       tf.tidy(() => {
         const a = tf.randomNormal([...sa], 0, 1, 'float32', 1);
         const b = tf.randomNormal([...sb], 0, 1, 'float32', 2);
         const w = tf.randomNormal([...sa.slice(0, -1), sb.at(-1)!], 0, 1, 'float32', 3);
-        const loss = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(f(x, y), w));
+        const loss = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(tf.mul(f(x, y), w));
         const mine = tf.grads(loss(matMul))([a, b]);
         const builtIn = tf.grads(loss((x, y) => tf.matMul(x, y)))([a, b]);
         const close = (x: tf.Tensor, y: tf.Tensor): boolean => tf.max(tf.abs(tf.sub(x, y))).dataSync()[0]! < 1e-4;

@@ -4,7 +4,11 @@ import { chunk, lmWindows, padBatch } from '../src/ml/batches.ts';
 
 describe('batching', () => {
   it('right-pads to the longest row of the batch, capped at the context length', () => {
-    const seqs = [[5, 6], [7, 8, 9], [1, 2, 3, 4, 5, 6]];
+    const seqs = [
+      [5, 6],
+      [7, 8, 9],
+      [1, 2, 3, 4, 5, 6],
+    ];
     const b = padBatch(seqs, [0, 1], 4, 0);
     assert.equal(b.time, 3);
     assert.deepEqual([...b.ids], [5, 6, 0, 7, 8, 9]);

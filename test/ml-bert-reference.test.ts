@@ -6,7 +6,14 @@ import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from '../src/ml/backend.ts';
 import { bertConfigFromHf, bertTensorsFromHf, loadBertCheckpoint } from '../src/ml/checkpoint/bert-checkpoint.ts';
-import { SafeTensors, type TensorToWrite, floatToBfloat16, floatToHalf, halfToFloat, writeSafetensors } from '../src/ml/checkpoint/safetensors.ts';
+import {
+  SafeTensors,
+  type TensorToWrite,
+  floatToBfloat16,
+  floatToHalf,
+  halfToFloat,
+  writeSafetensors,
+} from '../src/ml/checkpoint/safetensors.ts';
 import { Bert } from '../src/ml/models/bert.ts';
 import type { BertConfig } from '../src/ml/models/bert-config.ts';
 import type { SpecialTokens } from '../src/ml/models/language-model.ts';
@@ -85,7 +92,8 @@ function referenceEncoder(w: HfWeights, c: BertConfig, ids: readonly number[]): 
   const pos = get(w, 'bert.embeddings.position_embeddings.weight').data;
   const type = get(w, 'bert.embeddings.token_type_embeddings.weight').data;
   let x = mat(T, d);
-  for (let t = 0; t < T; t++) for (let j = 0; j < d; j++) x.data[t * d + j] = word[ids[t]! * d + j]! + type[j]! + pos[t * d + j]!;
+  for (let t = 0; t < T; t++)
+    for (let j = 0; j < d; j++) x.data[t * d + j] = word[ids[t]! * d + j]! + type[j]! + pos[t * d + j]!;
   x = layerNorm(w, 'bert.embeddings.LayerNorm', x, eps);
   for (let l = 0; l < layers; l++) {
     const p = `bert.encoder.layer.${l}`;
@@ -144,7 +152,13 @@ function referenceMlmLogits(w: HfWeights, c: BertConfig, ids: readonly number[])
 }
 
 /** Pseudo-log-likelihood (Salazar et al., 2020) of one sequence: each non-special token masked in turn. */
-function referencePll(w: HfWeights, c: BertConfig, ids: readonly number[], special: ReadonlySet<number>, maskId: number): { nll: number; tokens: number } {
+function referencePll(
+  w: HfWeights,
+  c: BertConfig,
+  ids: readonly number[],
+  special: ReadonlySet<number>,
+  maskId: number,
+): { nll: number; tokens: number } {
   let nll = 0;
   let tokens = 0;
   ids.forEach((id, p) => {
@@ -251,7 +265,12 @@ function randomWeights(shapes: Map<string, number[]>, dtype: Dtype, seed: number
   for (const [name, shape] of [...shapes].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const gain = /LayerNorm\.weight$/.test(name);
     const n = shape.reduce((a, b) => a * b, 1);
-    w.set(name, { shape, data: Float64Array.from({ length: n }, () => roundTo(dtype, (gain ? 1 : 0) + (gain ? 0.5 : 1) * (2 * random() - 1))) });
+    w.set(name, {
+      shape,
+      data: Float64Array.from({ length: n }, () =>
+        roundTo(dtype, (gain ? 1 : 0) + (gain ? 0.5 : 1) * (2 * random() - 1)),
+      ),
+    });
   }
   return w;
 }
@@ -275,7 +294,8 @@ interface Layout {
 function fileName(canonical: string, layout: Layout): string {
   let name = canonical;
   if (!layout.prefix) name = name.replace(/^bert\./, '');
-  if (layout.oldNorms) name = name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
+  if (layout.oldNorms)
+    name = name.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
   if (layout.decoderBias && name === 'cls.predictions.bias') name = 'cls.predictions.decoder.bias';
   return name;
 }
@@ -346,20 +366,45 @@ function modelPartAsHf(model: Bert, part: 'pooler' | 'mlm' | 'classifier'): HfWe
 const snapshot = (model: Bert, prefix: RegExp): Map<string, number[]> =>
   new Map([...model.variables].filter(([n]) => prefix.test(n)).map(([n, v]) => [n, Array.from(v.dataSync())]));
 
-const relativeError = (got: number, want: number, scale: number): number => Math.abs(got - want) / Math.max(Math.abs(want), scale);
+const relativeError = (got: number, want: number, scale: number): number =>
+  Math.abs(got - want) / Math.max(Math.abs(want), scale);
 
 const CASES: { title: string; layout: Layout }[] = [
   {
     title: 'F32, BertForSequenceClassification names with an MLM head, the NSP head and a tied decoder copy',
-    layout: { dtype: 'F32', prefix: true, oldNorms: false, decoderBias: false, decoderWeight: true, omit: [], classifierOutputs: NUM_CLASSES },
+    layout: {
+      dtype: 'F32',
+      prefix: true,
+      oldNorms: false,
+      decoderBias: false,
+      decoderWeight: true,
+      omit: [],
+      classifierOutputs: NUM_CLASSES,
+    },
   },
   {
     title: 'F16, bare BertModel names, gamma/beta layer norms, decoder.bias, a classifier for 5 labels',
-    layout: { dtype: 'F16', prefix: false, oldNorms: true, decoderBias: true, decoderWeight: false, omit: ['nsp'], classifierOutputs: 5 },
+    layout: {
+      dtype: 'F16',
+      prefix: false,
+      oldNorms: true,
+      decoderBias: true,
+      decoderWeight: false,
+      omit: ['nsp'],
+      classifierOutputs: 5,
+    },
   },
   {
     title: 'BF16, no pooler and no MLM head',
-    layout: { dtype: 'BF16', prefix: true, oldNorms: false, decoderBias: false, decoderWeight: false, omit: ['pooler', 'mlm', 'nsp'], classifierOutputs: NUM_CLASSES },
+    layout: {
+      dtype: 'BF16',
+      prefix: true,
+      oldNorms: false,
+      decoderBias: false,
+      decoderWeight: false,
+      omit: ['pooler', 'mlm', 'nsp'],
+      classifierOutputs: NUM_CLASSES,
+    },
   },
 ];
 
@@ -369,12 +414,27 @@ for (const backend of ['cpu', 'wasm'] as const) {
       it(title, async () => {
         assert.equal((await chooseBackend([backend])).name, backend);
         const hfConfig = hfConfigJson(layout.classifierOutputs);
-        const weights = randomWeights(hfShapes(bertConfigFromHf(hfConfig, NUM_CLASSES), layout.classifierOutputs), layout.dtype, 1000 + caseIndex);
+        const weights = randomWeights(
+          hfShapes(bertConfigFromHf(hfConfig, NUM_CLASSES), layout.classifierOutputs),
+          layout.dtype,
+          1000 + caseIndex,
+        );
         const dir = writeCheckpoint(hfConfig, checkpointTensors(weights, layout));
 
         const { config: json, st } = readCheckpoint(dir);
         const config = bertConfigFromHf(json, NUM_CLASSES);
-        assert.deepEqual(config, { vocabSize: 17, contextLength: 8, typeVocabSize: 2, layers: 2, dModel: 8, heads: 2, dFF: 16, numClasses: 3, dropout: 0.1, layerNormEps: 1e-12 });
+        assert.deepEqual(config, {
+          vocabSize: 17,
+          contextLength: 8,
+          typeVocabSize: 2,
+          layers: 2,
+          dModel: 8,
+          heads: 2,
+          dFF: 16,
+          numClasses: 3,
+          dropout: 0.1,
+          layerNormEps: 1e-12,
+        });
         const model = new Bert(config, SPECIAL, 5);
         try {
           const untouched = snapshot(model, /^(pool|mlm|cls)\//);
@@ -386,19 +446,30 @@ for (const backend of ['cpu', 'wasm'] as const) {
           if (layout.omit.includes('pooler')) kept.push(/^pool\//);
           if (layout.omit.includes('mlm')) kept.push(/^mlm\//);
           if (layout.classifierOutputs !== NUM_CLASSES) kept.push(/^cls\//);
-          for (const re of kept) for (const [name, values] of snapshot(model, re)) assert.deepEqual(values, untouched.get(name), `${name} stays as initialised`);
+          for (const re of kept)
+            for (const [name, values] of snapshot(model, re))
+              assert.deepEqual(values, untouched.get(name), `${name} stays as initialised`);
           if (layout.omit.includes('pooler')) for (const [n, t] of modelPartAsHf(model, 'pooler')) reference.set(n, t);
           if (layout.omit.includes('mlm')) for (const [n, t] of modelPartAsHf(model, 'mlm')) reference.set(n, t);
-          if (layout.classifierOutputs !== NUM_CLASSES) for (const [n, t] of modelPartAsHf(model, 'classifier')) reference.set(n, t);
+          if (layout.classifierOutputs !== NUM_CLASSES)
+            for (const [n, t] of modelPartAsHf(model, 'classifier')) reference.set(n, t);
           // Guard against a vacuous pass: what the file has must have replaced the initial values.
-          if (!layout.omit.includes('pooler')) assert.notDeepEqual(snapshot(model, /^pool\/w$/).get('pool/w'), untouched.get('pool/w'));
+          if (!layout.omit.includes('pooler'))
+            assert.notDeepEqual(snapshot(model, /^pool\/w$/).get('pool/w'), untouched.get('pool/w'));
 
           const random = seeded(77 + caseIndex);
           const T = config.contextLength;
           const lengths = [8, 5, 3];
           // Framed as the pipeline frames BERT input: cls, text, sep.
-          const sequences = lengths.map((n) => [SPECIAL.cls!, ...Array.from({ length: n - 2 }, () => 5 + Math.floor(random() * (config.vocabSize - 5))), SPECIAL.sep!]);
-          const padded = sequences.map((s) => [...s, ...Array.from({ length: T - s.length }, () => Math.floor(random() * config.vocabSize))]);
+          const sequences = lengths.map((n) => [
+            SPECIAL.cls!,
+            ...Array.from({ length: n - 2 }, () => 5 + Math.floor(random() * (config.vocabSize - 5))),
+            SPECIAL.sep!,
+          ]);
+          const padded = sequences.map((s) => [
+            ...s,
+            ...Array.from({ length: T - s.length }, () => Math.floor(random() * config.vocabSize)),
+          ]);
           const maskRows = lengths.map((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0)));
           const ids = tf.tensor2d(padded, [padded.length, T], 'int32');
           const mask = tf.tensor2d(maskRows, [padded.length, T], 'float32');
@@ -412,12 +483,22 @@ for (const backend of ['cpu', 'wasm'] as const) {
             sequences.forEach((seq, r) => {
               const want = referenceClassLogits(reference, config, seq);
               const scale = Math.max(...want.map(Math.abs));
-              want.forEach((x, c) => assert.ok(relativeError(classRows[r]![c]!, x, scale) < 1e-4, `${backend} class logit [${r}][${c}] ${classRows[r]![c]} vs reference ${x}`));
+              want.forEach((x, c) =>
+                assert.ok(
+                  relativeError(classRows[r]![c]!, x, scale) < 1e-4,
+                  `${backend} class logit [${r}][${c}] ${classRows[r]![c]} vs reference ${x}`,
+                ),
+              );
               const wantMlm = referenceMlmLogits(reference, config, seq);
               for (let t = 0; t < seq.length; t++) {
                 const row = wantMlm.data.subarray(t * config.vocabSize, (t + 1) * config.vocabSize);
                 const rowScale = Math.max(...Array.from(row, Math.abs));
-                row.forEach((x, v) => assert.ok(relativeError(mlmRows[r]![t]![v]!, x, rowScale) < 1e-4, `${backend} MLM logit [${r}][${t}][${v}] ${mlmRows[r]![t]![v]} vs reference ${x}`));
+                row.forEach((x, v) =>
+                  assert.ok(
+                    relativeError(mlmRows[r]![t]![v]!, x, rowScale) < 1e-4,
+                    `${backend} MLM logit [${r}][${t}][${v}] ${mlmRows[r]![t]![v]} vs reference ${x}`,
+                  ),
+                );
               }
             });
 
@@ -428,24 +509,36 @@ for (const backend of ['cpu', 'wasm'] as const) {
               const r = Math.floor(at / T);
               const corrupted = Array.from(plan.ids.subarray(r * T, r * T + lengths[r]!));
               const logits = referenceMlmLogits(reference, config, corrupted);
-              const row = logits.data.subarray((at % T) * config.vocabSize, (at % T + 1) * config.vocabSize);
+              const row = logits.data.subarray((at % T) * config.vocabSize, ((at % T) + 1) * config.vocabSize);
               planNll += logSumExp(row) - row[plan.targets[i]!]!;
             });
             const wantLoss = planNll / plan.positions.length;
             const gotLoss = tf.tidy(() => model.lmLoss(ids, mask).dataSync()[0]!);
-            assert.ok(relativeError(gotLoss, wantLoss, 1) < 1e-4, `${backend} MLM loss ${gotLoss} vs reference ${wantLoss}`);
+            assert.ok(
+              relativeError(gotLoss, wantLoss, 1) < 1e-4,
+              `${backend} MLM loss ${gotLoss} vs reference ${wantLoss}`,
+            );
 
             // Pseudo-log-likelihood, in one forward pass and in one copy per pass.
             const want = sequences.map((s) => referencePll(reference, config, s, SPECIAL_IDS, SPECIAL.mask!));
             const wantNll = want.reduce((a, p) => a + p.nll, 0);
             const wantTokens = want.reduce((a, p) => a + p.tokens, 0);
-            assert.equal(wantTokens, lengths.reduce((a, n) => a + n - 2, 0));
+            assert.equal(
+              wantTokens,
+              lengths.reduce((a, n) => a + n - 2, 0),
+            );
             for (const tokensPerForward of [undefined, 1]) {
               const got = await model.heldOutNll(ids, mask, { tokensPerForward });
               assert.equal(got.tokens, wantTokens);
-              assert.ok(relativeError(got.nll, wantNll, 1) < 1e-4, `${backend} PLL nll ${got.nll} vs reference ${wantNll} (tokensPerForward ${tokensPerForward})`);
+              assert.ok(
+                relativeError(got.nll, wantNll, 1) < 1e-4,
+                `${backend} PLL nll ${got.nll} vs reference ${wantNll} (tokensPerForward ${tokensPerForward})`,
+              );
             }
-            assert.ok(Math.abs(wantNll / wantTokens - Math.log(config.vocabSize)) > 0.1, 'reference PLL suspiciously close to uniform');
+            assert.ok(
+              Math.abs(wantNll / wantTokens - Math.log(config.vocabSize)) > 0.1,
+              'reference PLL suspiciously close to uniform',
+            );
           } finally {
             tf.dispose([ids, mask]);
           }
@@ -461,10 +554,21 @@ describe('BERT checkpoint errors', () => {
   const hfConfig = hfConfigJson(NUM_CLASSES);
   const config = bertConfigFromHf(hfConfig, NUM_CLASSES);
   const weights = randomWeights(hfShapes(config, NUM_CLASSES), 'F32', 9);
-  const full: Layout = { dtype: 'F32', prefix: true, oldNorms: false, decoderBias: false, decoderWeight: false, omit: [], classifierOutputs: NUM_CLASSES };
+  const full: Layout = {
+    dtype: 'F32',
+    prefix: true,
+    oldNorms: false,
+    decoderBias: false,
+    decoderWeight: false,
+    omit: [],
+    classifierOutputs: NUM_CLASSES,
+  };
 
   /** Loads a checkpoint written from `tensors`; returns the error message, and checks the model is untouched. */
-  async function loadError(tensors: Map<string, TensorToWrite>, json: Record<string, unknown> = hfConfig): Promise<string> {
+  async function loadError(
+    tensors: Map<string, TensorToWrite>,
+    json: Record<string, unknown> = hfConfig,
+  ): Promise<string> {
     await chooseBackend(['cpu']);
     const { config: read, st } = readCheckpoint(writeCheckpoint(json, tensors));
     const model = new Bert(bertConfigFromHf(read, NUM_CLASSES), SPECIAL, 1);
@@ -490,7 +594,10 @@ describe('BERT checkpoint errors', () => {
   it('a missing LayerNorm or an incomplete MLM head is named', async () => {
     const tensors = checkpointTensors(weights, full);
     tensors.delete('bert.encoder.layer.0.attention.output.LayerNorm.weight');
-    assert.match(await loadError(tensors), /missing the tensor "bert\.encoder\.layer\.0\.attention\.output\.LayerNorm\.weight"/);
+    assert.match(
+      await loadError(tensors),
+      /missing the tensor "bert\.encoder\.layer\.0\.attention\.output\.LayerNorm\.weight"/,
+    );
     const partial = checkpointTensors(weights, full);
     partial.delete('cls.predictions.transform.LayerNorm.bias');
     assert.match(await loadError(partial), /missing the tensor "cls\.predictions\.transform\.LayerNorm\.bias"/);
@@ -498,33 +605,69 @@ describe('BERT checkpoint errors', () => {
 
   it('a tensor of the wrong shape is named with both shapes', async () => {
     const tensors = checkpointTensors(weights, full);
-    tensors.set('bert.encoder.layer.0.intermediate.dense.weight', { dtype: 'F32', shape: [15, 8], data: new Float32Array(120) });
+    tensors.set('bert.encoder.layer.0.intermediate.dense.weight', {
+      dtype: 'F32',
+      shape: [15, 8],
+      data: new Float32Array(120),
+    });
     const message = await loadError(tensors);
-    assert.equal(message, 'dir/model.safetensors: tensor "bert.encoder.layer.0.intermediate.dense.weight" has shape [15, 8] but the config needs [16, 8]');
+    assert.equal(
+      message,
+      'dir/model.safetensors: tensor "bert.encoder.layer.0.intermediate.dense.weight" has shape [15, 8] but the config needs [16, 8]',
+    );
     assert.ok(!message.includes('\n'));
   });
 
   it('a tensor of a layer the config does not have is refused', async () => {
     const tensors = checkpointTensors(weights, full);
-    tensors.set('bert.encoder.layer.2.attention.self.query.weight', { dtype: 'F32', shape: [8, 8], data: new Float32Array(64) });
-    assert.match(await loadError(tensors), /unexpected tensor "bert\.encoder\.layer\.2\.attention\.self\.query\.weight"/);
+    tensors.set('bert.encoder.layer.2.attention.self.query.weight', {
+      dtype: 'F32',
+      shape: [8, 8],
+      data: new Float32Array(64),
+    });
+    assert.match(
+      await loadError(tensors),
+      /unexpected tensor "bert\.encoder\.layer\.2\.attention\.self\.query\.weight"/,
+    );
   });
 
   it('an untied decoder is refused rather than silently tied', async () => {
     const tensors = checkpointTensors(weights, full);
-    tensors.set('cls.predictions.decoder.weight', { dtype: 'F32', shape: [17, 8], data: new Float32Array(17 * 8).fill(0.5) });
+    tensors.set('cls.predictions.decoder.weight', {
+      dtype: 'F32',
+      shape: [17, 8],
+      data: new Float32Array(17 * 8).fill(0.5),
+    });
     assert.match(await loadError(tensors), /"cls\.predictions\.decoder\.weight" differs from the word embeddings/);
   });
 
   it('config.json fields it cannot honour are named', () => {
-    assert.throws(() => bertConfigFromHf({ ...hfConfig, hidden_act: 'relu' }, 2, 'ckpt/config.json'), /^Error: ckpt\/config\.json: hidden_act is "relu"; this BERT implements only "gelu"/);
-    assert.throws(() => bertConfigFromHf({ ...hfConfig, hidden_act: 'gelu_new' }, 2), /config\.json: hidden_act is "gelu_new"/);
-    assert.throws(() => bertConfigFromHf({ ...hfConfig, position_embedding_type: 'relative_key' }, 2), /config\.json: position_embedding_type is "relative_key"/);
-    assert.throws(() => bertConfigFromHf({ ...hfConfig, hidden_size: 'big' }, 2), /^Error: config\.json: field "hidden_size" must be a positive integer, got "big"$/);
+    assert.throws(
+      () => bertConfigFromHf({ ...hfConfig, hidden_act: 'relu' }, 2, 'ckpt/config.json'),
+      /^Error: ckpt\/config\.json: hidden_act is "relu"; this BERT implements only "gelu"/,
+    );
+    assert.throws(
+      () => bertConfigFromHf({ ...hfConfig, hidden_act: 'gelu_new' }, 2),
+      /config\.json: hidden_act is "gelu_new"/,
+    );
+    assert.throws(
+      () => bertConfigFromHf({ ...hfConfig, position_embedding_type: 'relative_key' }, 2),
+      /config\.json: position_embedding_type is "relative_key"/,
+    );
+    assert.throws(
+      () => bertConfigFromHf({ ...hfConfig, hidden_size: 'big' }, 2),
+      /^Error: config\.json: field "hidden_size" must be a positive integer, got "big"$/,
+    );
     const { num_hidden_layers: _, ...noLayers } = hfConfig;
     assert.throws(() => bertConfigFromHf(noLayers, 2), /^Error: config\.json: missing field "num_hidden_layers"$/);
-    assert.throws(() => bertConfigFromHf({ ...hfConfig, num_attention_heads: 3 }, 2), /config\.json: hidden_size 8 is not divisible by num_attention_heads 3/);
-    assert.throws(() => bertConfigFromHf({ ...hfConfig, model_type: 'roberta' }, 2), /config\.json: model_type is "roberta"/);
+    assert.throws(
+      () => bertConfigFromHf({ ...hfConfig, num_attention_heads: 3 }, 2),
+      /config\.json: hidden_size 8 is not divisible by num_attention_heads 3/,
+    );
+    assert.throws(
+      () => bertConfigFromHf({ ...hfConfig, model_type: 'roberta' }, 2),
+      /config\.json: model_type is "roberta"/,
+    );
     // Old config files without the newer fields take transformers' defaults.
     const { layer_norm_eps: _e, position_embedding_type: _p, ...old } = hfConfig;
     assert.equal(bertConfigFromHf(old, 2).layerNormEps, 1e-12);

@@ -18,7 +18,18 @@ const TOPIC_SIZE = 10;
 const KEYWORD_A = 35;
 const KEYWORD_B = 36;
 
-const config: BertConfig = { vocabSize: 40, contextLength: 16, typeVocabSize: 2, layers: 2, dModel: 32, heads: 2, dFF: 64, numClasses: 2, dropout: 0, layerNormEps: 1e-12 };
+const config: BertConfig = {
+  vocabSize: 40,
+  contextLength: 16,
+  typeVocabSize: 2,
+  layers: 2,
+  dModel: 32,
+  heads: 2,
+  dFF: 64,
+  numClasses: 2,
+  dropout: 0,
+  layerNormEps: 1e-12,
+};
 
 /**
  * Framed texts (cls ... sep) a masked LM can learn from and a classifier must read: each text's
@@ -44,7 +55,8 @@ before(async () => {
   await chooseBackend(['wasm']);
 });
 
-const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5): boolean => a.length === b.length && Array.from(a).every((x, i) => Math.abs(x - b[i]!) <= tol);
+const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5): boolean =>
+  a.length === b.length && Array.from(a).every((x, i) => Math.abs(x - b[i]!) <= tol);
 
 function batch(rows: number[][], lengths: number[]): { ids: tf.Tensor2D; mask: tf.Tensor2D } {
   return {
@@ -57,7 +69,8 @@ function batch(rows: number[][], lengths: number[]): { ids: tf.Tensor2D; mask: t
   };
 }
 
-const values = (model: Bert): Map<string, Float32Array> => new Map([...model.variables].map(([n, v]) => [n, v.dataSync() as Float32Array]));
+const values = (model: Bert): Map<string, Float32Array> =>
+  new Map([...model.variables].map(([n, v]) => [n, v.dataSync() as Float32Array]));
 
 describe('BERT encoder', () => {
   it('pre-training (MLM) lowers the pseudo-perplexity; fine-tuning then learns the keyword task (accuracy >= 0.9)', async () => {
@@ -68,7 +81,10 @@ describe('BERT encoder', () => {
     try {
       const start = await evaluatePerplexity(model, heldOut.ids, { batchSize: 32, padId: SPECIAL.pad });
       // Near-zero initial logits: about uniform over the vocabulary.
-      assert.ok(Math.abs(start.perplexity / config.vocabSize - 1) < 0.2, `initial pseudo-perplexity ${start.perplexity}`);
+      assert.ok(
+        Math.abs(start.perplexity / config.vocabSize - 1) < 0.2,
+        `initial pseudo-perplexity ${start.perplexity}`,
+      );
       const lm = await pretrainLM(model, train.ids, heldOut.ids, {
         batchSize: 16,
         epochs: 8,
@@ -78,7 +94,10 @@ describe('BERT encoder', () => {
       });
       const end = lm.epochs.at(-1)!.validation;
       // Each masked token scored: one per filler/keyword token of every held-out row.
-      assert.equal(end.tokens, heldOut.ids.reduce((n, s) => n + s.length - 2, 0));
+      assert.equal(
+        end.tokens,
+        heldOut.ids.reduce((n, s) => n + s.length - 2, 0),
+      );
       assert.ok(end.perplexity < start.perplexity / 2, `pseudo-perplexity ${start.perplexity} -> ${end.perplexity}`);
       assert.ok(lm.epochs.at(-1)!.trainLoss < lm.epochs[0]!.trainLoss);
 
@@ -92,7 +111,10 @@ describe('BERT encoder', () => {
       const last = ft.epochs.at(-1)!.validation;
       assert.ok(last.accuracy >= 0.9, `held-out accuracy ${last.accuracy}`);
       assert.ok(last.macroF1 >= 0.9, `held-out macro F1 ${last.macroF1}`);
-      assert.equal((await evaluateClassifier(model, heldOut, { batchSize: 7, padId: SPECIAL.pad })).accuracy, last.accuracy);
+      assert.equal(
+        (await evaluateClassifier(model, heldOut, { batchSize: 7, padId: SPECIAL.pad })).accuracy,
+        last.accuracy,
+      );
     } finally {
       model.dispose();
     }
@@ -104,7 +126,13 @@ describe('BERT encoder', () => {
     const run = async (modelSeed: number, trainSeed: number): Promise<Map<string, Float32Array>> => {
       const model = new Bert(dropConfig, SPECIAL, modelSeed);
       try {
-        const options = { batchSize: 16, epochs: 1, optimizer: { name: 'adam' as const, learningRate: 1e-3 }, seed: trainSeed, padId: SPECIAL.pad };
+        const options = {
+          batchSize: 16,
+          epochs: 1,
+          optimizer: { name: 'adam' as const, learningRate: 1e-3 },
+          seed: trainSeed,
+          padId: SPECIAL.pad,
+        };
         await pretrainLM(model, data.ids, data.ids.slice(0, 4), options);
         await trainClassifier(model, data, { ids: data.ids.slice(0, 4), labels: data.labels.slice(0, 4) }, options);
         return values(model);
@@ -126,7 +154,10 @@ describe('BERT encoder', () => {
     const model = new Bert({ ...config, dropout: 0.1 }, SPECIAL, 4);
     // One optimizer per objective, as pretrainLM and trainClassifier do: tfjs optimizers keep
     // their state by position in the gradient list, and the two objectives reach different heads.
-    const optimizers = { mlm: makeOptimizer({ name: 'adamw', learningRate: 1e-3 }, 10), cls: makeOptimizer({ name: 'adamw', learningRate: 1e-3 }, 10) };
+    const optimizers = {
+      mlm: makeOptimizer({ name: 'adamw', learningRate: 1e-3 }, 10),
+      cls: makeOptimizer({ name: 'adamw', learningRate: 1e-3 }, 10),
+    };
     try {
       const data = keywordTask(8, 5);
       const rows = data.ids.map((s) => [...s, ...new Array<number>(config.contextLength - s.length).fill(SPECIAL.pad)]);
@@ -135,7 +166,10 @@ describe('BERT encoder', () => {
         const loss = tf.tidy(() => {
           const { ids, mask } = batch(rows, lengths);
           const labels = tf.tensor1d(data.labels, 'int32');
-          const f = (): tf.Scalar => (kind === 'mlm' ? model.lmLoss(ids, mask, { dropoutSeed: seed }) : model.classificationLoss(ids, mask, labels, { dropoutSeed: seed }));
+          const f = (): tf.Scalar =>
+            kind === 'mlm'
+              ? model.lmLoss(ids, mask, { dropoutSeed: seed })
+              : model.classificationLoss(ids, mask, labels, { dropoutSeed: seed });
           const { value, grads } = tf.variableGrads(f, model.trainableVariables('all'));
           optimizers[kind].apply(grads);
           return value;
@@ -179,9 +213,15 @@ describe('BERT encoder', () => {
         ],
         [other.length, seq.length],
       );
-      const logits = tf.tidy(() => [model.classLogits(alone.ids, alone.mask).dataSync(), model.classLogits(padded.ids, padded.mask).dataSync()]);
+      const logits = tf.tidy(() => [
+        model.classLogits(alone.ids, alone.mask).dataSync(),
+        model.classLogits(padded.ids, padded.mask).dataSync(),
+      ]);
       assert.ok(close(logits[0]!, logits[1]!.slice(2, 4)), `${logits[0]} vs ${logits[1]!.slice(2, 4)}`);
-      const mlm = tf.tidy(() => [model.mlmLogits(alone.ids, alone.mask).arraySync()[0]!, model.mlmLogits(padded.ids, padded.mask).arraySync()[1]!]);
+      const mlm = tf.tidy(() => [
+        model.mlmLogits(alone.ids, alone.mask).arraySync()[0]!,
+        model.mlmLogits(padded.ids, padded.mask).arraySync()[1]!,
+      ]);
       for (let t = 0; t < seq.length; t++) assert.ok(close(mlm[0]![t]!, mlm[1]![t]!), `MLM logits at ${t}`);
       const pllAlone = await model.heldOutNll(alone.ids, alone.mask);
       const otherAlone = batch([other], [other.length]);
@@ -189,10 +229,18 @@ describe('BERT encoder', () => {
       const pllBoth = await model.heldOutNll(padded.ids, padded.mask);
       assert.equal(pllAlone.tokens, seq.length - 2);
       assert.equal(pllBoth.tokens, pllAlone.tokens + pllOther.tokens);
-      assert.ok(Math.abs(pllBoth.nll - pllAlone.nll - pllOther.nll) < 1e-3, `${pllBoth.nll} vs ${pllAlone.nll} + ${pllOther.nll}`);
+      assert.ok(
+        Math.abs(pllBoth.nll - pllAlone.nll - pllOther.nll) < 1e-3,
+        `${pllBoth.nll} vs ${pllAlone.nll} + ${pllOther.nll}`,
+      );
       // And a real token does matter.
       const changed = batch([[2, 7, 8, 9, 36, 12, 3]], [7]);
-      assert.ok(!close(tf.tidy(() => model.classLogits(changed.ids, changed.mask).dataSync()), logits[0]!));
+      assert.ok(
+        !close(
+          tf.tidy(() => model.classLogits(changed.ids, changed.mask).dataSync()),
+          logits[0]!,
+        ),
+      );
       tf.dispose([alone, otherAlone, padded, changed].flatMap((b) => [b.ids, b.mask]));
     } finally {
       model.dispose();
@@ -230,8 +278,11 @@ describe('BERT encoder', () => {
       if (plan.ids[at] === 4) masked++;
       else if (plan.ids[at] === ids[at]) kept++;
     }
-    for (let at = 0; at < ids.length; at++) if (!plan.positions.includes(at)) assert.equal(plan.ids[at], ids[at], 'unselected tokens are untouched');
-    perRow.forEach((k, r) => assert.equal(k, r === 0 ? 0 : Math.max(1, Math.round(0.15 * (lengths[r]! - 2))), `row ${r}`));
+    for (let at = 0; at < ids.length; at++)
+      if (!plan.positions.includes(at)) assert.equal(plan.ids[at], ids[at], 'unselected tokens are untouched');
+    perRow.forEach((k, r) =>
+      assert.equal(k, r === 0 ? 0 : Math.max(1, Math.round(0.15 * (lengths[r]! - 2))), `row ${r}`),
+    );
     const total = plan.positions.length;
     assert.ok(Math.abs(masked / total - 0.8) < 0.05, `masked share ${masked / total}`);
     // "Kept" also counts random replacements that drew the original token (1 in 40).
@@ -245,23 +296,40 @@ describe('BERT encoder', () => {
     try {
       const data = keywordTask(6, 1);
       const rows = data.ids.map((s) => [...s, ...new Array<number>(config.contextLength - s.length).fill(SPECIAL.pad)]);
-      const { ids, mask } = batch(rows, data.ids.map((s) => s.length));
-      const loss = (seed?: number): number => tf.tidy(() => model.lmLoss(ids, mask, seed === undefined ? undefined : { dropoutSeed: seed }).dataSync()[0]!);
+      const { ids, mask } = batch(
+        rows,
+        data.ids.map((s) => s.length),
+      );
+      const loss = (seed?: number): number =>
+        tf.tidy(() => model.lmLoss(ids, mask, seed === undefined ? undefined : { dropoutSeed: seed }).dataSync()[0]!);
       const plain = loss();
       assert.equal(loss(), plain);
       assert.ok(Math.abs(plain - Math.log(config.vocabSize)) < 0.3, `untrained MLM loss ${plain} should be near log V`);
       assert.equal(loss(5), loss(5));
       assert.notEqual(loss(5), loss(6));
-      const cls = (seed?: number): Float32Array => tf.tidy(() => model.classLogits(ids, mask, seed === undefined ? undefined : { dropoutSeed: seed }).dataSync() as Float32Array);
+      const cls = (seed?: number): Float32Array =>
+        tf.tidy(
+          () =>
+            model
+              .classLogits(ids, mask, seed === undefined ? undefined : { dropoutSeed: seed })
+              .dataSync() as Float32Array,
+        );
       assert.deepEqual(cls(), cls());
       assert.deepEqual(cls(3), cls(3));
       assert.ok(!close(cls(), cls(3), 0));
       // Rows without any eligible token give a zero loss that still has a gradient path.
       const empty = batch([[2, 3, 0]], [2]);
-      const { value, grads } = tf.variableGrads(() => model.lmLoss(empty.ids, empty.mask), model.trainableVariables('all'));
+      const { value, grads } = tf.variableGrads(
+        () => model.lmLoss(empty.ids, empty.mask),
+        model.trainableVariables('all'),
+      );
       assert.equal(value.dataSync()[0], 0);
       assert.ok(Object.keys(grads).length > 0);
-      for (const [name, g] of Object.entries(grads)) assert.ok(g.dataSync().every((x) => x === 0), `gradient of ${name} is zero`);
+      for (const [name, g] of Object.entries(grads))
+        assert.ok(
+          g.dataSync().every((x) => x === 0),
+          `gradient of ${name} is zero`,
+        );
       tf.dispose([value, ...Object.values(grads), ids, mask, empty.ids, empty.mask]);
     } finally {
       model.dispose();
@@ -273,14 +341,20 @@ describe('BERT encoder', () => {
     try {
       // Rows with 2, 1 and 0 predicted positions: the last layer groups queries per row.
       const long = [2, ...Array.from({ length: 14 }, (_, i) => 5 + ((i * 7) % 30)), 3];
-      const rows = [long, [2, 9, 10, 11, 12, 35, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0], [2, 3, 17, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]];
+      const rows = [
+        long,
+        [2, 9, 10, 11, 12, 35, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        [2, 3, 17, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      ];
       const { ids, mask } = batch(rows, [16, 7, 2]);
       for (const options of [undefined, { dropoutSeed: 3 }]) {
         const plan = model.maskingPlan(ids, mask, options);
         const perRow = [0, 1, 2].map((r) => Array.from(plan.positions).filter((p) => Math.floor(p / 16) === r).length);
         assert.deepEqual(perRow, [2, 1, 0]);
         const corrupted = tf.tensor2d(plan.ids, [3, 16], 'int32');
-        const logits = tf.tidy(() => tf.reshape(model.mlmLogits(corrupted, mask), [48, config.vocabSize]).arraySync() as number[][]);
+        const logits = tf.tidy(
+          () => tf.reshape(model.mlmLogits(corrupted, mask), [48, config.vocabSize]).arraySync() as number[][],
+        );
         let sum = 0;
         plan.positions.forEach((p, i) => {
           const row = logits[p]!;
@@ -301,10 +375,14 @@ describe('BERT encoder', () => {
   it('selects parameter subsets', () => {
     const model = new Bert({ ...config, layers: 3 }, SPECIAL, 1);
     try {
-      const names = (s: ParamSubset): string[] => model.trainableVariables(s).map((v) => [...model.variables].find(([, w]) => w === v)![0]);
+      const names = (s: ParamSubset): string[] =>
+        model.trainableVariables(s).map((v) => [...model.variables].find(([, w]) => w === v)![0]);
       assert.deepEqual(names('head'), ['cls/b', 'cls/w']);
       const last1 = names('last-1');
-      assert.deepEqual(last1.filter((n) => !n.startsWith('l2/')), ['cls/b', 'cls/w', 'pool/b', 'pool/w']);
+      assert.deepEqual(
+        last1.filter((n) => !n.startsWith('l2/')),
+        ['cls/b', 'cls/w', 'pool/b', 'pool/w'],
+      );
       assert.equal(last1.filter((n) => n.startsWith('l2/')).length, 16);
       assert.equal(names('last-3').length, 3 * 16 + 4);
       assert.equal(names('all').length, model.variables.size);
@@ -312,7 +390,10 @@ describe('BERT encoder', () => {
       assert.throws(() => model.trainableVariables('last-4'), /asks for 4 blocks but the model has 3/);
       const { vocabSize: V, contextLength: T, dModel: d, dFF: f, numClasses: C } = config;
       const block = 4 * (d * d + d) + 2 * 2 * d + (d * f + f) + (f * d + d);
-      assert.equal(model.parameterCount(), V * d + T * d + 2 * d + 2 * d + 3 * block + (d * d + d) + (d * d + d + 2 * d + V) + (d * C + C));
+      assert.equal(
+        model.parameterCount(),
+        V * d + T * d + 2 * d + 2 * d + 3 * block + (d * d + d) + (d * d + d + 2 * d + V) + (d * C + C),
+      );
       assert.deepEqual(model.variables.get('l1/ffn/in/w')!.shape, [d, f]);
       // The padding token's embedding starts at zero, as with Hugging Face's padding_idx.
       assert.ok((model.variables.get('emb/word')!.arraySync() as number[][])[SPECIAL.pad]!.every((x) => x === 0));
@@ -326,9 +407,15 @@ describe('BERT encoder', () => {
     assert.throws(() => new Bert({ ...config, heads: 5 }, SPECIAL, 1), /not divisible by heads/);
     assert.throws(() => new Bert({ ...config, layers: 0 }, SPECIAL, 1), /layers must be a positive integer/);
     assert.throws(() => new Bert({ ...config, layerNormEps: 0 }, SPECIAL, 1), /layerNormEps must be a positive number/);
-    assert.throws(() => new Bert(config, { pad: 0, cls: 2 }, 1), /^Error: BERT needs the special tokens pad, mask and cls; missing: mask$/);
+    assert.throws(
+      () => new Bert(config, { pad: 0, cls: 2 }, 1),
+      /^Error: BERT needs the special tokens pad, mask and cls; missing: mask$/,
+    );
     assert.throws(() => new Bert(config, { pad: 0 }, 1), /missing: mask, cls$/);
-    assert.throws(() => new Bert(config, { ...SPECIAL, sep: 40 }, 1), /special token sep = 40 is outside the vocabulary \[0, 40\)/);
+    assert.throws(
+      () => new Bert(config, { ...SPECIAL, sep: 40 }, 1),
+      /special token sep = 40 is outside the vocabulary \[0, 40\)/,
+    );
     const model = new Bert(config, SPECIAL, 1);
     try {
       const long = batch([new Array<number>(17).fill(5)], [17]);
@@ -344,7 +431,10 @@ describe('BERT encoder', () => {
     const formula = (t: tf.Tensor): tf.Tensor => tf.mul(tf.mul(t, 0.5), tf.add(tf.erf(tf.div(t, Math.SQRT2)), 1));
     const [y, want] = tf.tidy(() => [geluErf(x), formula(x)]);
     assert.ok(close(y!.dataSync(), want!.dataSync(), 1e-6));
-    const [g, gWant] = tf.tidy(() => [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(geluErf(t), t)))(x), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(formula(t), t)))(x)]);
+    const [g, gWant] = tf.tidy(() => [
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(geluErf(t), t)))(x),
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(formula(t), t)))(x),
+    ]);
     assert.ok(close(g!.dataSync(), gWant!.dataSync(), 1e-5), `${g!.dataSync()} vs ${gWant!.dataSync()}`);
     tf.dispose([x, y!, want!, g!, gWant!]);
   });

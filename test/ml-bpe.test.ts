@@ -8,7 +8,11 @@ import { Rng } from '../src/ml/rng.ts';
 function corpus(n: number, seed: number): string[] {
   const rng = new Rng(seed);
   const syllables = ['ka', 'lo', 'mi', 'ne', 'ru', 'sta', 'pe', 'on', 'the', 'ing', 'ver', 'tio'];
-  const word = (): string => Array.from({ length: 1 + Math.floor(rng.uniform() * 3) }, () => syllables[Math.floor(rng.uniform() * syllables.length)]).join('');
+  const word = (): string =>
+    Array.from(
+      { length: 1 + Math.floor(rng.uniform() * 3) },
+      () => syllables[Math.floor(rng.uniform() * syllables.length)],
+    ).join('');
   return Array.from({ length: n }, () => Array.from({ length: 4 + Math.floor(rng.uniform() * 8) }, word).join(' '));
 }
 
@@ -18,7 +22,16 @@ describe('byte pair encoding', () => {
 
   it('learns a vocabulary of the requested size with the special tokens first', () => {
     assert.equal(tok.vocabSize, 600);
-    assert.deepEqual(tok.special, { pad: 0, unk: 1, bos: 2, eos: 3, cls: 4, sep: 5, mask: 6, sentinels: Array.from({ length: SENTINEL_COUNT }, (_, i) => 7 + i) });
+    assert.deepEqual(tok.special, {
+      pad: 0,
+      unk: 1,
+      bos: 2,
+      eos: 3,
+      cls: 4,
+      sep: 5,
+      mask: 6,
+      sentinels: Array.from({ length: SENTINEL_COUNT }, (_, i) => 7 + i),
+    });
     assert.deepEqual(tok.tokens(SPECIAL_TOKENS.map((_, i) => i)), [...SPECIAL_TOKENS]);
   });
 
@@ -48,7 +61,10 @@ describe('byte pair encoding', () => {
     assert.equal(ids[5], tok.special.eos);
     assert.equal(await tok.decode(ids), await tok.decode((await tok.encode(texts[3]!)).slice(0, 4)));
     const batch = await tok.encodeBatch(['ka', 'lo mi'], { eos: true });
-    assert.deepEqual(batch.map((b) => b.at(-1)), [3, 3]);
+    assert.deepEqual(
+      batch.map((b) => b.at(-1)),
+      [3, 3],
+    );
   });
 
   it('reloads from its saved JSON and encodes identically', async () => {
@@ -65,14 +81,42 @@ describe('byte pair encoding', () => {
 
   it('loads a Hugging Face tokenizer.json (GPT-2 layout, merges as strings)', async () => {
     const vocab: Record<string, number> = { '<|endoftext|>': 0 };
-    for (const ch of ['h', 'e', 'l', 'o', 'Ġ', 'w', 'r', 'd', 'he', 'll', 'hell', 'hello', 'Ġw', 'or', 'Ġwor', 'Ġworl', 'Ġworld']) {
+    for (const ch of [
+      'h',
+      'e',
+      'l',
+      'o',
+      'Ġ',
+      'w',
+      'r',
+      'd',
+      'he',
+      'll',
+      'hell',
+      'hello',
+      'Ġw',
+      'or',
+      'Ġwor',
+      'Ġworl',
+      'Ġworld',
+    ]) {
       vocab[ch] ??= Object.keys(vocab).length;
     }
     const json = JSON.stringify({
       version: '1.0',
       truncation: null,
       padding: null,
-      added_tokens: [{ id: 0, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
+      added_tokens: [
+        {
+          id: 0,
+          content: '<|endoftext|>',
+          single_word: false,
+          lstrip: false,
+          rstrip: false,
+          normalized: true,
+          special: true,
+        },
+      ],
       normalizer: null,
       pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
       post_processor: null,
@@ -93,7 +137,10 @@ describe('byte pair encoding', () => {
     const ids = await hf.encode('hello world', { eos: true });
     assert.deepEqual(hf.tokens(ids), ['hello', 'Ġworld', '<|endoftext|>']);
     assert.equal(await hf.decode(ids), 'hello world');
-    assert.throws(() => BpeTokenizer.fromJson('{"model": {"type": "Nonsense"}}', 'ckpt/tokenizer.json'), /^Error: ckpt\/tokenizer.json: not a tokenizer/);
+    assert.throws(
+      () => BpeTokenizer.fromJson('{"model": {"type": "Nonsense"}}', 'ckpt/tokenizer.json'),
+      /^Error: ckpt\/tokenizer.json: not a tokenizer/,
+    );
   });
 
   it('loads a BERT-style WordPiece tokenizer.json and finds its special tokens', async () => {
@@ -104,13 +151,25 @@ describe('byte pair encoding', () => {
   });
 
   it('loads a T5-style Unigram tokenizer.json with its sentinels', async () => {
-    const pieces: [string, number][] = [['<pad>', 0], ['</s>', 0], ['<unk>', 0], ['▁hello', -2], ['▁world', -2], ['▁', -3], ['h', -5], ['e', -5]];
+    const pieces: [string, number][] = [
+      ['<pad>', 0],
+      ['</s>', 0],
+      ['<unk>', 0],
+      ['▁hello', -2],
+      ['▁world', -2],
+      ['▁', -3],
+      ['h', -5],
+      ['e', -5],
+    ];
     const sentinels = [1, 0].map((i) => `<extra_id_${i}>`);
     const json = JSON.stringify({
       version: '1.0',
       truncation: null,
       padding: null,
-      added_tokens: [...pieces.slice(0, 3).map(([content], id) => ({ id, content, special: true })), ...sentinels.map((content, i) => ({ id: pieces.length + i, content, special: true }))].map((t) => ({ single_word: false, lstrip: false, rstrip: false, normalized: false, ...t })),
+      added_tokens: [
+        ...pieces.slice(0, 3).map(([content], id) => ({ id, content, special: true })),
+        ...sentinels.map((content, i) => ({ id: pieces.length + i, content, special: true })),
+      ].map((t) => ({ single_word: false, lstrip: false, rstrip: false, normalized: false, ...t })),
       normalizer: null,
       pre_tokenizer: { type: 'Metaspace', replacement: '▁', add_prefix_space: true, prepend_scheme: 'always' },
       post_processor: null,

@@ -8,14 +8,24 @@ import { trainClassifier } from '../src/ml/train.ts';
 import { saveWeights } from '../src/ml/weights.ts';
 import { sha256Hex } from '../src/util/sha256-hex.ts';
 
-const config: GptConfig = { vocabSize: 50, contextLength: 12, layers: 2, dModel: 16, heads: 2, dFF: 32, numClasses: 3, dropout: 0.1 };
+const config: GptConfig = {
+  vocabSize: 50,
+  contextLength: 12,
+  layers: 2,
+  dModel: 16,
+  heads: 2,
+  dFF: 32,
+  numClasses: 3,
+  dropout: 0.1,
+};
 
 function data(seed: number, n: number): { ids: number[][]; labels: number[] } {
   const rng = new Rng(seed);
-  const ids = Array.from({ length: n }, () => Array.from({ length: 3 + Math.floor(rng.uniform() * 9) }, () => 1 + Math.floor(rng.uniform() * 49)));
+  const ids = Array.from({ length: n }, () =>
+    Array.from({ length: 3 + Math.floor(rng.uniform() * 9) }, () => 1 + Math.floor(rng.uniform() * 49)),
+  );
   return { ids, labels: ids.map((s) => s[0]! % 3) };
 }
-
 
 /** Initialise, train a few steps (with dropout and shuffling), return the weight file's hash. */
 async function trainedHash(modelSeed: number, trainSeed: number): Promise<string> {
@@ -62,6 +72,9 @@ describe('determinism', () => {
     assert.equal(new Rng(0).uint32(), new Rng(0).uint32(), 'seed 0 is a valid seed');
     assert.notEqual(new Rng(0).uint32(), new Rng(1).uint32());
     const p = new Rng(3).permutation(10);
-    assert.deepEqual([...p].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      [...p].sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
   });
 });

@@ -14,12 +14,35 @@ import { type Weights, referenceClassLogits, referenceNll, seeded } from './help
  * ids rather than 0 so that such a leak would change the numbers.
  */
 
-const CONFIG: GptConfig = { vocabSize: 11, contextLength: 6, layers: 2, dModel: 8, heads: 2, dFF: 16, numClasses: 3, dropout: 0 };
+const CONFIG: GptConfig = {
+  vocabSize: 11,
+  contextLength: 6,
+  layers: 2,
+  dModel: 8,
+  heads: 2,
+  dFF: 16,
+  numClasses: 3,
+  dropout: 0,
+};
 
 function expectedNames(config: GptConfig): string[] {
   const names = ['wte', 'wpe', 'lnf/g', 'lnf/b', 'cls/w', 'cls/b'];
   for (let l = 0; l < config.layers; l++) {
-    for (const n of ['ln1/g', 'ln1/b', 'attn/qkv/w', 'attn/qkv/b', 'attn/proj/w', 'attn/proj/b', 'ln2/g', 'ln2/b', 'mlp/fc/w', 'mlp/fc/b', 'mlp/proj/w', 'mlp/proj/b']) names.push(`h${l}/${n}`);
+    for (const n of [
+      'ln1/g',
+      'ln1/b',
+      'attn/qkv/w',
+      'attn/qkv/b',
+      'attn/proj/w',
+      'attn/proj/b',
+      'ln2/g',
+      'ln2/b',
+      'mlp/fc/w',
+      'mlp/fc/b',
+      'mlp/proj/w',
+      'mlp/proj/b',
+    ])
+      names.push(`h${l}/${n}`);
   }
   return names.sort();
 }
@@ -34,7 +57,10 @@ function perturb(model: Gpt, seed: number): Weights {
   const out: Weights = new Map();
   for (const [name, variable] of model.variables) {
     const isGain = name.endsWith('/g');
-    const values = Float32Array.from({ length: variable.size }, () => (isGain ? 1 : 0) + (isGain ? 0.5 : 1) * (2 * random() - 1));
+    const values = Float32Array.from(
+      { length: variable.size },
+      () => (isGain ? 1 : 0) + (isGain ? 0.5 : 1) * (2 * random() - 1),
+    );
     const t = tf.tensor(values, variable.shape, 'float32');
     variable.assign(t);
     t.dispose();
@@ -45,7 +71,8 @@ function perturb(model: Gpt, seed: number): Weights {
   return out;
 }
 
-const relativeError = (got: number, want: number, scale: number): number => Math.abs(got - want) / Math.max(Math.abs(want), scale);
+const relativeError = (got: number, want: number, scale: number): number =>
+  Math.abs(got - want) / Math.max(Math.abs(want), scale);
 
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`GPT forward pass on ${backend} against a flat float64 reference`, () => {
@@ -54,7 +81,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
       assert.equal(choice.name, backend);
       const model = new Gpt(CONFIG, 3);
       try {
-        assert.deepEqual([...model.variables.keys()].sort(), expectedNames(CONFIG), 'the reference covers every parameter');
+        assert.deepEqual(
+          [...model.variables.keys()].sort(),
+          expectedNames(CONFIG),
+          'the reference covers every parameter',
+        );
         const w = perturb(model, 20261127);
 
         const random = seeded(99);
@@ -62,7 +93,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const T = CONFIG.contextLength;
         const sequences = lengths.map((n) => Array.from({ length: n }, () => Math.floor(random() * CONFIG.vocabSize)));
         // Pad slots get random ids too: the mask alone must keep them out.
-        const padded = sequences.map((s) => [...s, ...Array.from({ length: T - s.length }, () => Math.floor(random() * CONFIG.vocabSize))]);
+        const padded = sequences.map((s) => [
+          ...s,
+          ...Array.from({ length: T - s.length }, () => Math.floor(random() * CONFIG.vocabSize)),
+        ]);
         const maskRows = lengths.map((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0)));
 
         const perRow = sequences.map((s) => referenceNll(w, CONFIG, s));
@@ -78,7 +112,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
         // The batch loss is a mean over all real targets (rows weighted by length), so a wrong
         // mean of per-row means would fail here; each row is also checked alone.
-        assert.ok(relativeError(gotLoss, wantLoss, 1e-3) < 1e-4, `${backend} LM loss ${gotLoss} vs reference ${wantLoss}`);
+        assert.ok(
+          relativeError(gotLoss, wantLoss, 1e-3) < 1e-4,
+          `${backend} LM loss ${gotLoss} vs reference ${wantLoss}`,
+        );
         sequences.forEach((s, i) => {
           const rowIds = tf.tensor2d([padded[i]!], [1, T], 'int32');
           const rowMask = tf.tensor2d([maskRows[i]!], [1, T], 'float32');
@@ -86,7 +123,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
           rowIds.dispose();
           rowMask.dispose();
           const want = perRow[i]!.sum / perRow[i]!.count;
-          assert.ok(relativeError(got, want, 1e-3) < 1e-4, `${backend} row ${i} (length ${s.length}) LM loss ${got} vs reference ${want}`);
+          assert.ok(
+            relativeError(got, want, 1e-3) < 1e-4,
+            `${backend} row ${i} (length ${s.length}) LM loss ${got} vs reference ${want}`,
+          );
         });
 
         // Logits near zero would make a plain relative error meaningless: scale by the row's size.
@@ -94,11 +134,17 @@ for (const backend of ['cpu', 'wasm'] as const) {
           const scale = Math.max(...row.map(Math.abs));
           row.forEach((want, c) => {
             const got = gotLogits[i]![c]!;
-            assert.ok(relativeError(got, want, scale) < 1e-4, `${backend} class logit [${i}][${c}] ${got} vs reference ${want}`);
+            assert.ok(
+              relativeError(got, want, scale) < 1e-4,
+              `${backend} class logit [${i}][${c}] ${got} vs reference ${want}`,
+            );
           });
         });
         // Guard against a vacuous pass: the perturbed model must be far from uniform predictions.
-        assert.ok(Math.abs(wantLoss - Math.log(CONFIG.vocabSize)) > 0.05, `reference loss ${wantLoss} is suspiciously close to log(vocab)`);
+        assert.ok(
+          Math.abs(wantLoss - Math.log(CONFIG.vocabSize)) > 0.05,
+          `reference loss ${wantLoss} is suspiciously close to log(vocab)`,
+        );
       } finally {
         model.dispose();
       }

@@ -6,7 +6,16 @@ import { Gpt } from '../src/ml/models/gpt.ts';
 import type { GptConfig } from '../src/ml/models/gpt-config.ts';
 import { parseParamSubset } from '../src/ml/models/language-model.ts';
 
-const config: GptConfig = { vocabSize: 30, contextLength: 10, layers: 3, dModel: 16, heads: 4, dFF: 24, numClasses: 3, dropout: 0.2 };
+const config: GptConfig = {
+  vocabSize: 30,
+  contextLength: 10,
+  layers: 3,
+  dModel: 16,
+  heads: 4,
+  dFF: 24,
+  numClasses: 3,
+  dropout: 0.2,
+};
 let model: Gpt;
 
 before(async () => {
@@ -18,10 +27,13 @@ after(() => model.dispose());
 const logitsOf = (rows: number[][], mask: number[][], dropoutSeed?: number): number[] =>
   tf.tidy(() => {
     const ids = tf.tensor2d(rows, undefined, 'int32');
-    return Array.from(model.classLogits(ids, tf.tensor2d(mask), dropoutSeed === undefined ? undefined : { dropoutSeed }).dataSync());
+    return Array.from(
+      model.classLogits(ids, tf.tensor2d(mask), dropoutSeed === undefined ? undefined : { dropoutSeed }).dataSync(),
+    );
   });
 
-const close = (a: number[], b: number[], tol = 1e-5): boolean => a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= tol);
+const close = (a: number[], b: number[], tol = 1e-5): boolean =>
+  a.length === b.length && a.every((x, i) => Math.abs(x - b[i]!) <= tol);
 
 describe('GPT decoder', () => {
   it('has GPT-2 parameter shapes and count', () => {
@@ -70,7 +82,8 @@ describe('GPT decoder', () => {
   });
 
   it('language-model loss ignores padded targets', () => {
-    const loss = (rows: number[][], mask: number[][]): number => tf.tidy(() => model.lmLoss(tf.tensor2d(rows, undefined, 'int32'), tf.tensor2d(mask)).dataSync()[0]!);
+    const loss = (rows: number[][], mask: number[][]): number =>
+      tf.tidy(() => model.lmLoss(tf.tensor2d(rows, undefined, 'int32'), tf.tensor2d(mask)).dataSync()[0]!);
     const a = loss([[1, 2, 3, 4]], [[1, 1, 1, 1]]);
     const b = loss([[1, 2, 3, 4, 9, 9]], [[1, 1, 1, 1, 0, 0]]);
     assert.ok(Math.abs(a - b) < 1e-5, `${a} vs ${b}`);
@@ -78,7 +91,10 @@ describe('GPT decoder', () => {
   });
 
   it('rejects inputs longer than the context', () => {
-    assert.throws(() => logitsOf([new Array<number>(11).fill(1)], [new Array<number>(11).fill(1)]), /11 positions but the context length is 10/);
+    assert.throws(
+      () => logitsOf([new Array<number>(11).fill(1)], [new Array<number>(11).fill(1)]),
+      /11 positions but the context length is 10/,
+    );
   });
 
   it('selects parameter subsets', () => {

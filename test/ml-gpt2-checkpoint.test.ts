@@ -47,7 +47,11 @@ function layerTensors(d: number): [string, string, number[]][] {
 }
 
 /** Random tensors under GPT-2's names, and the same values (as the file stores them) for the reference. */
-function makeCheckpoint(dtype: 'F32' | 'F16' | 'BF16', numClasses: number, seed: number): { bytes: Uint8Array; reference: Weights } {
+function makeCheckpoint(
+  dtype: 'F32' | 'F16' | 'BF16',
+  numClasses: number,
+  seed: number,
+): { bytes: Uint8Array; reference: Weights } {
   const random = seeded(seed);
   const d = HF_CONFIG.n_embd;
   const hf = new Map<string, TensorToWrite>();
@@ -55,12 +59,17 @@ function makeCheckpoint(dtype: 'F32' | 'F16' | 'BF16', numClasses: number, seed:
   const add = (name: string, ours: string, shape: number[]): void => {
     const gain = name.endsWith('ln_1.weight') || name.endsWith('ln_2.weight') || name.endsWith('ln_f.weight');
     const n = shape.reduce((a, b) => a * b, 1);
-    hf.set(name, { dtype, shape, data: Array.from({ length: n }, () => (gain ? 1 : 0) + (gain ? 0.5 : 1) * (2 * random() - 1)) });
+    hf.set(name, {
+      dtype,
+      shape,
+      data: Array.from({ length: n }, () => (gain ? 1 : 0) + (gain ? 0.5 : 1) * (2 * random() - 1)),
+    });
     refName.set(name, ours);
   };
   add('transformer.wte.weight', 'wte', [HF_CONFIG.vocab_size, d]);
   add('transformer.wpe.weight', 'wpe', [HF_CONFIG.n_positions, d]);
-  for (let l = 0; l < HF_CONFIG.n_layer; l++) for (const [suffix, ours, shape] of layerTensors(d)) add(`transformer.h.${l}.${suffix}`, `h${l}/${ours}`, shape);
+  for (let l = 0; l < HF_CONFIG.n_layer; l++)
+    for (const [suffix, ours, shape] of layerTensors(d)) add(`transformer.h.${l}.${suffix}`, `h${l}/${ours}`, shape);
   add('transformer.ln_f.weight', 'lnf/g', [d]);
   add('transformer.ln_f.bias', 'lnf/b', [d]);
   add('score.weight', 'score', [numClasses, d]);
@@ -81,7 +90,8 @@ function makeCheckpoint(dtype: 'F32' | 'F16' | 'BF16', numClasses: number, seed:
   return { bytes, reference };
 }
 
-const relativeError = (got: number, want: number, scale: number): number => Math.abs(got - want) / Math.max(Math.abs(want), scale);
+const relativeError = (got: number, want: number, scale: number): number =>
+  Math.abs(got - want) / Math.max(Math.abs(want), scale);
 
 describe('GPT-2 checkpoints', () => {
   for (const [backend, dtype] of [
@@ -94,14 +104,28 @@ describe('GPT-2 checkpoints', () => {
       const numClasses = 3;
       const { bytes, reference } = makeCheckpoint(dtype, numClasses, 7);
       const config = gpt2ConfigFromHf(HF_CONFIG, numClasses);
-      assert.deepEqual(config, { vocabSize: 11, contextLength: 6, layers: 2, dModel: 8, heads: 2, dFF: 32, numClasses: 3, dropout: 0.1 });
+      assert.deepEqual(config, {
+        vocabSize: 11,
+        contextLength: 6,
+        layers: 2,
+        dModel: 8,
+        heads: 2,
+        dFF: 32,
+        numClasses: 3,
+        dropout: 0.1,
+      });
       const model = new Gpt({ ...config, dropout: 0 }, 1);
       try {
         loadGpt2Checkpoint(model, SafeTensors.parse(bytes));
         const random = seeded(5);
         const T = config.contextLength;
-        const sequences = [6, 3, 2].map((n) => Array.from({ length: n }, () => Math.floor(random() * config.vocabSize)));
-        const padded = sequences.map((s) => [...s, ...Array.from({ length: T - s.length }, () => Math.floor(random() * config.vocabSize))]);
+        const sequences = [6, 3, 2].map((n) =>
+          Array.from({ length: n }, () => Math.floor(random() * config.vocabSize)),
+        );
+        const padded = sequences.map((s) => [
+          ...s,
+          ...Array.from({ length: T - s.length }, () => Math.floor(random() * config.vocabSize)),
+        ]);
         const maskRows = sequences.map((s) => Array.from({ length: T }, (_, t) => (t < s.length ? 1 : 0)));
         const ids = tf.tensor2d(padded, [padded.length, T], 'int32');
         const mask = tf.tensor2d(maskRows, [padded.length, T], 'float32');
@@ -115,9 +139,17 @@ describe('GPT-2 checkpoints', () => {
         sequences.forEach((s, i) => {
           const want = referenceClassLogits(reference, refConfig, s);
           const scale = Math.max(...want.map(Math.abs));
-          want.forEach((w, c) => assert.ok(relativeError(gotLogits[i]![c]!, w, scale) < 1e-4, `class logit [${i}][${c}] ${gotLogits[i]![c]} vs ${w}`));
+          want.forEach((w, c) =>
+            assert.ok(
+              relativeError(gotLogits[i]![c]!, w, scale) < 1e-4,
+              `class logit [${i}][${c}] ${gotLogits[i]![c]} vs ${w}`,
+            ),
+          );
         });
-        assert.ok(Math.abs(wantLoss - Math.log(config.vocabSize)) > 0.05, 'the random weights are far from uniform predictions');
+        assert.ok(
+          Math.abs(wantLoss - Math.log(config.vocabSize)) > 0.05,
+          'the random weights are far from uniform predictions',
+        );
       } finally {
         model.dispose();
       }
@@ -129,21 +161,38 @@ describe('GPT-2 checkpoints', () => {
     const config = gpt2ConfigFromHf(HF_CONFIG, 3);
     const text = new TextDecoder().decode(bytes);
     // Rename one tensor in the header (same length, so offsets stay valid): it is then missing.
-    const renamed = new TextEncoder().encode(text.replace('transformer.h.1.mlp.c_fc.bias', 'transformer.h.1.mlp.c_fc.bia_'));
+    const renamed = new TextEncoder().encode(
+      text.replace('transformer.h.1.mlp.c_fc.bias', 'transformer.h.1.mlp.c_fc.bia_'),
+    );
     const model = new Gpt(config, 1);
     try {
-      assert.throws(() => loadGpt2Checkpoint(model, SafeTensors.parse(renamed, 'ckpt/model.safetensors'), 'ckpt/model.safetensors'), /^Error: ckpt\/model.safetensors: missing tensor "transformer.h.1.mlp.c_fc.bias"$/);
+      assert.throws(
+        () => loadGpt2Checkpoint(model, SafeTensors.parse(renamed, 'ckpt/model.safetensors'), 'ckpt/model.safetensors'),
+        /^Error: ckpt\/model.safetensors: missing tensor "transformer.h.1.mlp.c_fc.bias"$/,
+      );
     } finally {
       model.dispose();
     }
     const wider = new Gpt({ ...config, dFF: 16 }, 1);
     try {
-      assert.throws(() => loadGpt2Checkpoint(wider, SafeTensors.parse(bytes)), /^Error: model.safetensors: tensor "transformer.h.0.mlp.c_fc.bias" has shape \[32\] but the model expects \[16\]$/);
+      assert.throws(
+        () => loadGpt2Checkpoint(wider, SafeTensors.parse(bytes)),
+        /^Error: model.safetensors: tensor "transformer.h.0.mlp.c_fc.bias" has shape \[32\] but the model expects \[16\]$/,
+      );
     } finally {
       wider.dispose();
     }
-    assert.throws(() => gpt2ConfigFromHf({ ...HF_CONFIG, activation_function: 'relu' }, 3, 'ckpt/config.json'), /^Error: ckpt\/config.json: activation_function "relu" is not supported/);
-    assert.throws(() => gpt2ConfigFromHf({ ...HF_CONFIG, n_embd: undefined }, 3, 'ckpt/config.json'), /^Error: ckpt\/config.json: missing field "n_embd"$/);
-    assert.throws(() => SafeTensors.parse(bytes.subarray(0, bytes.length - 4), 'ckpt/model.safetensors'), /^Error: ckpt\/model.safetensors: tensor ".*" runs past the end of the file$/);
+    assert.throws(
+      () => gpt2ConfigFromHf({ ...HF_CONFIG, activation_function: 'relu' }, 3, 'ckpt/config.json'),
+      /^Error: ckpt\/config.json: activation_function "relu" is not supported/,
+    );
+    assert.throws(
+      () => gpt2ConfigFromHf({ ...HF_CONFIG, n_embd: undefined }, 3, 'ckpt/config.json'),
+      /^Error: ckpt\/config.json: missing field "n_embd"$/,
+    );
+    assert.throws(
+      () => SafeTensors.parse(bytes.subarray(0, bytes.length - 4), 'ckpt/model.safetensors'),
+      /^Error: ckpt\/model.safetensors: tensor ".*" runs past the end of the file$/,
+    );
   });
 });

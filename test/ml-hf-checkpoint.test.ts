@@ -5,9 +5,20 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chooseBackend } from '../src/ml/backend.ts';
 import { t5ConfigFromHf } from '../src/ml/checkpoint/t5-checkpoint.ts';
-import { checkpointSpec, loadCheckpointWeights, readCheckpointTokenizer, readHfCheckpoint } from '../src/ml/checkpoint/hf-checkpoint.ts';
+import {
+  checkpointSpec,
+  loadCheckpointWeights,
+  readCheckpointTokenizer,
+  readHfCheckpoint,
+} from '../src/ml/checkpoint/hf-checkpoint.ts';
 import { instantiate } from '../src/ml/models/model-spec.ts';
-import { unigramTokenizer, wordPieceTokenizer, writeBertCheckpoint, writeGpt2Checkpoint, writeT5Checkpoint } from './helpers/hf-checkpoints.ts';
+import {
+  unigramTokenizer,
+  wordPieceTokenizer,
+  writeBertCheckpoint,
+  writeGpt2Checkpoint,
+  writeT5Checkpoint,
+} from './helpers/hf-checkpoints.ts';
 
 const SIZES = { vocabSize: 120, positions: 16, d: 8, heads: 2, layers: 1 };
 const SPECIAL = { pad: 0, eos: 1, cls: 2, sep: 3, mask: 4, sentinels: [110, 111, 112, 113] };
@@ -26,7 +37,17 @@ describe('Hugging Face checkpoint directories', () => {
         const spec = checkpointSpec(ckpt, 2, 8);
         assert.equal(spec.family, family);
         assert.equal(spec.config.vocabSize, 120);
-        const model = instantiate(spec, { special: SPECIAL, labelTargets: [[50, 1], [51, 1]] }, 1);
+        const model = instantiate(
+          spec,
+          {
+            special: SPECIAL,
+            labelTargets: [
+              [50, 1],
+              [51, 1],
+            ],
+          },
+          1,
+        );
         try {
           loadCheckpointWeights(model, ckpt);
         } finally {
@@ -35,9 +56,16 @@ describe('Hugging Face checkpoint directories', () => {
       }
       assert.match(readCheckpointTokenizer(join(root, 'bert')), /WordPiece/);
       // A family the weights do not belong to is refused by name.
-      const gpt = instantiate(checkpointSpec(readHfCheckpoint(join(root, 'gpt2')), 2, 8), { special: SPECIAL, labelTargets: [] }, 1);
+      const gpt = instantiate(
+        checkpointSpec(readHfCheckpoint(join(root, 'gpt2')), 2, 8),
+        { special: SPECIAL, labelTargets: [] },
+        1,
+      );
       try {
-        assert.throws(() => loadCheckpointWeights(gpt, readHfCheckpoint(join(root, 'bert'))), /holds a bert model, not a gpt one/);
+        assert.throws(
+          () => loadCheckpointWeights(gpt, readHfCheckpoint(join(root, 'bert'))),
+          /holds a bert model, not a gpt one/,
+        );
       } finally {
         gpt.dispose();
       }
@@ -52,9 +80,13 @@ describe('Hugging Face checkpoint directories', () => {
     assert.equal(t5ConfigFromHf({ ...base, tie_word_embeddings: true }, 2, 8).tieEmbeddings, true);
     assert.equal(t5ConfigFromHf({ ...base, tie_word_embeddings: false }, 2, 8).tieEmbeddings, false);
     // transformers 5 writes v1.1 as tied but unscaled: loaded as a separate head copied from the embeddings.
-    assert.equal(t5ConfigFromHf({ ...base, tie_word_embeddings: true, scale_decoder_outputs: false }, 2, 8).tieEmbeddings, false);
+    assert.equal(
+      t5ConfigFromHf({ ...base, tie_word_embeddings: true, scale_decoder_outputs: false }, 2, 8).tieEmbeddings,
+      false,
+    );
     assert.throws(
-      () => t5ConfigFromHf({ ...base, tie_word_embeddings: false, scale_decoder_outputs: true }, 2, 8, 'ckpt/config.json'),
+      () =>
+        t5ConfigFromHf({ ...base, tie_word_embeddings: false, scale_decoder_outputs: true }, 2, 8, 'ckpt/config.json'),
       /^Error: ckpt\/config\.json: field "scale_decoder_outputs" is true with a separate lm_head/,
     );
   });
@@ -64,13 +96,22 @@ describe('Hugging Face checkpoint directories', () => {
     try {
       writeGpt2Checkpoint(join(root, 'llama'), SIZES, '{}');
       writeFileSync(join(root, 'llama/config.json'), JSON.stringify({ model_type: 'llama' }));
-      assert.throws(() => readHfCheckpoint(join(root, 'llama')), /^Error: .*llama\/config\.json: model_type "llama" is not one this pipeline loads \(gpt2, bert, t5\)$/);
+      assert.throws(
+        () => readHfCheckpoint(join(root, 'llama')),
+        /^Error: .*llama\/config\.json: model_type "llama" is not one this pipeline loads \(gpt2, bert, t5\)$/,
+      );
       rmSync(join(root, 'llama/model.safetensors'));
       writeFileSync(join(root, 'llama/config.json'), JSON.stringify({ model_type: 'gpt2' }));
-      assert.throws(() => readHfCheckpoint(join(root, 'llama')), /^Error: checkpoint .*llama: cannot read model\.safetensors \(no such file\)$/);
+      assert.throws(
+        () => readHfCheckpoint(join(root, 'llama')),
+        /^Error: checkpoint .*llama: cannot read model\.safetensors \(no such file\)$/,
+      );
       writeFileSync(join(root, 'llama/config.json'), '{"model_type": gpt2');
       assert.throws(() => readHfCheckpoint(join(root, 'llama')), /^Error: .*llama\/config\.json: not JSON/);
-      assert.throws(() => readCheckpointTokenizer(join(root, 'nowhere')), /^Error: checkpoint .*nowhere: cannot read tokenizer\.json \(no such file\)$/);
+      assert.throws(
+        () => readCheckpointTokenizer(join(root, 'nowhere')),
+        /^Error: checkpoint .*nowhere: cannot read tokenizer\.json \(no such file\)$/,
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

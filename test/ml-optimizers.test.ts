@@ -47,7 +47,14 @@ function runReal(config: OptimizerConfig, steps = GRADS_W.length, totalSteps = s
   return out;
 }
 
-type Ref = (theta: number[], g: number[], t: number, lr: number, state: Record<string, number[]>, decays: boolean) => void;
+type Ref = (
+  theta: number[],
+  g: number[],
+  t: number,
+  lr: number,
+  state: Record<string, number[]>,
+  decays: boolean,
+) => void;
 /** Runs a float64 reference update rule over the same gradients. */
 function runRef(update: Ref, lrAt: (t: number) => number = () => NaN, steps = GRADS_W.length): [number[], number[]] {
   const w = [...W0];
@@ -64,12 +71,16 @@ function runRef(update: Ref, lrAt: (t: number) => number = () => NaN, steps = GR
 function assertClose(actual: number[], expected: number[], tol: number, label: string): void {
   assert.equal(actual.length, expected.length);
   actual.forEach((a, i) => {
-    assert.ok(Math.abs(a - expected[i]!) <= tol, `${label}[${i}]: got ${a}, expected ${expected[i]} (tolerance ${tol})`);
+    assert.ok(
+      Math.abs(a - expected[i]!) <= tol,
+      `${label}[${i}]: got ${a}, expected ${expected[i]} (tolerance ${tol})`,
+    );
   });
 }
 
 const zeros = (n: number): number[] => new Array<number>(n).fill(0);
-const slot = (state: Record<string, number[]>, key: string, n: number, fill = 0): number[] => (state[key] ??= new Array<number>(n).fill(fill));
+const slot = (state: Record<string, number[]>, key: string, n: number, fill = 0): number[] =>
+  (state[key] ??= new Array<number>(n).fill(fill));
 
 describe('optimizer updates match float64 references', () => {
   it('sgd with momentum and with nesterov', () => {
@@ -149,7 +160,16 @@ describe('optimizer updates match float64 references', () => {
   });
 
   /** The proposed rule in float64, written from the doc comment's equations. */
-  function proposedRef(lr: number, b1: number, b2: number, eps: number, wd: number, adaptiveLr: boolean, adaptiveMomentum: boolean, maxB1 = 0.999): [number[], number[]] {
+  function proposedRef(
+    lr: number,
+    b1: number,
+    b2: number,
+    eps: number,
+    wd: number,
+    adaptiveLr: boolean,
+    adaptiveMomentum: boolean,
+    maxB1 = 0.999,
+  ): [number[], number[]] {
     const params = [[...W0], [...B0]];
     const decays = [true, false];
     const m = params.map((p) => zeros(p.length));
@@ -203,7 +223,15 @@ describe('optimizer updates match float64 references', () => {
       assert.equal(radamRectification(b2, 5), undefined);
       assert.ok(radamRectification(b2, 6)! > 0);
       const ref = proposedRef(0.01, 0.9, b2, 1e-8, 0.1, adaptiveLr, adaptiveMomentum);
-      const real = runReal({ name: 'proposed', learningRate: 0.01, beta1: 0.9, beta2: b2, weightDecay: 0.1, adaptiveLr, adaptiveMomentum });
+      const real = runReal({
+        name: 'proposed',
+        learningRate: 0.01,
+        beta1: 0.9,
+        beta2: b2,
+        weightDecay: 0.1,
+        adaptiveLr,
+        adaptiveMomentum,
+      });
       assertClose(real[0], ref[0], 1e-5, 'W');
       assertClose(real[1], ref[1], 1e-5, 'b');
     });
@@ -257,7 +285,10 @@ describe('learning-rate schedules', () => {
     assert.ok(Math.abs(learningRateAt(1, { kind: 'cosine', minRatio: 0.1 }, 50, 100) - 0.55) < 1e-12);
     assert.ok(Math.abs(learningRateAt(1, { kind: 'cosine', minRatio: 0.1 }, 100, 100) - 0.1) < 1e-12);
     const cyc = { kind: 'cyclical', maxLearningRate: 3, halfCycleSteps: 2 } as const;
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map((t) => learningRateAt(1, cyc, t, 100)), [1, 2, 3, 2, 1, 2]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((t) => learningRateAt(1, cyc, t, 100)),
+      [1, 2, 3, 2, 1, 2],
+    );
   });
 });
 
@@ -272,7 +303,10 @@ describe('the proposed optimizer and AdamW', () => {
     const losses: number[] = [];
     for (let s = 0; s < steps; s++) {
       const loss = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(tf.matMul(a, w), target))) as tf.Scalar, [w]);
+        const { value, grads } = tf.variableGrads(
+          () => tf.mean(tf.square(tf.sub(tf.matMul(a, w), target))) as tf.Scalar,
+          [w],
+        );
         opt.apply(grads);
         return value;
       });
@@ -289,7 +323,10 @@ describe('the proposed optimizer and AdamW', () => {
     const common = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, weightDecay: 0.1 };
     for (const steps of [1, 3, 8]) {
       const adamw = train({ name: 'adamw', ...common }, steps).weights;
-      const proposed = train({ name: 'proposed', ...common, adaptiveLr: false, adaptiveMomentum: false }, steps).weights;
+      const proposed = train(
+        { name: 'proposed', ...common, adaptiveLr: false, adaptiveMomentum: false },
+        steps,
+      ).weights;
       assertClose(proposed, adamw, 1e-6, `after ${steps} steps`);
     }
   });
@@ -301,7 +338,10 @@ describe('the proposed optimizer and AdamW', () => {
     const withMomentum = train({ name: 'proposed', ...common, adaptiveLr: false, adaptiveMomentum: true }, 8).weights;
     const maxDiff = (x: number[], y: number[]): number => Math.max(...x.map((xi, i) => Math.abs(xi - y[i]!)));
     assert.ok(maxDiff(base, withLr) > 1e-3, `adaptive lr made no difference: ${maxDiff(base, withLr)}`);
-    assert.ok(maxDiff(base, withMomentum) > 1e-4, `adaptive momentum made no difference: ${maxDiff(base, withMomentum)}`);
+    assert.ok(
+      maxDiff(base, withMomentum) > 1e-4,
+      `adaptive momentum made no difference: ${maxDiff(base, withMomentum)}`,
+    );
   });
 
   const convex: OptimizerConfig[] = [

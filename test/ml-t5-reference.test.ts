@@ -131,7 +131,8 @@ function attention(
       const total = exps.reduce((a, b) => a + b, 0);
       keys.forEach((j, n) => {
         const p = exps[n]! / total;
-        for (let e = 0; e < c.dKv; e++) mixed.data[i * inner + h * c.dKv + e]! += p * v.data[j * inner + h * c.dKv + e]!;
+        for (let e = 0; e < c.dKv; e++)
+          mixed.data[i * inner + h * c.dKv + e]! += p * v.data[j * inner + h * c.dKv + e]!;
       });
     }
   return linear(mixed, w, `${prefix}.o.weight`);
@@ -158,7 +159,12 @@ function embed(w: HfTensors, ids: readonly number[], c: RefConfig): Mat {
   return x;
 }
 
-function relativeBias(w: HfTensors, stack: string, c: RefConfig, bidirectional: boolean): (h: number, i: number, j: number) => number {
+function relativeBias(
+  w: HfTensors,
+  stack: string,
+  c: RefConfig,
+  bidirectional: boolean,
+): (h: number, i: number, j: number) => number {
   const table = tensor(w, `${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`).data;
   return (h, i, j) => table[bucketOf(j - i, bidirectional, c.buckets, c.maxDistance) * c.heads + h]!;
 }
@@ -169,7 +175,10 @@ function referenceEncoder(w: HfTensors, ids: readonly number[], c: RefConfig): M
   for (let l = 0; l < c.encoderLayers; l++) {
     const p = `encoder.block.${l}.layer`;
     const h = t5Norm(x, w, `${p}.0.layer_norm.weight`, c.eps);
-    addInto(x, attention(h, h, w, `${p}.0.SelfAttention`, c, bias, () => true));
+    addInto(
+      x,
+      attention(h, h, w, `${p}.0.SelfAttention`, c, bias, () => true),
+    );
     addInto(x, feedForward(t5Norm(x, w, `${p}.1.layer_norm.weight`, c.eps), w, `${p}.1.DenseReluDense`, c));
   }
   return t5Norm(x, w, 'encoder.final_layer_norm.weight', c.eps);
@@ -183,8 +192,22 @@ function referenceLogits(w: HfTensors, encIds: readonly number[], decIds: readon
   for (let l = 0; l < c.decoderLayers; l++) {
     const p = `decoder.block.${l}.layer`;
     const h = t5Norm(y, w, `${p}.0.layer_norm.weight`, c.eps);
-    addInto(y, attention(h, h, w, `${p}.0.SelfAttention`, c, bias, (i, j) => j <= i));
-    addInto(y, attention(t5Norm(y, w, `${p}.1.layer_norm.weight`, c.eps), encoded, w, `${p}.1.EncDecAttention`, c, () => 0, () => true));
+    addInto(
+      y,
+      attention(h, h, w, `${p}.0.SelfAttention`, c, bias, (i, j) => j <= i),
+    );
+    addInto(
+      y,
+      attention(
+        t5Norm(y, w, `${p}.1.layer_norm.weight`, c.eps),
+        encoded,
+        w,
+        `${p}.1.EncDecAttention`,
+        c,
+        () => 0,
+        () => true,
+      ),
+    );
     addInto(y, feedForward(t5Norm(y, w, `${p}.2.layer_norm.weight`, c.eps), w, `${p}.2.DenseReluDense`, c));
   }
   const out = t5Norm(y, w, 'decoder.final_layer_norm.weight', c.eps);
@@ -234,7 +257,19 @@ const CASES: Case[] = [
       use_cache: true,
       vocab_size: 40,
     },
-    ref: { d: 16, heads: 3, dKv: 5, buckets: 16, maxDistance: 16, eps: 1e-6, encoderLayers: 2, decoderLayers: 3, gated: true, tied: false, vocab: 40 },
+    ref: {
+      d: 16,
+      heads: 3,
+      dKv: 5,
+      buckets: 16,
+      maxDistance: 16,
+      eps: 1e-6,
+      encoderLayers: 2,
+      decoderLayers: 3,
+      gated: true,
+      tied: false,
+      vocab: 40,
+    },
     dtype: 'F32',
     embeddingName: 'shared.weight',
   },
@@ -263,14 +298,31 @@ const CASES: Case[] = [
       relative_attention_num_buckets: 8,
       vocab_size: 37,
     },
-    ref: { d: 16, heads: 2, dKv: 6, buckets: 8, maxDistance: 128, eps: 1e-6, encoderLayers: 2, decoderLayers: 2, gated: false, tied: true, vocab: 37 },
+    ref: {
+      d: 16,
+      heads: 2,
+      dKv: 6,
+      buckets: 8,
+      maxDistance: 128,
+      eps: 1e-6,
+      encoderLayers: 2,
+      decoderLayers: 2,
+      gated: false,
+      tied: true,
+      vocab: 37,
+    },
     dtype: 'BF16',
     embeddingName: 'encoder.embed_tokens.weight',
   },
 ];
 
 /** Every tensor T5ForConditionalGeneration saves, with its PyTorch shape and random values. */
-function randomCheckpoint(c: RefConfig, embeddingName: string, dtype: Case['dtype'], seed: number): Map<string, TensorToWrite> {
+function randomCheckpoint(
+  c: RefConfig,
+  embeddingName: string,
+  dtype: Case['dtype'],
+  seed: number,
+): Map<string, TensorToWrite> {
   const random = seeded(seed);
   const out = new Map<string, TensorToWrite>();
   const put = (name: string, shape: number[], centre: number, spread: number): void => {
@@ -317,7 +369,11 @@ const tmp = mkdtempSync(path.join(tmpdir(), 't5-reference-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Writes the checkpoint directory and reads it back as a loader would. */
-function writeAndRead(dir: string, hfConfig: Record<string, unknown>, tensors: Map<string, TensorToWrite>): { config: Record<string, unknown>; st: SafeTensors } {
+function writeAndRead(
+  dir: string,
+  hfConfig: Record<string, unknown>,
+  tensors: Map<string, TensorToWrite>,
+): { config: Record<string, unknown>; st: SafeTensors } {
   const full = path.join(tmp, dir);
   mkdirSync(full, { recursive: true });
   writeFileSync(path.join(full, 'config.json'), JSON.stringify(hfConfig, null, 2));
@@ -341,7 +397,11 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const choice = await chooseBackend([backend]);
         assert.equal(choice.name, backend);
         const c = kase.ref;
-        const { config: hfConfig, st } = writeAndRead(`case${n}-${backend}`, kase.hfConfig, randomCheckpoint(c, kase.embeddingName, kase.dtype, 1000 + n));
+        const { config: hfConfig, st } = writeAndRead(
+          `case${n}-${backend}`,
+          kase.hfConfig,
+          randomCheckpoint(c, kase.embeddingName, kase.dtype, 1000 + n),
+        );
         const config = t5ConfigFromHf(hfConfig, 2, 4);
         assert.equal(config.tieEmbeddings, c.tied);
         assert.equal(config.feedForward, c.gated ? 'gated-gelu' : 'relu');
@@ -349,10 +409,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
         assert.equal(config.relativeMaxDistance, c.maxDistance);
         assert.equal(config.contextLength, 512);
         // The reference reads what the file holds: half-precision values as rounded there.
-        const w: HfTensors = new Map([...st.tensors.keys()].map((name) => {
-          const t = st.float32(name);
-          return [name, { shape: t.shape, data: Float64Array.from(t.data) }];
-        }));
+        const w: HfTensors = new Map(
+          [...st.tensors.keys()].map((name) => {
+            const t = st.float32(name);
+            return [name, { shape: t.shape, data: Float64Array.from(t.data) }];
+          }),
+        );
 
         const model = new T5(config, SPECIAL, LABELS, 7);
         try {
@@ -367,12 +429,24 @@ for (const backend of ['cpu', 'wasm'] as const) {
           const decT = Math.max(...decLengths);
           const encRows = encLengths.map((len) => Array.from({ length: len }, token));
           const decRows = decLengths.map((len) => [0, ...Array.from({ length: len - 1 }, token)]);
-          const padRow = (row: number[], time: number): number[] => [...row, ...Array.from({ length: time - row.length }, token)];
-          const maskRow = (len: number, time: number): number[] => Array.from({ length: time }, (_, t) => (t < len ? 1 : 0));
+          const padRow = (row: number[], time: number): number[] => [
+            ...row,
+            ...Array.from({ length: time - row.length }, token),
+          ];
+          const maskRow = (len: number, time: number): number[] =>
+            Array.from({ length: time }, (_, t) => (t < len ? 1 : 0));
 
-          const encIds = tf.tensor2d(encRows.map((r) => padRow(r, encT)), undefined, 'int32');
+          const encIds = tf.tensor2d(
+            encRows.map((r) => padRow(r, encT)),
+            undefined,
+            'int32',
+          );
           const encMask = tf.tensor2d(encLengths.map((len) => maskRow(len, encT)));
-          const decIds = tf.tensor2d(decRows.map((r) => padRow(r, decT)), undefined, 'int32');
+          const decIds = tf.tensor2d(
+            decRows.map((r) => padRow(r, decT)),
+            undefined,
+            'int32',
+          );
           const decMask = tf.tensor2d(decLengths.map((len) => maskRow(len, decT)));
           const logits = model.logits(encIds, encMask, decIds, decMask);
           assert.deepEqual(logits.shape, [3, decT, c.vocab]);
@@ -395,7 +469,9 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
           // The classification loss is the label text's cross-entropy under teacher forcing.
           const labels = [0, 1, 1];
-          const loss = tf.tidy(() => model.classificationLoss(encIds, encMask, tf.tensor1d(labels, 'int32')).dataSync()[0]!);
+          const loss = tf.tidy(
+            () => model.classificationLoss(encIds, encMask, tf.tensor1d(labels, 'int32')).dataSync()[0]!,
+          );
           let sum = 0;
           let count = 0;
           encRows.forEach((enc, r) => {
@@ -407,7 +483,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
               count++;
             });
           });
-          assert.ok(Math.abs(loss - sum / count) / Math.max(1, sum / count) < 1e-4, `${backend}: classification loss ${loss} vs reference ${sum / count}`);
+          assert.ok(
+            Math.abs(loss - sum / count) / Math.max(1, sum / count) < 1e-4,
+            `${backend}: classification loss ${loss} vs reference ${sum / count}`,
+          );
           tf.dispose([encIds, encMask, decIds, decMask]);
         } finally {
           model.dispose();
@@ -431,14 +510,20 @@ describe('T5 checkpoint errors', () => {
     const model = new T5(config, SPECIAL, LABELS, 1);
     try {
       const before = model.variables.get('enc/b0/attn/q')!.dataSync().slice();
-      assert.throws(() => loadT5Checkpoint(model, st), (e: Error) => e.message.includes(gone) && !e.message.includes('\n'));
+      assert.throws(
+        () => loadT5Checkpoint(model, st),
+        (e: Error) => e.message.includes(gone) && !e.message.includes('\n'),
+      );
       assert.deepEqual(model.variables.get('enc/b0/attn/q')!.dataSync(), before);
     } finally {
       model.dispose();
     }
     const untied = randomCheckpoint(c, kase.embeddingName, kase.dtype, 5);
     untied.delete('lm_head.weight');
-    assert.throws(() => t5TensorsFromHf(writeAndRead('no-head', kase.hfConfig, untied).st, config), /"lm_head\.weight"/);
+    assert.throws(
+      () => t5TensorsFromHf(writeAndRead('no-head', kase.hfConfig, untied).st, config),
+      /"lm_head\.weight"/,
+    );
   });
 
   it('names a tensor of the wrong shape', () => {
@@ -447,11 +532,17 @@ describe('T5 checkpoint errors', () => {
     const t = tensors.get(name)!;
     tensors.set(name, { ...t, shape: [...t.shape].reverse() });
     const { st } = writeAndRead('shape', kase.hfConfig, tensors);
-    assert.throws(() => t5TensorsFromHf(st, config), (e: Error) => e.message.includes(`"${name}"`) && e.message.includes('[16, 24]') && !e.message.includes('\n'));
+    assert.throws(
+      () => t5TensorsFromHf(st, config),
+      (e: Error) => e.message.includes(`"${name}"`) && e.message.includes('[16, 24]') && !e.message.includes('\n'),
+    );
   });
 
   it('refuses an unknown feed_forward_proj, naming the field', () => {
-    assert.throws(() => t5ConfigFromHf({ ...kase.hfConfig, feed_forward_proj: 'gated-silu' }, 2, 4), (e: Error) => /feed_forward_proj/.test(e.message) && /gated-silu/.test(e.message) && !e.message.includes('\n'));
+    assert.throws(
+      () => t5ConfigFromHf({ ...kase.hfConfig, feed_forward_proj: 'gated-silu' }, 2, 4),
+      (e: Error) => /feed_forward_proj/.test(e.message) && /gated-silu/.test(e.message) && !e.message.includes('\n'),
+    );
     assert.throws(() => t5ConfigFromHf({ ...kase.hfConfig, d_model: undefined }, 2, 4), /"d_model"/);
   });
 
@@ -465,8 +556,18 @@ describe('T5 checkpoint errors', () => {
     }
     // The model evaluates the logarithm in float32 as PyTorch does; no boundary moves at the
     // sizes in use.
-    for (const [buckets, distance] of [[32, 128], [16, 16], [8, 128], [8, 12], [64, 256]] as const)
+    for (const [buckets, distance] of [
+      [32, 128],
+      [16, 16],
+      [8, 128],
+      [8, 12],
+      [64, 256],
+    ] as const)
       for (let r = -600; r <= 600; r++)
-        for (const bidirectional of [true, false]) assert.equal(relativePositionBucket(r, bidirectional, buckets, distance), bucketOf(r, bidirectional, buckets, distance));
+        for (const bidirectional of [true, false])
+          assert.equal(
+            relativePositionBucket(r, bidirectional, buckets, distance),
+            bucketOf(r, bidirectional, buckets, distance),
+          );
   });
 });

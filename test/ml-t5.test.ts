@@ -37,7 +37,9 @@ const config: T5Config = {
 /** Texts (framed: words then eos) that mention A or B once among filler words; the label says which. */
 function keywordTask(n: number, seed: number): { ids: number[][]; labels: number[] } {
   const rng = new Rng(seed);
-  const fillers = Array.from({ length: config.vocabSize - FIRST_WORD }, (_, i) => FIRST_WORD + i).filter((t) => t !== A && t !== B);
+  const fillers = Array.from({ length: config.vocabSize - FIRST_WORD }, (_, i) => FIRST_WORD + i).filter(
+    (t) => t !== A && t !== B,
+  );
   const labels = Array.from({ length: n }, (_, i) => i % 2);
   const ids = labels.map((label) => {
     const len = 6 + Math.floor(rng.uniform() * 12);
@@ -82,7 +84,11 @@ describe('T5 span corruption', () => {
       assert.equal(target.at(-1), EOS);
       const inputSentinels = input.filter((t) => SENTINELS.includes(t));
       const targetSentinels = target.filter((t) => SENTINELS.includes(t));
-      assert.deepEqual(inputSentinels, SENTINELS.slice(0, inputSentinels.length), 'input sentinels in order from <extra_id_0>');
+      assert.deepEqual(
+        inputSentinels,
+        SENTINELS.slice(0, inputSentinels.length),
+        'input sentinels in order from <extra_id_0>',
+      );
       assert.deepEqual(targetSentinels, inputSentinels, 'one target span per input sentinel, same order');
       assert.equal(target[0], SENTINELS[0]);
       // Put the spans back.
@@ -131,9 +137,15 @@ describe('T5 span corruption', () => {
     // always ends the text, so the seed would have nothing to choose.
     const model = new T5({ ...config, contextLength: 64 }, SPECIAL, LABELS, 4);
     try {
-      const texts = [40, 55, 33].map((n, r) => [...Array.from({ length: n }, (_, i) => FIRST_WORD + ((i * (r + 3)) % 50)), EOS]);
+      const texts = [40, 55, 33].map((n, r) => [
+        ...Array.from({ length: n }, (_, i) => FIRST_WORD + ((i * (r + 3)) % 50)),
+        EOS,
+      ]);
       const time = Math.max(...texts.map((t) => t.length)) + 2;
-      const rows = texts.map((t) => [...t, ...Array.from({ length: time - t.length }, (_, i) => FIRST_WORD + ((i * 7) % 40))]);
+      const rows = texts.map((t) => [
+        ...t,
+        ...Array.from({ length: time - t.length }, (_, i) => FIRST_WORD + ((i * 7) % 40)),
+      ]);
       const masks = texts.map((t) => Array.from({ length: time }, (_, j) => (j < t.length ? 1 : 0)));
       const score = async (r: number[][], m: number[][]): Promise<HeldOutNll> => {
         const { ids, mask } = toTensors(r, m);
@@ -190,13 +202,22 @@ describe('T5 encoder-decoder', () => {
       const train = countingTexts(160, 1);
       const validation = countingTexts(32, 2);
       const eval0 = await evaluatePerplexity(model, validation, { batchSize: 32, padId: PAD });
-      const curve = await pretrainLM(model, train, validation, { batchSize: 16, epochs: 3, optimizer: { name: 'adamw', learningRate: 3e-3 }, seed: 1, padId: PAD });
+      const curve = await pretrainLM(model, train, validation, {
+        batchSize: 16,
+        epochs: 3,
+        optimizer: { name: 'adamw', learningRate: 3e-3 },
+        seed: 1,
+        padId: PAD,
+      });
       const last = curve.epochs.at(-1)!.validation;
       assert.equal(last.tokens, eval0.tokens, 'the evaluation corruption is fixed');
       // The untrained model's N(0, 1) lm_head makes its initial perplexity huge; ask for a model
       // that has learned the runs, far below a uniform guess over the vocabulary.
       const perplexities = [eval0.perplexity, ...curve.epochs.map((e) => e.validation.perplexity)];
-      assert.ok(perplexities.every((p, i) => i === 0 || p < perplexities[i - 1]!), `perplexity per epoch ${perplexities.join(', ')}`);
+      assert.ok(
+        perplexities.every((p, i) => i === 0 || p < perplexities[i - 1]!),
+        `perplexity per epoch ${perplexities.join(', ')}`,
+      );
       assert.ok(last.perplexity < config.vocabSize / 4, `perplexity ${eval0.perplexity} -> ${last.perplexity}`);
       assert.ok(curve.lossCurve.at(-1)! < curve.lossCurve[0]!);
     } finally {
@@ -220,7 +241,10 @@ describe('T5 encoder-decoder', () => {
         padId: PAD,
       });
       const last = curve.epochs.at(-1)!.validation;
-      assert.ok(last.accuracy >= 0.9, `validation accuracy ${last.accuracy} (per epoch ${curve.epochs.map((e) => e.validation.accuracy).join(', ')})`);
+      assert.ok(
+        last.accuracy >= 0.9,
+        `validation accuracy ${last.accuracy} (per epoch ${curve.epochs.map((e) => e.validation.accuracy).join(', ')})`,
+      );
       assert.ok(last.loss < untrained.loss);
     } finally {
       model.dispose();
@@ -235,8 +259,20 @@ describe('T5 encoder-decoder', () => {
       const model = new T5(withDropout, SPECIAL, LABELS, seed);
       names = [...model.variables.keys()];
       const initial = [...model.variables.values()].map((v) => v.dataSync().slice() as Float32Array);
-      await trainClassifier(model, data, data, { batchSize: 16, epochs: 1, optimizer: { name: 'adam', learningRate: 1e-3 }, seed: 7, padId: PAD });
-      await pretrainLM(model, data.ids, data.ids, { batchSize: 16, epochs: 1, optimizer: { name: 'adam', learningRate: 1e-3 }, seed: 7, padId: PAD });
+      await trainClassifier(model, data, data, {
+        batchSize: 16,
+        epochs: 1,
+        optimizer: { name: 'adam', learningRate: 1e-3 },
+        seed: 7,
+        padId: PAD,
+      });
+      await pretrainLM(model, data.ids, data.ids, {
+        batchSize: 16,
+        epochs: 1,
+        optimizer: { name: 'adam', learningRate: 1e-3 },
+        seed: 7,
+        padId: PAD,
+      });
       const out = [...initial, ...[...model.variables.values()].map((v) => v.dataSync().slice() as Float32Array)];
       model.dispose();
       return out;
@@ -248,8 +284,14 @@ describe('T5 encoder-decoder', () => {
     const half = a.length / 2;
     // Norm gains start at 1 whatever the seed; every other tensor is drawn from it.
     const drawn = names.map((n) => !/\/ln(\d|_f)$/.test(n));
-    assert.ok(a.slice(0, half).every((t, i) => !drawn[i] || t.some((x, j) => x !== c[i]![j])), 'every drawn tensor differs under another seed');
-    assert.ok(a.slice(half).some((t, i) => t.some((x, j) => x !== a[i]![j])), 'training moved the weights');
+    assert.ok(
+      a.slice(0, half).every((t, i) => !drawn[i] || t.some((x, j) => x !== c[i]![j])),
+      'every drawn tensor differs under another seed',
+    );
+    assert.ok(
+      a.slice(half).some((t, i) => t.some((x, j) => x !== a[i]![j])),
+      'training moved the weights',
+    );
   });
 
   it('leaks no tensors: flat count across training steps, and evaluation frees what it makes', async () => {
@@ -260,8 +302,22 @@ describe('T5 encoder-decoder', () => {
       const onProgress = (p: { phase: string }): void => {
         if (p.phase === 'train') counts.push(tf.memory().numTensors);
       };
-      await trainClassifier(model, data, data, { batchSize: 16, epochs: 1, optimizer: { name: 'adamw', learningRate: 1e-3 }, seed: 3, padId: PAD, onProgress });
-      await pretrainLM(model, data.ids, data.ids, { batchSize: 16, epochs: 1, optimizer: { name: 'adamw', learningRate: 1e-3 }, seed: 3, padId: PAD, onProgress });
+      await trainClassifier(model, data, data, {
+        batchSize: 16,
+        epochs: 1,
+        optimizer: { name: 'adamw', learningRate: 1e-3 },
+        seed: 3,
+        padId: PAD,
+        onProgress,
+      });
+      await pretrainLM(model, data.ids, data.ids, {
+        batchSize: 16,
+        epochs: 1,
+        optimizer: { name: 'adamw', learningRate: 1e-3 },
+        seed: 3,
+        padId: PAD,
+        onProgress,
+      });
       // Each run's optimizer creates its state on its first update and frees it at the end.
       assert.equal(new Set(counts.slice(1, 4)).size, 1, `classifier steps: ${counts.join(' ')}`);
       assert.equal(new Set(counts.slice(5)).size, 1, `pre-training steps: ${counts.join(' ')}`);
@@ -281,7 +337,18 @@ describe('T5 encoder-decoder', () => {
     try {
       const enc = [14, 33, 21, 40, 17, EOS];
       const dec = [PAD, 30, 31];
-      const alone = tf.tidy(() => Array.from(model.logits(tf.tensor2d([enc], undefined, 'int32'), tf.ones([1, 6]), tf.tensor2d([dec], undefined, 'int32'), tf.ones([1, 3])).dataSync()));
+      const alone = tf.tidy(() =>
+        Array.from(
+          model
+            .logits(
+              tf.tensor2d([enc], undefined, 'int32'),
+              tf.ones([1, 6]),
+              tf.tensor2d([dec], undefined, 'int32'),
+              tf.ones([1, 3]),
+            )
+            .dataSync(),
+        ),
+      );
       const padded = tf.tidy(() => {
         const encIds = tf.tensor2d(
           [
@@ -315,7 +382,16 @@ describe('T5 encoder-decoder', () => {
       assert.ok(worst < 1e-4, `padding changed the logits by ${worst}`);
       // The causal decoder: a later decoder token does not change earlier positions.
       const changedFuture = tf.tidy(() =>
-        Array.from(model.logits(tf.tensor2d([enc], undefined, 'int32'), tf.ones([1, 6]), tf.tensor2d([[PAD, 30, 50]], undefined, 'int32'), tf.ones([1, 3])).dataSync()),
+        Array.from(
+          model
+            .logits(
+              tf.tensor2d([enc], undefined, 'int32'),
+              tf.ones([1, 6]),
+              tf.tensor2d([[PAD, 30, 50]], undefined, 'int32'),
+              tf.ones([1, 3]),
+            )
+            .dataSync(),
+        ),
       );
       const V = config.vocabSize;
       assert.ok(Math.max(...alone.slice(0, 2 * V).map((x, i) => Math.abs(x - changedFuture[i]!))) < 1e-5);
@@ -329,7 +405,13 @@ describe('T5 encoder-decoder', () => {
     const model = new T5(config, SPECIAL, LABELS, 8);
     try {
       const data = keywordTask(48, 9);
-      await trainClassifier(model, data, data, { batchSize: 16, epochs: 3, optimizer: { name: 'adamw', learningRate: 3e-3 }, seed: 8, padId: PAD });
+      await trainClassifier(model, data, data, {
+        batchSize: 16,
+        epochs: 3,
+        optimizer: { name: 'adamw', learningRate: 3e-3 },
+        seed: 8,
+        padId: PAD,
+      });
       const rows = data.ids.slice(0, 12);
       const time = Math.max(...rows.map((r) => r.length));
       const { ids, mask } = toTensors(
@@ -355,13 +437,25 @@ describe('T5 encoder-decoder', () => {
   it('selects parameter subsets by stack, and names its parameters stably', () => {
     const model = new T5({ ...config, encoderLayers: 2, decoderLayers: 3, tieEmbeddings: false }, SPECIAL, LABELS, 1);
     try {
-      const names = (s: ParamSubset): string[] => model.trainableVariables(s).map((v) => [...model.variables].find(([, w]) => w === v)![0]);
+      const names = (s: ParamSubset): string[] =>
+        model.trainableVariables(s).map((v) => [...model.variables].find(([, w]) => w === v)![0]);
       assert.deepEqual(names('head'), ['dec/ln_f', 'lm_head']);
       const last1 = names('last-1');
-      assert.ok(['enc/b1/attn/q', 'enc/b1/ff/wi0', 'dec/b2/cross/k', 'dec/b2/ln3', 'enc/ln_f', 'dec/ln_f', 'lm_head'].every((n) => last1.includes(n)));
-      assert.ok(!last1.some((n) => n.startsWith('enc/b0/') || n.startsWith('dec/b1/') || n === 'shared' || n.endsWith('rel_bias')));
+      assert.ok(
+        ['enc/b1/attn/q', 'enc/b1/ff/wi0', 'dec/b2/cross/k', 'dec/b2/ln3', 'enc/ln_f', 'dec/ln_f', 'lm_head'].every(
+          (n) => last1.includes(n),
+        ),
+      );
+      assert.ok(
+        !last1.some(
+          (n) => n.startsWith('enc/b0/') || n.startsWith('dec/b1/') || n === 'shared' || n.endsWith('rel_bias'),
+        ),
+      );
       const last2 = names('last-2');
-      assert.ok(last2.includes('enc/rel_bias') && !last2.includes('dec/rel_bias'), 'a table comes with its first block');
+      assert.ok(
+        last2.includes('enc/rel_bias') && !last2.includes('dec/rel_bias'),
+        'a table comes with its first block',
+      );
       assert.ok(names('last-3').includes('dec/rel_bias'));
       assert.equal(names('all').length, model.variables.size);
       assert.throws(() => model.trainableVariables('last-4'), /asks for 4 blocks/);
@@ -370,7 +464,10 @@ describe('T5 encoder-decoder', () => {
       const { vocabSize: V, dModel: d, dKv, heads, dFF, relativeBuckets: R } = config;
       const attn = 4 * d * heads * dKv;
       const ff = 3 * d * dFF;
-      assert.equal(model.parameterCount(), V * d + 2 * R * heads + 2 * (attn + ff + 2 * d) + 3 * (2 * attn + ff + 3 * d) + 2 * d + d * V);
+      assert.equal(
+        model.parameterCount(),
+        V * d + 2 * R * heads + 2 * (attn + ff + 2 * d) + 3 * (2 * attn + ff + 3 * d) + 2 * d + d * V,
+      );
     } finally {
       model.dispose();
     }
@@ -390,16 +487,46 @@ describe('T5 encoder-decoder', () => {
     validateT5Config(SMALL_T5);
     assert.throws(() => validateT5Config({ ...config, dKv: 0 }), /dKv must be a positive integer/);
     assert.throws(() => validateT5Config({ ...config, feedForward: 'swiglu' as 'relu' }), /feedForward/);
-    assert.throws(() => validateT5Config({ ...config, relativeBuckets: 8, relativeMaxDistance: 4 }), /relativeMaxDistance/);
+    assert.throws(
+      () => validateT5Config({ ...config, relativeBuckets: 8, relativeMaxDistance: 4 }),
+      /relativeMaxDistance/,
+    );
     assert.throws(() => new T5(config, { pad: PAD }, LABELS, 1), /eos/);
     assert.throws(() => new T5(config, SPECIAL, [[A, EOS]], 1), /1 label targets for 2 classes/);
-    assert.throws(() => new T5(config, SPECIAL, [[A, EOS], [A, EOS]], 1), /same tokens/);
+    assert.throws(
+      () =>
+        new T5(
+          config,
+          SPECIAL,
+          [
+            [A, EOS],
+            [A, EOS],
+          ],
+          1,
+        ),
+      /same tokens/,
+    );
     assert.throws(() => new T5(config, SPECIAL, [[A, EOS], [B]], 1), /must end with the eos/);
-    assert.throws(() => new T5(config, SPECIAL, [[A, EOS], [B, B, B, B, EOS]], 1), /maxTargetLength/);
+    assert.throws(
+      () =>
+        new T5(
+          config,
+          SPECIAL,
+          [
+            [A, EOS],
+            [B, B, B, B, EOS],
+          ],
+          1,
+        ),
+      /maxTargetLength/,
+    );
     assert.throws(() => new T5(config, { ...SPECIAL, sentinels: [2, EOS] }, LABELS, 1), /sentinel/);
     const model = new T5(config, SPECIAL, LABELS, 1);
     const long = tf.ones([1, 25], 'int32') as tf.Tensor2D;
-    await assert.rejects(async () => model.predictClasses(long, tf.ones([1, 25])), /25 positions but the context length is 24/);
+    await assert.rejects(
+      async () => model.predictClasses(long, tf.ones([1, 25])),
+      /25 positions but the context length is 24/,
+    );
     long.dispose();
     model.dispose();
   });

@@ -15,7 +15,24 @@ import { pretrainLM, trainClassifier } from '../src/ml/train.ts';
  * to attend back to the keyword.
  */
 function keywordTask(n: number, seed: number): { texts: string[]; labels: number[] } {
-  const filler = ['the', 'film', 'plot', 'was', 'and', 'actors', 'story', 'a', 'very', 'quite', 'scene', 'music', 'ending', 'we', 'saw', 'it'];
+  const filler = [
+    'the',
+    'film',
+    'plot',
+    'was',
+    'and',
+    'actors',
+    'story',
+    'a',
+    'very',
+    'quite',
+    'scene',
+    'music',
+    'ending',
+    'we',
+    'saw',
+    'it',
+  ];
   const rng = new Rng(seed);
   const labels = Array.from({ length: n }, (_, i) => i % 2);
   const texts = labels.map((label) => {
@@ -39,7 +56,16 @@ before(async () => {
   const ids = await tokenizer.encodeBatch(texts, { eos: true, maxLength: 32 });
   train = { ids: ids.slice(0, 200), labels: labels.slice(0, 200) };
   validation = { ids: ids.slice(200), labels: labels.slice(200) };
-  config = { vocabSize: tokenizer.vocabSize, contextLength: 32, layers: 2, dModel: 64, heads: 2, dFF: 128, numClasses: 2, dropout: 0 };
+  config = {
+    vocabSize: tokenizer.vocabSize,
+    contextLength: 32,
+    layers: 2,
+    dModel: 64,
+    heads: 2,
+    dFF: 128,
+    numClasses: 2,
+    dropout: 0,
+  };
 });
 
 describe('training a tiny GPT', () => {
@@ -56,7 +82,10 @@ describe('training a tiny GPT', () => {
       padId: tokenizer.special.pad,
     });
     assert.equal(lm.epochs.length, 3);
-    assert.ok(lm.epochs.at(-1)!.validation.perplexity < before.perplexity / 5, `perplexity ${before.perplexity} -> ${lm.epochs.at(-1)!.validation.perplexity}`);
+    assert.ok(
+      lm.epochs.at(-1)!.validation.perplexity < before.perplexity / 5,
+      `perplexity ${before.perplexity} -> ${lm.epochs.at(-1)!.validation.perplexity}`,
+    );
     assert.ok(lm.lossCurve.at(-1)! < lm.lossCurve[0]!);
 
     const ft = await trainClassifier(model, train, validation, {
@@ -101,7 +130,13 @@ describe('training a tiny GPT', () => {
     const start = tf.memory().numTensors;
     const model = new Gpt(config, 3);
     const withModel = tf.memory().numTensors;
-    await pretrainLM(model, train.ids.slice(0, 32), validation.ids, { batchSize: 16, epochs: 1, optimizer: { name: 'adam', learningRate: 1e-3 }, seed: 3, padId: 0 });
+    await pretrainLM(model, train.ids.slice(0, 32), validation.ids, {
+      batchSize: 16,
+      epochs: 1,
+      optimizer: { name: 'adam', learningRate: 1e-3 },
+      seed: 3,
+      padId: 0,
+    });
     assert.equal(tf.memory().numTensors, withModel);
     model.dispose();
     assert.equal(tf.memory().numTensors, start);
@@ -132,7 +167,8 @@ describe('training a tiny GPT', () => {
 
   it('updates only the chosen subset', async () => {
     const model = new Gpt(config, 5);
-    const snapshot = (): Map<string, Float32Array> => new Map([...model.variables].map(([n, v]) => [n, v.dataSync().slice() as Float32Array]));
+    const snapshot = (): Map<string, Float32Array> =>
+      new Map([...model.variables].map(([n, v]) => [n, v.dataSync().slice() as Float32Array]));
     const beforeTraining = snapshot();
     await trainClassifier(model, { ids: train.ids.slice(0, 32), labels: train.labels.slice(0, 32) }, validation, {
       batchSize: 16,
@@ -143,8 +179,14 @@ describe('training a tiny GPT', () => {
       subset: 'last-1',
     });
     const after = snapshot();
-    const changed = [...after].filter(([n, v]) => v.some((x, i) => x !== beforeTraining.get(n)![i])).map(([n]) => n).sort();
-    const expected = model.trainableVariables('last-1').map((v) => [...model.variables].find(([, w]) => w === v)![0]).sort();
+    const changed = [...after]
+      .filter(([n, v]) => v.some((x, i) => x !== beforeTraining.get(n)![i]))
+      .map(([n]) => n)
+      .sort();
+    const expected = model
+      .trainableVariables('last-1')
+      .map((v) => [...model.variables].find(([, w]) => w === v)![0])
+      .sort();
     assert.deepEqual(changed, expected);
     assert.ok(!changed.includes('wte') && !changed.some((n) => n.startsWith('h0/')));
     model.dispose();

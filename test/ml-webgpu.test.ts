@@ -26,9 +26,28 @@ const LABELS = [
 ];
 
 const ARCHITECTURES: Record<string, () => LanguageModel> = {
-  gpt: () => new Gpt({ vocabSize: VOCAB, contextLength: 16, layers: 2, dModel: 16, heads: 2, dFF: 32, numClasses: 2, dropout: 0 }, 3),
+  gpt: () =>
+    new Gpt(
+      { vocabSize: VOCAB, contextLength: 16, layers: 2, dModel: 16, heads: 2, dFF: 32, numClasses: 2, dropout: 0 },
+      3,
+    ),
   bert: () =>
-    new Bert({ vocabSize: VOCAB, contextLength: 16, typeVocabSize: 2, layers: 2, dModel: 16, heads: 2, dFF: 32, numClasses: 2, dropout: 0, layerNormEps: 1e-12 }, SPECIAL, 3),
+    new Bert(
+      {
+        vocabSize: VOCAB,
+        contextLength: 16,
+        typeVocabSize: 2,
+        layers: 2,
+        dModel: 16,
+        heads: 2,
+        dFF: 32,
+        numClasses: 2,
+        dropout: 0,
+        layerNormEps: 1e-12,
+      },
+      SPECIAL,
+      3,
+    ),
   t5: () =>
     new T5(
       {
@@ -60,7 +79,10 @@ function task(n: number, seed: number): { ids: number[][]; labels: number[] } {
   const rng = new Rng(seed);
   const labels = Array.from({ length: n }, (_, i) => i % 2);
   const ids = labels.map((label) => {
-    const words = Array.from({ length: 5 + Math.floor(rng.uniform() * 8) }, () => FIRST_WORD + 10 + Math.floor(rng.uniform() * 20));
+    const words = Array.from(
+      { length: 5 + Math.floor(rng.uniform() * 8) },
+      () => FIRST_WORD + 10 + Math.floor(rng.uniform() * 20),
+    );
     words.splice(Math.floor(rng.uniform() * words.length), 0, label ? 21 : 20);
     return [SPECIAL.cls, ...words, SPECIAL.eos];
   });
@@ -79,7 +101,9 @@ async function lossesAndGradients(make: () => LanguageModel): Promise<Map<string
         const { ids, mask } = batchTensors(batch);
         const labels = tf.tensor1d(data.labels, 'int32');
         return tf.variableGrads(() =>
-          objective === 'lm' ? model.lmLoss(ids, mask, { dropoutSeed: 5 }) : model.classificationLoss(ids, mask, labels),
+          objective === 'lm'
+            ? model.lmLoss(ids, mask, { dropoutSeed: 5 })
+            : model.classificationLoss(ids, mask, labels),
         );
       });
       out.set(`${objective} loss`, (await value.data()) as Float32Array);
@@ -108,13 +132,21 @@ function relativeError(got: Float32Array, want: Float32Array, scale: number): nu
  * gradient of a key bias, which softmax cancels) is held to the scale of the whole set instead:
  * 1e-6 of the largest magnitude in it.
  */
-function assertClose(got: Map<string, Float32Array>, want: Map<string, Float32Array>, tolerance: number, what: string): void {
+function assertClose(
+  got: Map<string, Float32Array>,
+  want: Map<string, Float32Array>,
+  tolerance: number,
+  what: string,
+): void {
   assert.deepEqual([...got.keys()].sort(), [...want.keys()].sort(), `${what}: the same tensors`);
   const overall = Math.max(...[...want.values()].map((w) => Math.max(...Array.from(w, Math.abs))));
   for (const [name, w] of want) {
     const scale = Math.max(...Array.from(w, Math.abs));
     const err = relativeError(got.get(name)!, w, Math.max(scale, 1e-6 * overall));
-    assert.ok(err <= tolerance, `${what} ${name}: relative error ${err.toExponential(2)} > ${tolerance} (scale ${scale.toExponential(2)})`);
+    assert.ok(
+      err <= tolerance,
+      `${what} ${name}: relative error ${err.toExponential(2)} > ${tolerance} (scale ${scale.toExponential(2)})`,
+    );
   }
 }
 
@@ -124,8 +156,20 @@ const OPTIMIZERS: Record<string, OptimizerConfig> = {
   adamw: { name: 'adamw', learningRate: 0.01, weightDecay: 0.1 },
   rmsprop: { name: 'rmsprop', learningRate: 0.01, rho: 0.9 },
   proposed: { name: 'proposed', learningRate: 0.01, weightDecay: 0.1, adaptiveLr: true, adaptiveMomentum: true },
-  'proposed without adaptive learning rate': { name: 'proposed', learningRate: 0.01, weightDecay: 0.1, adaptiveLr: false, adaptiveMomentum: true },
-  'proposed without adaptive momentum': { name: 'proposed', learningRate: 0.01, weightDecay: 0.1, adaptiveLr: true, adaptiveMomentum: false },
+  'proposed without adaptive learning rate': {
+    name: 'proposed',
+    learningRate: 0.01,
+    weightDecay: 0.1,
+    adaptiveLr: false,
+    adaptiveMomentum: true,
+  },
+  'proposed without adaptive momentum': {
+    name: 'proposed',
+    learningRate: 0.01,
+    weightDecay: 0.1,
+    adaptiveLr: true,
+    adaptiveMomentum: false,
+  },
 };
 
 /**
@@ -138,12 +182,16 @@ const OPTIMIZERS: Record<string, OptimizerConfig> = {
 async function afterUpdates(config: OptimizerConfig, step: number): Promise<Map<string, Float32Array>> {
   const shapes: Record<string, number[]> = { bias: [8] };
   for (let i = 0; i < 20; i++) shapes[`w${String(i).padStart(2, '0')}`] = [6, 8];
-  const variables = Object.entries(shapes).map(([name, shape], i) => tf.variable(tf.randomNormal(shape, 0, 1, 'float32', 10 + i), true, `opt-${step}-${name}`));
+  const variables = Object.entries(shapes).map(([name, shape], i) =>
+    tf.variable(tf.randomNormal(shape, 0, 1, 'float32', 10 + i), true, `opt-${step}-${name}`),
+  );
   const optimizer = makeOptimizer({ ...config, clipNorm: 2 }, 2);
   try {
     for (let s = 0; s < 2; s++) {
       tf.tidy(() => {
-        const grads = Object.fromEntries(variables.map((v, i) => [v.name, tf.randomNormal(v.shape, 0, 0.5, 'float32', 1000 + 100 * s + i)]));
+        const grads = Object.fromEntries(
+          variables.map((v, i) => [v.name, tf.randomNormal(v.shape, 0, 0.5, 'float32', 1000 + 100 * s + i)]),
+        );
         optimizer.apply(grads).gradNorm?.dispose();
       });
     }
@@ -205,13 +253,24 @@ describe('webgpu backend (lavapipe in CI)', () => {
       const model = make();
       try {
         await withoutSyncReads(async () => {
-          const options = { batchSize: 6, epochs: 1, seed: 1, padId: SPECIAL.pad, optimizer: { name: 'adamw', learningRate: 1e-3, clipNorm: 1 } as const };
+          const options = {
+            batchSize: 6,
+            epochs: 1,
+            seed: 1,
+            padId: SPECIAL.pad,
+            optimizer: { name: 'adamw', learningRate: 1e-3, clipNorm: 1 } as const,
+          };
           await pretrainLM(model, data.ids, data.ids, options);
           const curve = await trainClassifier(model, data, data, options);
           assert.equal(curve.steps, 2, arch);
           const scored = await evaluateClassifier(model, data, { batchSize: 6, padId: SPECIAL.pad });
           assert.equal(scored.predictions.length, data.ids.length, arch);
-          assert.ok(Number.isFinite((await evaluatePerplexity(model, data.ids, { batchSize: 6, padId: SPECIAL.pad })).perplexity), arch);
+          assert.ok(
+            Number.isFinite(
+              (await evaluatePerplexity(model, data.ids, { batchSize: 6, padId: SPECIAL.pad })).perplexity,
+            ),
+            arch,
+          );
           assert.ok((await saveWeights(model.variables)).length > 0, arch);
         });
       } finally {
@@ -229,7 +288,13 @@ describe('webgpu backend (lavapipe in CI)', () => {
       for (let run = 0; run < 2; run++) {
         const model = make();
         try {
-          const options = { batchSize: 8, epochs: 1, seed: 2, padId: SPECIAL.pad, optimizer: { name: 'adam', learningRate: 1e-2 } as const };
+          const options = {
+            batchSize: 8,
+            epochs: 1,
+            seed: 2,
+            padId: SPECIAL.pad,
+            optimizer: { name: 'adam', learningRate: 1e-2 } as const,
+          };
           await pretrainLM(model, data.ids, data.ids.slice(0, 4), options);
           await trainClassifier(model, data, { ids: data.ids.slice(0, 4), labels: data.labels.slice(0, 4) }, options);
           weights.push(await saveWeights(model.variables));
@@ -245,7 +310,10 @@ describe('webgpu backend (lavapipe in CI)', () => {
     if (await skipWithoutWebGpu(t)) return;
     await chooseBackend(['webgpu']);
     const x = tf.ones([2, 2]);
-    await assert.rejects(withoutSyncReads(async () => x.dataSync()), /synchronous dataSync\(\) of a 2x2 tensor on webgpu/);
+    await assert.rejects(
+      withoutSyncReads(async () => x.dataSync()),
+      /synchronous dataSync\(\) of a 2x2 tensor on webgpu/,
+    );
     x.dispose();
   });
 });

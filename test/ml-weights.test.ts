@@ -6,7 +6,16 @@ import { Gpt } from '../src/ml/models/gpt.ts';
 import type { GptConfig } from '../src/ml/models/gpt-config.ts';
 import { listWeights, loadWeights, saveWeights } from '../src/ml/weights.ts';
 
-const config: GptConfig = { vocabSize: 40, contextLength: 8, layers: 2, dModel: 8, heads: 2, dFF: 16, numClasses: 2, dropout: 0 };
+const config: GptConfig = {
+  vocabSize: 40,
+  contextLength: 8,
+  layers: 2,
+  dModel: 8,
+  heads: 2,
+  dFF: 16,
+  numClasses: 2,
+  dropout: 0,
+};
 
 before(async () => {
   await chooseBackend(['wasm']);
@@ -31,7 +40,10 @@ describe('weight files', () => {
     const listed = listWeights(await saveWeights(a.variables));
     const names = listed.map((e) => e.name);
     assert.deepEqual(names, [...a.variables.keys()].sort());
-    assert.deepEqual(listed.find((e) => e.name === 'wte'), { name: 'wte', shape: [40, 8], dtype: 'float32' });
+    assert.deepEqual(
+      listed.find((e) => e.name === 'wte'),
+      { name: 'wte', shape: [40, 8], dtype: 'float32' },
+    );
     a.dispose();
   });
 
@@ -62,7 +74,10 @@ describe('weight files', () => {
     const small = new Gpt(config, 1);
     const wide = new Gpt({ ...config, numClasses: 3 }, 1);
     const smallBytes = await saveWeights(small.variables);
-    assert.throws(() => loadWeights(wide.variables, smallBytes), /tensor "cls\/(b|w)" has shape \[(2|8, 2)\] in the weight file but \[(3|8, 3)\] in the model/);
+    assert.throws(
+      () => loadWeights(wide.variables, smallBytes),
+      /tensor "cls\/(b|w)" has shape \[(2|8, 2)\] in the weight file but \[(3|8, 3)\] in the model/,
+    );
     // A head of another size can be left out on purpose (pre-trained body, new task).
     loadWeights(wide.variables, smallBytes, { skip: (n) => n.startsWith('cls/') });
     assert.deepEqual(wide.variables.get('wte')!.dataSync(), small.variables.get('wte')!.dataSync());

@@ -14,7 +14,13 @@ function twentyStages(): string {
     lines.push(`  chain${i}:`, `    cmd: sleep 0.05 && echo ${i} > out/chain${i}.txt`, `    outs: [out/chain${i}.txt]`);
     if (i > 0) lines.push(`    deps: [out/chain${i - 1}.txt]`);
   }
-  lines.push('  fan:', '    cmd: sleep 0.05 && echo ${item.k} > out/fan${item.k}.txt', '    deps: [chain11]', '    matrix: {k: [1, 2, 3, 4, 5, 6, 7]}', '    outs: [out/fan${item.k}.txt]');
+  lines.push(
+    '  fan:',
+    '    cmd: sleep 0.05 && echo ${item.k} > out/fan${item.k}.txt',
+    '    deps: [chain11]',
+    '    matrix: {k: [1, 2, 3, 4, 5, 6, 7]}',
+    '    outs: [out/fan${item.k}.txt]',
+  );
   lines.push('  total:', '    uses: stages/total.ts', '    deps: [fan]');
   return makeProject({
     'pipeline.yaml': `${lines.join('\n')}\n`,
@@ -36,7 +42,12 @@ function* moments(seed: number, count: number, maxMs: number): Generator<number>
   }
 }
 
-async function killAndCheck(dir: string, killAfterMs: number | 'fault', expectedLock: string, env?: Record<string, string>): Promise<void> {
+async function killAndCheck(
+  dir: string,
+  killAfterMs: number | 'fault',
+  expectedLock: string,
+  env?: Record<string, string>,
+): Promise<void> {
   const run = startCli(dir, ['repro'], env);
   if (killAfterMs !== 'fault') {
     await sleep(killAfterMs);
@@ -48,12 +59,20 @@ async function killAndCheck(dir: string, killAfterMs: number | 'fault', expected
   }
   await run.done;
   const verify = await cli(dir, 'verify');
-  if (existsSync(join(dir, 'artifacts/pipeline.duckdb'))) assert.equal(verify.code, 0, `after a kill at ${killAfterMs}: ${verify.stdout}${verify.stderr}`);
-  const before = existsSync(join(dir, 'lockfile.json')) ? Object.keys(JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')).stages) : [];
+  if (existsSync(join(dir, 'artifacts/pipeline.duckdb')))
+    assert.equal(verify.code, 0, `after a kill at ${killAfterMs}: ${verify.stdout}${verify.stderr}`);
+  const before = existsSync(join(dir, 'lockfile.json'))
+    ? Object.keys(JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')).stages)
+    : [];
   const resumed = await reproJson(dir);
   assert.equal(resumed.result.code, 0, resumed.result.stderr);
-  for (const name of before) assert.equal(resumed.status[name], 'cached', `${name} finished before the kill and must not run again`);
-  assert.equal(readFileSync(join(dir, 'lockfile.json'), 'utf8'), expectedLock, `the lockfile after a kill at ${killAfterMs} ms and a rerun equals an uninterrupted run's`);
+  for (const name of before)
+    assert.equal(resumed.status[name], 'cached', `${name} finished before the kill and must not run again`);
+  assert.equal(
+    readFileSync(join(dir, 'lockfile.json'), 'utf8'),
+    expectedLock,
+    `the lockfile after a kill at ${killAfterMs} ms and a rerun equals an uninterrupted run's`,
+  );
 }
 
 describe('killed at any moment', () => {
@@ -117,7 +136,10 @@ describe('stopping stages and their children', () => {
     assert.equal(r.result.code, 1);
     assert.equal(r.status.hang, 'failed');
     assert.equal(r.status.quick, 'ran');
-    assert.match(r.result.stderr, /hang failed: timed out after \d+\.\ds \(timeout: 1s\); the stage and its child processes were stopped/);
+    assert.match(
+      r.result.stderr,
+      /hang failed: timed out after \d+\.\ds \(timeout: 1s\); the stage and its child processes were stopped/,
+    );
     const pid = Number(readFileSync(join(dir, 'grandchild.pid'), 'utf8'));
     for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
     assert.ok(!alive(pid));
@@ -140,7 +162,10 @@ describe('a corrupt, foreign or full store', () => {
       writeFileSync(join(dir, 'pipeline.yaml'), 'stages:\n  a: {cmd: echo b > a.txt, outs: [a.txt]}\n');
       const r = await cli(dir, 'repro');
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /^error: cannot open the store .*pipeline\.duckdb: .*\(move the file aside to start a new store, or restore it from a copy; nothing was written\)$/m);
+      assert.match(
+        r.stderr,
+        /^error: cannot open the store .*pipeline\.duckdb: .*\(move the file aside to start a new store, or restore it from a copy; nothing was written\)$/m,
+      );
       assert.deepEqual(readFileSync(path), bytes);
     });
   }
@@ -164,7 +189,8 @@ describe('a corrupt, foreign or full store', () => {
     const dir = makeProject({
       'pipeline.yaml': 'stages:\n  small: {uses: stages/small.ts}\n  big: {uses: stages/big.ts, deps: [small]}\n',
       'stages/small.ts': 'export default async () => ({ json: { ok: true } });\n',
-      'stages/big.ts': "import { randomBytes } from 'node:crypto';\nexport default async () => ({ blobs: { weights: randomBytes(24 << 20) } });\n",
+      'stages/big.ts':
+        "import { randomBytes } from 'node:crypto';\nexport default async () => ({ blobs: { weights: randomBytes(24 << 20) } });\n",
     });
     mkdirSync(join(dir, 'artifacts'));
     try {
@@ -178,7 +204,10 @@ describe('a corrupt, foreign or full store', () => {
       assert.equal(r.result.code, 1);
       assert.equal(r.status.small, 'ran');
       assert.equal(r.status.big, 'failed');
-      assert.match(r.result.stderr, /big failed: storing the results of big failed, nothing was stored: .*(space|disk|write)/i);
+      assert.match(
+        r.result.stderr,
+        /big failed: storing the results of big failed, nothing was stored: .*(space|disk|write)/i,
+      );
       const verify = await cli(dir, 'verify');
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       const q = JSON.parse((await cli(dir, 'query', 'SELECT stage FROM results ORDER BY stage', '--json')).stdout);

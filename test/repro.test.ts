@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cli, edit, exampleProject, reproJson } from './helpers/project.ts';
 
-const lockfile = (dir: string) => JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as { stages: Record<string, { fingerprint: string; params: Record<string, unknown> }> };
+const lockfile = (dir: string) =>
+  JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as {
+    stages: Record<string, { fingerprint: string; params: Record<string, unknown> }>;
+  };
 const all = (status: Record<string, string>, s: string) => Object.values(status).every((v) => v === s);
 
 describe('pipeline repro on the example project', () => {
@@ -70,7 +73,10 @@ describe('pipeline repro on the example project', () => {
     const dir = exampleProject();
     const dag = await cli(dir, 'dag');
     assert.match(dag.stdout, /^prepare {2}<- {2}file data\/raw\.txt, file scripts\/prepare\.js$/m);
-    assert.match(dag.stdout, /^summary {2}<- {2}train@sgd-1, train@sgd-2, train@sgd-3, train@adam-1, train@adam-2, train@adam-3$/m);
+    assert.match(
+      dag.stdout,
+      /^summary {2}<- {2}train@sgd-1, train@sgd-2, train@sgd-3, train@adam-1, train@adam-2, train@adam-3$/m,
+    );
     const mermaid = (await cli(dir, 'dag', '--format', 'mermaid')).stdout;
     assert.match(mermaid, /^flowchart TD\n {2}s0\["prepare"\]/);
     assert.equal((mermaid.match(/-->/g) ?? []).length, 12);
@@ -127,7 +133,10 @@ describe('pipeline repro on the example project', () => {
     rmSync(join(dir, 'data/raw.txt'));
     const r = await cli(dir, 'repro');
     assert.equal(r.code, 2);
-    assert.match(r.stderr.split('\n')[0]!, /pipeline\.yaml:6:12: error: stage "prepare" depends on "data\/raw\.txt", which is neither a stage nor an existing file$/);
+    assert.match(
+      r.stderr.split('\n')[0]!,
+      /pipeline\.yaml:6:12: error: stage "prepare" depends on "data\/raw\.txt", which is neither a stage nor an existing file$/,
+    );
   });
 
   it('an upstream rerun that reproduces its outputs leaves downstream cached; a changed upstream param label does not', async () => {
@@ -144,24 +153,39 @@ describe('pipeline repro on the example project', () => {
     assert.equal(relabelled.status.summary, 'ran');
   });
 
-  it('metrics show and metrics diff against a git revision, in DVC\'s manner', async () => {
+  it("metrics show and metrics diff against a git revision, in DVC's manner", async () => {
     const dir = exampleProject();
     await reproJson(dir);
-    const shown = JSON.parse((await cli(dir, 'metrics', 'show', 'train', '--json')).stdout) as Record<string, Record<string, number>>;
+    const shown = JSON.parse((await cli(dir, 'metrics', 'show', 'train', '--json')).stdout) as Record<
+      string,
+      Record<string, number>
+    >;
     assert.equal(Object.keys(shown).length, 6);
     assert.equal(shown['train@sgd-1']!.lines, 100);
     assert.match((await cli(dir, 'metrics', 'show', 'prepare')).stdout, /^no metrics recorded$/m);
     const { execFileSync } = await import('node:child_process');
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, stdio: 'pipe' });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, stdio: 'pipe' });
     git('init', '-q');
     git('add', '-A');
     git('commit', '-qm', 'first');
     edit(dir, 'pipeline.yaml', 'lr: 0.01', 'lr: 0.02');
     await reproJson(dir);
-    const diff = JSON.parse((await cli(dir, 'metrics', 'diff', '--json', '--targets', 'train@sgd-1')).stdout) as Array<{ metric: string; old: number; new: number; change: number }>;
-    assert.deepEqual(diff.map((d) => d.metric), ['final_loss']);
+    const diff = JSON.parse((await cli(dir, 'metrics', 'diff', '--json', '--targets', 'train@sgd-1')).stdout) as Array<{
+      metric: string;
+      old: number;
+      new: number;
+      change: number;
+    }>;
+    assert.deepEqual(
+      diff.map((d) => d.metric),
+      ['final_loss'],
+    );
     assert.ok(diff[0]!.new < diff[0]!.old && Math.abs(diff[0]!.change - (diff[0]!.new - diff[0]!.old)) < 1e-15);
-    assert.match((await cli(dir, 'metrics', 'diff', 'HEAD')).stdout, /^stage +metric +HEAD +workspace +change\ntrain@adam-1 +final_loss /);
+    assert.match(
+      (await cli(dir, 'metrics', 'diff', 'HEAD')).stdout,
+      /^stage +metric +HEAD +workspace +change\ntrain@adam-1 +final_loss /,
+    );
     assert.equal((await cli(dir, 'metrics', 'diff', 'no-such-rev')).code, 2);
   });
 
@@ -175,7 +199,10 @@ describe('pipeline repro on the example project', () => {
     const after = await reproJson(dir);
     assert.equal(after.status.summary, 'cached', 'a new measurement alone does not rerun downstream');
     assert.equal(readFileSync(join(dir, 'lockfile.json'), 'utf8'), before);
-    const q = JSON.parse((await cli(dir, 'query', "SELECT count(*)::INT AS n FROM measurements WHERE name = 'finished_ms'", '--json')).stdout);
+    const q = JSON.parse(
+      (await cli(dir, 'query', "SELECT count(*)::INT AS n FROM measurements WHERE name = 'finished_ms'", '--json'))
+        .stdout,
+    );
     assert.deepEqual(q, [{ n: 6 }]);
     const out = await cli(dir, 'export', 'summary:measured', '--format', 'json', '-o', join(dir, 's.json'));
     assert.equal(out.code, 0, out.stderr);
@@ -191,7 +218,12 @@ describe('pipeline repro on the example project', () => {
 
   it('a failing stage: exit 1, its output tail printed, earlier stages stay stored, later ones skipped', async () => {
     const dir = exampleProject();
-    edit(dir, 'stages/summary.ts', 'return {', 'console.error("summary is about to fail"); throw new Error("boom in summary"); return {');
+    edit(
+      dir,
+      'stages/summary.ts',
+      'return {',
+      'console.error("summary is about to fail"); throw new Error("boom in summary"); return {',
+    );
     const r = await reproJson(dir, '-j', '2');
     assert.equal(r.result.code, 1);
     assert.equal(r.status.summary, 'failed');
@@ -200,7 +232,12 @@ describe('pipeline repro on the example project', () => {
     assert.match(r.result.stderr, /summary is about to fail/);
     const lock = lockfile(dir);
     assert.ok(lock.stages['train@sgd-1'] !== undefined && lock.stages.summary === undefined);
-    edit(dir, 'stages/summary.ts', 'console.error("summary is about to fail"); throw new Error("boom in summary"); ', '');
+    edit(
+      dir,
+      'stages/summary.ts',
+      'console.error("summary is about to fail"); throw new Error("boom in summary"); ',
+      '',
+    );
     const again = await reproJson(dir);
     assert.equal(again.result.code, 0);
     assert.equal(again.status.summary, 'ran');

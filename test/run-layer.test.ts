@@ -5,13 +5,23 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cli, exampleProject, makeProject, reproJson, startCli, type JsonStage } from './helpers/project.ts';
 
-const jsonOf = (stdout: string): JsonStage[] => (JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { stages: JsonStage[] }).stages;
-const planOf = (stages: JsonStage[]) => stages.map((s) => `${s.name}:${s.status}${s.cache === undefined ? '' : `/${s.cache}`}`).sort();
+const jsonOf = (stdout: string): JsonStage[] =>
+  (JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { stages: JsonStage[] }).stages;
+const planOf = (stages: JsonStage[]) =>
+  stages.map((s) => `${s.name}:${s.status}${s.cache === undefined ? '' : `/${s.cache}`}`).sort();
 
 /** What a clone of the project has: its files and committed lockfile, no store, no caches. */
 function cleanCopy(dir: string, withOuts: boolean): string {
   const copy = mkdtempSync(join(tmpdir(), 'pipeline-clone-'));
-  for (const p of ['pipeline.yaml', 'lockfile.json', 'package.json', 'data', 'scripts', 'stages', ...(withOuts ? ['out'] : [])]) {
+  for (const p of [
+    'pipeline.yaml',
+    'lockfile.json',
+    'package.json',
+    'data',
+    'scripts',
+    'stages',
+    ...(withOuts ? ['out'] : []),
+  ]) {
     cpSync(join(dir, p), join(copy, p), { recursive: true });
   }
   return copy;
@@ -48,7 +58,10 @@ describe('status decides as repro --dry does', () => {
     const dry = await cli(dir, 'repro', '--dry', '--json');
     assert.deepEqual(planOf(jsonOf(status.stdout)), planOf(jsonOf(dry.stdout)));
     assert.ok(planOf(jsonOf(status.stdout)).includes('prepare:cached/store'));
-    assert.match((await cli(dir, 'status')).stdout, /^would restore prepare from the store: out\/prepared\.txt was modified$/m);
+    assert.match(
+      (await cli(dir, 'status')).stdout,
+      /^would restore prepare from the store: out\/prepared\.txt was modified$/m,
+    );
     assert.equal(readFileSync(join(dir, 'out/prepared.txt'), 'utf8'), 'changed\n', 'status restores nothing');
   });
 });
@@ -93,14 +106,20 @@ describe('one failure boundary per stage', () => {
     assert.equal(r.code, 1, r.stderr);
     const status = Object.fromEntries(jsonOf(r.stdout).map((s) => [s.name, s.status]));
     assert.deepEqual(status, { slow: 'ran', first: 'ran', broken: 'failed' });
-    const line = /broken failed: internal error: injected fault: lookup of broken threw \(a bug in pipeline; stack in (\.pipeline\/logs\/\S+\.log)\)/.exec(r.stderr);
+    const line =
+      /broken failed: internal error: injected fault: lookup of broken threw \(a bug in pipeline; stack in (\.pipeline\/logs\/\S+\.log)\)/.exec(
+        r.stderr,
+      );
     assert.ok(line, r.stderr);
     const log = readFileSync(join(dir, line[1]!), 'utf8');
     assert.match(log, /while handling stage broken/);
     assert.match(log, /at faultThrow /, 'the log holds the stack');
     const verify = await cli(dir, 'verify');
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
-    assert.deepEqual(Object.keys(JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')).stages).sort(), ['first', 'slow']);
+    assert.deepEqual(Object.keys(JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')).stages).sort(), [
+      'first',
+      'slow',
+    ]);
     const verbose = await cli(dir, '--verbose', 'repro');
     assert.equal(verbose.code, 0, 'without the fault the run completes');
   });
@@ -124,7 +143,8 @@ stages:
     deps: [make]
 `,
       'profiles/small.yaml': 'vars: {n: 2}\n',
-      'stages/sum.ts': "import { readFileSync } from 'node:fs';\nexport default async (ctx: any) => ({ metrics: { n: Number(readFileSync(ctx.root + '/out/n.txt', 'utf8')) } });\n",
+      'stages/sum.ts':
+        "import { readFileSync } from 'node:fs';\nexport default async (ctx: any) => ({ metrics: { n: Number(readFileSync(ctx.root + '/out/n.txt', 'utf8')) } });\n",
     });
 
   it('--profile NAME reads and writes lockfile.NAME.json; lockfile.json is never touched; status, params diff, metrics and verify follow', async () => {
@@ -137,13 +157,24 @@ stages:
       assert.equal(r.result.code, 0, r.result.stderr);
       assert.deepEqual(r.status, { make: 'ran', sum: 'ran' });
     }
-    assert.deepEqual(readFileSync(join(a, 'lockfile.json')), defaultLock, 'the default lockfile is untouched by a profile run');
+    assert.deepEqual(
+      readFileSync(join(a, 'lockfile.json')),
+      defaultLock,
+      'the default lockfile is untouched by a profile run',
+    );
     assert.ok(!existsSync(join(b, 'lockfile.json')), 'a profile run from nothing writes no lockfile.json');
-    assert.equal(readFileSync(join(a, 'lockfile.small.json'), 'utf8'), readFileSync(join(b, 'lockfile.small.json'), 'utf8'), 'two profile runs from empty stores agree byte for byte');
+    assert.equal(
+      readFileSync(join(a, 'lockfile.small.json'), 'utf8'),
+      readFileSync(join(b, 'lockfile.small.json'), 'utf8'),
+      'two profile runs from empty stores agree byte for byte',
+    );
     assert.equal(JSON.parse(readFileSync(join(a, 'lockfile.small.json'), 'utf8')).stages.sum.metrics.n, 2);
 
     assert.equal((await cli(a, '--profile', 'small', 'status')).stdout.trim(), 'everything is up to date');
-    assert.match((await cli(a, '--profile', 'small', 'params', 'diff')).stdout, /^no params changed since the lockfile$/m);
+    assert.match(
+      (await cli(a, '--profile', 'small', 'params', 'diff')).stdout,
+      /^no params changed since the lockfile$/m,
+    );
     assert.match((await cli(a, 'params', 'diff')).stdout, /^no params changed since the lockfile$/m);
     const metrics = JSON.parse((await cli(a, '--profile', 'small', 'metrics', 'show', '--json')).stdout);
     assert.deepEqual(metrics, { sum: { n: 2 } });
@@ -154,7 +185,10 @@ stages:
     // gc without the profile keeps what the profile's lockfile needs.
     assert.equal((await cli(a, 'gc')).code, 0);
     const again = await reproJson(a, '--profile', 'small');
-    assert.ok(Object.values(again.status).every((s) => s === 'cached'), JSON.stringify(again.status));
+    assert.ok(
+      Object.values(again.status).every((s) => s === 'cached'),
+      JSON.stringify(again.status),
+    );
     assert.deepEqual(readFileSync(join(a, 'lockfile.json')), defaultLock);
   });
 });

@@ -8,6 +8,7 @@
 #   mount a small tmpfs; Debian's chromium is the browser the report test opens the HTML report
 #   in (playwright-core drives it and downloads no browser of its own); Slurm's controller, node
 #   daemon and client commands and munge run the one-node cluster test/slurm.test.ts submits to.
+# - As root, a Vulkan driver for the WebGPU tests (scripts/install-vulkan.sh).
 # - The test cluster (test/slurm/start.sh) is started for the run and stopped when it ends, also
 #   on Ctrl-C or SIGTERM. A cluster this script did not start (test/slurm/start.sh run by hand)
 #   is used and left running; one that an earlier run of this script left behind (it was killed
@@ -47,6 +48,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   rm -f "$log"
 fi
+
+# A Vulkan loader and Mesa's lavapipe (Vulkan on the CPU), so the WebGPU tests have an adapter
+# without a GPU (scripts/install-vulkan.sh says why the driver comes from bookworm-backports).
+# Without root they are not installed, and the WebGPU tests say that they skip.
+if [ "$(id -u)" -eq 0 ]; then scripts/install-vulkan.sh; fi
 
 npm run build
 npm run typecheck

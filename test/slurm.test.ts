@@ -18,7 +18,9 @@ import { sha256Hex } from '../src/util/sha256-hex.ts';
  */
 
 interface SlurmJson {
-  stages: Array<JsonStage & { job?: { id: string; state: string; exitCode: string | null; node: string | null }; error?: string }>;
+  stages: Array<
+    JsonStage & { job?: { id: string; state: string; exitCode: string | null; node: string | null }; error?: string }
+  >;
   executor: string;
   submitted: number;
 }
@@ -32,7 +34,10 @@ function parseJson(r: CliResult): SlurmJson {
   }
 }
 
-async function reproSlurm(dir: string, ...args: string[]): Promise<{ result: CliResult; json: SlurmJson; status: Record<string, string> }> {
+async function reproSlurm(
+  dir: string,
+  ...args: string[]
+): Promise<{ result: CliResult; json: SlurmJson; status: Record<string, string> }> {
   const result = await cli(dir, 'repro', '--json', ...args);
   const json = parseJson(result);
   return { result, json, status: Object.fromEntries(json.stages.map((s) => [s.name, s.status])) };
@@ -54,10 +59,29 @@ async function assertStoreValid(dir: string): Promise<void> {
 
 describe('Slurm executor, without a cluster', () => {
   it('maps resources to sbatch options; a stage overrides the executor defaults key by key', () => {
-    const merged = jobResources({ partition: 'gpu', account: 'lab', time: '2h', gpus: 1, sbatch_args: ['--exclude=n7'] }, { gpus: 0, mem: '16g', cpus: 4 });
+    const merged = jobResources(
+      { partition: 'gpu', account: 'lab', time: '2h', gpus: 1, sbatch_args: ['--exclude=n7'] },
+      { gpus: 0, mem: '16g', cpus: 4 },
+    );
     assert.deepEqual(merged, { partition: 'gpu', account: 'lab', time: '2h', cpus: 4, mem: '16g', gpus: 0 });
-    assert.deepEqual(sbatchOptions(merged), ['--partition=gpu', '--account=lab', '--time=120', '--cpus-per-task=4', '--mem=16G']);
-    const all: Resources = { cpus: 8, mem: 500, gpus: 'a100:2', gres: 'gpu:1', time: '1-12:00:00', partition: 'p', account: 'a', qos: 'high', constraint: 'a100&ib' };
+    assert.deepEqual(sbatchOptions(merged), [
+      '--partition=gpu',
+      '--account=lab',
+      '--time=120',
+      '--cpus-per-task=4',
+      '--mem=16G',
+    ]);
+    const all: Resources = {
+      cpus: 8,
+      mem: 500,
+      gpus: 'a100:2',
+      gres: 'gpu:1',
+      time: '1-12:00:00',
+      partition: 'p',
+      account: 'a',
+      qos: 'high',
+      constraint: 'a100&ib',
+    };
     assert.deepEqual(sbatchOptions(all), [
       '--partition=p',
       '--account=a',
@@ -69,28 +93,58 @@ describe('Slurm executor, without a cluster', () => {
       '--gres=gpu:1',
       '--constraint=a100&ib',
     ]);
-    assert.deepEqual([slurmTime('90s'), slurmTime('1.5h'), slurmTime('1d'), slurmTime('10s'), slurmTime('01:30:00')], ['2', '90', '1440', '1', '01:30:00']);
+    assert.deepEqual(
+      [slurmTime('90s'), slurmTime('1.5h'), slurmTime('1d'), slurmTime('10s'), slurmTime('01:30:00')],
+      ['2', '90', '1440', '1', '01:30:00'],
+    );
   });
 
   it("reads scontrol's one-line records and words a failed job's state and exit code", () => {
-    const f = parseScontrolLine('JobId=7 JobName=train@a b JobState=TIMEOUT Reason=TimeLimit ExitCode=0:15 TimeLimit=00:01:00 NodeList=gpu03 Command=/x/job.sh StdOut=/p/job.log');
+    const f = parseScontrolLine(
+      'JobId=7 JobName=train@a b JobState=TIMEOUT Reason=TimeLimit ExitCode=0:15 TimeLimit=00:01:00 NodeList=gpu03 Command=/x/job.sh StdOut=/p/job.log',
+    );
     assert.equal(f.JobName, 'train@a b');
     assert.equal(f.JobState, 'TIMEOUT');
     assert.equal(f.StdOut, '/p/job.log');
     assert.equal(describeExit('1:0'), 'exit code 1');
     assert.equal(describeExit('0:9'), 'exit code 0, signal 9');
     const d = { id: '7', reason: null, node: 'gpu03', exitCode: '0:15', timeLimit: '00:01:00' };
-    assert.equal(failureMessage({ ...d, state: 'TIMEOUT' }, undefined, undefined), 'Slurm job 7 TIMEOUT: stopped at its time limit of 1 min (resources.time), exit code 0, signal 15');
-    assert.match(failureMessage({ ...d, state: 'OUT_OF_MEMORY', exitCode: '0:125' }, undefined, '4G'), /OUT_OF_MEMORY: it used more memory than it asked for \(resources\.mem: 4G\)/);
-    const said = { version: 1, ok: false as const, stage: 's', fingerprint: 'f', reason: 'failed' as const, message: 'boom', host: 'h' };
-    assert.equal(failureMessage({ ...d, state: 'FAILED', reason: 'NonZeroExitCode', exitCode: '1:0' }, said, undefined), 'Slurm job 7 FAILED, exit code 1: boom');
+    assert.equal(
+      failureMessage({ ...d, state: 'TIMEOUT' }, undefined, undefined),
+      'Slurm job 7 TIMEOUT: stopped at its time limit of 1 min (resources.time), exit code 0, signal 15',
+    );
+    assert.match(
+      failureMessage({ ...d, state: 'OUT_OF_MEMORY', exitCode: '0:125' }, undefined, '4G'),
+      /OUT_OF_MEMORY: it used more memory than it asked for \(resources\.mem: 4G\)/,
+    );
+    const said = {
+      version: 1,
+      ok: false as const,
+      stage: 's',
+      fingerprint: 'f',
+      reason: 'failed' as const,
+      message: 'boom',
+      host: 'h',
+    };
+    assert.equal(
+      failureMessage({ ...d, state: 'FAILED', reason: 'NonZeroExitCode', exitCode: '1:0' }, said, undefined),
+      'Slurm job 7 FAILED, exit code 1: boom',
+    );
   });
 
   it('resources do not enter the fingerprint: a bigger node computes the same result', async () => {
     const dir = exampleProject();
     const before = parseJson(await cli(dir, 'repro', '--dry', '--json'));
-    edit(dir, 'pipeline.yaml', '    uses: stages/train.ts\n', '    uses: stages/train.ts\n    resources: {cpus: 4, mem: 16G, gpus: "${item.seed}", time: 2h, partition: gpu}\n');
-    writeFileSync(join(dir, 'pipeline.yaml'), `${readFileSync(join(dir, 'pipeline.yaml'), 'utf8')}executor:\n  slurm: {account: lab, sbatch_args: [--exclude=n7]}\n`);
+    edit(
+      dir,
+      'pipeline.yaml',
+      '    uses: stages/train.ts\n',
+      '    uses: stages/train.ts\n    resources: {cpus: 4, mem: 16G, gpus: "${item.seed}", time: 2h, partition: gpu}\n',
+    );
+    writeFileSync(
+      join(dir, 'pipeline.yaml'),
+      `${readFileSync(join(dir, 'pipeline.yaml'), 'utf8')}executor:\n  slurm: {account: lab, sbatch_args: [--exclude=n7]}\n`,
+    );
     const after = parseJson(await cli(dir, 'repro', '--dry', '--json'));
     assert.deepEqual(
       after.stages.map((s) => [s.name, s.fingerprint]),
@@ -106,13 +160,19 @@ describe('Slurm executor, without a cluster', () => {
 
     const wrong = await cli(dir, 'run-stage', 'prepare', '--fingerprint', '0'.repeat(64), '--out', out);
     assert.equal(wrong.code, 3, wrong.stdout + wrong.stderr);
-    assert.match(wrong.stdout, /prepare: the stage changed between submission and run \(fingerprint [0-9a-f]{12} here, 000000000000 submitted\); it was not run/);
+    assert.match(
+      wrong.stdout,
+      /prepare: the stage changed between submission and run \(fingerprint [0-9a-f]{12} here, 000000000000 submitted\); it was not run/,
+    );
     assert.equal(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).reason, 'changed');
     assert.ok(!existsSync(join(dir, 'out/prepared.txt')), 'nothing ran');
 
     const right = await cli(dir, 'run-stage', 'prepare', '--fingerprint', fingerprint, '--out', out);
     assert.equal(right.code, 0, right.stdout + right.stderr);
-    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { ok: boolean; files: Array<{ path: string; staged: string; sha256: string }> };
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
+      ok: boolean;
+      files: Array<{ path: string; staged: string; sha256: string }>;
+    };
     assert.equal(manifest.ok, true);
     const file = manifest.files[0]!;
     assert.equal(file.path, 'out/prepared.txt');
@@ -129,7 +189,12 @@ function clusterUnavailable(): string | undefined {
   const conf = process.env.SLURM_CONF ?? (existsSync(CLUSTER_CONF) ? CLUSTER_CONF : undefined);
   const env = { ...process.env, ...(conf === undefined ? {} : { SLURM_CONF: conf }) };
   try {
-    const ping = execFileSync('scontrol', ['ping'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+    const ping = execFileSync('scontrol', ['ping'], {
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 10_000,
+    });
     if (!/is UP/.test(ping)) return `slurmctld does not answer (${ping.trim()}): run test/slurm/start.sh`;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -164,7 +229,12 @@ describe('Slurm executor on a real cluster', { skip: unavailable, concurrency: t
     const local = exampleProject();
     // Resources and the executor block only in the Slurm copy: neither may change a fingerprint.
     for (const dir of [onSlurm]) {
-      edit(dir, 'pipeline.yaml', '    uses: stages/train.ts\n', '    uses: stages/train.ts\n    resources: {cpus: 1, mem: 100M, time: 10m}\n');
+      edit(
+        dir,
+        'pipeline.yaml',
+        '    uses: stages/train.ts\n',
+        '    uses: stages/train.ts\n    resources: {cpus: 1, mem: 100M, time: 10m}\n',
+      );
       writeFileSync(join(dir, 'pipeline.yaml'), readFileSync(join(dir, 'pipeline.yaml'), 'utf8') + EXECUTOR);
     }
     const [slurm, here] = await Promise.all([reproSlurm(onSlurm, '-j', '4'), reproSlurm(local, '-j', '2')]);
@@ -180,14 +250,20 @@ describe('Slurm executor on a real cluster', { skip: unavailable, concurrency: t
     }
     assert.equal(here.json.executor, 'local');
     assert.equal(here.json.submitted, 0);
-    assert.equal(readFileSync(join(onSlurm, 'lockfile.json'), 'utf8'), readFileSync(join(local, 'lockfile.json'), 'utf8'));
+    assert.equal(
+      readFileSync(join(onSlurm, 'lockfile.json'), 'utf8'),
+      readFileSync(join(local, 'lockfile.json'), 'utf8'),
+    );
     // The staging directory of a run whose jobs all succeeded is gone.
     assert.deepEqual(execFileSync('find', [join(onSlurm, '.pipeline/slurm'), '-type', 'f'], { encoding: 'utf8' }), '');
 
     const again = await reproSlurm(onSlurm);
     assert.equal(again.result.code, 0, again.result.stderr);
     assert.equal(again.json.submitted, 0, 'every stage is a cache hit, decided by the coordinator');
-    assert.ok(again.json.stages.every((s) => s.status === 'cached' && s.job === undefined), JSON.stringify(again.status));
+    assert.ok(
+      again.json.stages.every((s) => s.status === 'cached' && s.job === undefined),
+      JSON.stringify(again.status),
+    );
 
     // --executor local overrides pipeline.yaml's executor.
     const forced = await reproSlurm(onSlurm, '--executor', 'local', '--force', 'prepare');
@@ -221,7 +297,16 @@ describe('Slurm executor on a real cluster', { skip: unavailable, concurrency: t
     );
     const lock = JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as { stages: Record<string, unknown> };
     assert.deepEqual(Object.keys(lock.stages), ['good']);
-    const runs = JSON.parse((await cli(dir, 'query', "SELECT stage, status, provenance->>'slurm_state' AS state FROM runs ORDER BY stage", '--json')).stdout);
+    const runs = JSON.parse(
+      (
+        await cli(
+          dir,
+          'query',
+          "SELECT stage, status, provenance->>'slurm_state' AS state FROM runs ORDER BY stage",
+          '--json',
+        )
+      ).stdout,
+    );
     assert.deepEqual(runs, [
       { stage: 'bad', status: 'failed', state: 'FAILED' },
       { stage: 'good', status: 'ran', state: 'COMPLETED' },
@@ -269,29 +354,33 @@ export default async function (ctx: any) {
     await assertStoreValid(dir);
   });
 
-  it("a job past its time limit: Slurm's TIMEOUT, the limit, the exit code and the log tail; the store stays valid", { timeout: 240_000 }, async () => {
-    // Slurm's shortest limit is a minute, and slurmctld checks limits every 30 s: 60-90 s here.
-    // What the job says of itself after Slurm's SIGTERM ("stopped by a signal", or nothing if
-    // SIGKILL came first) depends on timing, so that part of the message is not pinned down.
-    const dir = makeProject({
-      'pipeline.yaml': `stages:
+  it(
+    "a job past its time limit: Slurm's TIMEOUT, the limit, the exit code and the log tail; the store stays valid",
+    { timeout: 240_000 },
+    async () => {
+      // Slurm's shortest limit is a minute, and slurmctld checks limits every 30 s: 60-90 s here.
+      // What the job says of itself after Slurm's SIGTERM ("stopped by a signal", or nothing if
+      // SIGKILL came first) depends on timing, so that part of the message is not pinned down.
+      const dir = makeProject({
+        'pipeline.yaml': `stages:
   first: {cmd: echo first > first.txt, outs: [first.txt]}
   slow:
     cmd: echo sleeping past the limit; sleep 600
     deps: [first]
     resources: {time: 1m}
 ${EXECUTOR}`,
-    });
-    const r = await reproSlurm(dir);
-    assert.equal(r.result.code, 1, r.result.stderr);
-    assert.deepEqual(r.status, { first: 'ran', slow: 'failed' });
-    assert.equal(r.json.stages.find((s) => s.name === 'slow')!.job?.state, 'TIMEOUT');
-    assert.match(
-      r.result.stderr,
-      /✗ slow failed: Slurm job \d+ TIMEOUT: stopped at its time limit of 1 min \(resources\.time\), exit code \d+(, signal \d+)?(: .*)? \(log: \S+\/job\.log\)\n(?: {4}.*\n)* {4}sleeping past the limit\n {4}.*DUE TO TIME LIMIT/,
-    );
-    const lock = JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as { stages: Record<string, unknown> };
-    assert.deepEqual(Object.keys(lock.stages), ['first']);
-    await assertStoreValid(dir);
-  });
+      });
+      const r = await reproSlurm(dir);
+      assert.equal(r.result.code, 1, r.result.stderr);
+      assert.deepEqual(r.status, { first: 'ran', slow: 'failed' });
+      assert.equal(r.json.stages.find((s) => s.name === 'slow')!.job?.state, 'TIMEOUT');
+      assert.match(
+        r.result.stderr,
+        /✗ slow failed: Slurm job \d+ TIMEOUT: stopped at its time limit of 1 min \(resources\.time\), exit code \d+(, signal \d+)?(: .*)? \(log: \S+\/job\.log\)\n(?: {4}.*\n)* {4}sleeping past the limit\n {4}.*DUE TO TIME LIMIT/,
+      );
+      const lock = JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as { stages: Record<string, unknown> };
+      assert.deepEqual(Object.keys(lock.stages), ['first']);
+      await assertStoreValid(dir);
+    },
+  );
 });

@@ -16,9 +16,10 @@ interface ReferenceCase {
   tukey: ReferencePair[] | null;
 }
 
-const reference = JSON.parse(
-  readFileSync(new URL('./fixtures/stats-reference.json', import.meta.url), 'utf8'),
-) as { scipy: string; cases: ReferenceCase[] };
+const reference = JSON.parse(readFileSync(new URL('./fixtures/stats-reference.json', import.meta.url), 'utf8')) as {
+  scipy: string;
+  cases: ReferenceCase[];
+};
 
 /** Required agreement with SciPy. */
 const REL_TOL = 1e-6;
@@ -135,29 +136,64 @@ describe('degenerate input', () => {
     });
 
     test(`${name}: NaN and infinities`, () => {
-      assert.throws(() => run([[1, Number.NaN], [2, 3]]), {
-        name: 'StatsInputError',
-        message: /group 0, value 1 is NaN/,
-      });
-      assert.throws(() => run([[1, 2], [Number.POSITIVE_INFINITY, 3]]), {
-        name: 'StatsInputError',
-        message: /group 1, value 0 is Infinity/,
-      });
-      assert.throws(() => run([[1, 2], [3, Number.NEGATIVE_INFINITY]]), {
-        name: 'StatsInputError',
-        message: /-Infinity \(not finite\)/,
-      });
+      assert.throws(
+        () =>
+          run([
+            [1, Number.NaN],
+            [2, 3],
+          ]),
+        {
+          name: 'StatsInputError',
+          message: /group 0, value 1 is NaN/,
+        },
+      );
+      assert.throws(
+        () =>
+          run([
+            [1, 2],
+            [Number.POSITIVE_INFINITY, 3],
+          ]),
+        {
+          name: 'StatsInputError',
+          message: /group 1, value 0 is Infinity/,
+        },
+      );
+      assert.throws(
+        () =>
+          run([
+            [1, 2],
+            [3, Number.NEGATIVE_INFINITY],
+          ]),
+        {
+          name: 'StatsInputError',
+          message: /-Infinity \(not finite\)/,
+        },
+      );
     });
 
     test(`${name}: non-numeric values`, () => {
-      assert.throws(() => run([[1, 2], ['3' as unknown as number, 4]]), {
-        name: 'StatsInputError',
-        message: /group 1, value 0 is not a number/,
-      });
+      assert.throws(
+        () =>
+          run([
+            [1, 2],
+            ['3' as unknown as number, 4],
+          ]),
+        {
+          name: 'StatsInputError',
+          message: /group 1, value 0 is not a number/,
+        },
+      );
     });
 
     test(`${name}: all values identical`, () => {
-      assert.throws(() => run([[4, 4, 4], [4, 4]]), { name: 'StatsInputError', message: /identical|constant/ });
+      assert.throws(
+        () =>
+          run([
+            [4, 4, 4],
+            [4, 4],
+          ]),
+        { name: 'StatsInputError', message: /identical|constant/ },
+      );
     });
   }
 
@@ -190,10 +226,17 @@ describe('degenerate input', () => {
   });
 
   test('tukeyHsd: constant groups (zero pooled variance) are rejected', () => {
-    assert.throws(() => tukeyHsd([[1, 1, 1], [2, 2]]), {
-      name: 'StatsInputError',
-      message: /pooled within-group variance is zero/,
-    });
+    assert.throws(
+      () =>
+        tukeyHsd([
+          [1, 1, 1],
+          [2, 2],
+        ]),
+      {
+        name: 'StatsInputError',
+        message: /pooled within-group variance is zero/,
+      },
+    );
   });
 
   test('tukeyHsd: confidence must lie strictly between 0 and 1', () => {
@@ -210,9 +253,16 @@ describe('degenerate input', () => {
   });
 
   test('huge magnitudes that overflow when squared are rejected, not returned as NaN', () => {
-    assert.throws(() => oneWayAnova([[1e300, -1e300], [0, 1]]), {
-      name: 'StatsInputError',
-      message: /too large in magnitude/,
-    });
+    assert.throws(
+      () =>
+        oneWayAnova([
+          [1e300, -1e300],
+          [0, 1],
+        ]),
+      {
+        name: 'StatsInputError',
+        message: /too large in magnitude/,
+      },
+    );
   });
 });

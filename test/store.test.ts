@@ -9,7 +9,11 @@ import { edit, exampleProject, reproJson } from './helpers/project.ts';
 
 const tmpStore = () => join(mkdtempSync(join(tmpdir(), 'store-test-')), 'pipeline.duckdb');
 
-function commitInput(fingerprint: string, artifacts: CommitInput['artifacts'], outputs: CommitInput['result']['outputs']): CommitInput {
+function commitInput(
+  fingerprint: string,
+  artifacts: CommitInput['artifacts'],
+  outputs: CommitInput['result']['outputs'],
+): CommitInput {
   return {
     result: { fingerprint, stage: 's', outputs, outputsHash: `oh-${fingerprint}`, metrics: { acc: 0.9 } },
     fingerprintRecord: { any: 'thing' },
@@ -17,7 +21,21 @@ function commitInput(fingerprint: string, artifacts: CommitInput['artifacts'], o
     params: { lr: 0.1, opt: { beta: 0.9 } },
     artifacts,
     measurements: { seconds: 1.5 },
-    run: { invocation: 'inv', stage: 's', fingerprint, status: 'ran', cacheHit: false, started: new Date(), seconds: 1, host: 'h', node: process.version, platform: 'linux', backend: 'wasm', provenance: { backend: 'wasm' }, error: null },
+    run: {
+      invocation: 'inv',
+      stage: 's',
+      fingerprint,
+      status: 'ran',
+      cacheHit: false,
+      started: new Date(),
+      seconds: 1,
+      host: 'h',
+      node: process.version,
+      platform: 'linux',
+      backend: 'wasm',
+      provenance: { backend: 'wasm' },
+      error: null,
+    },
   };
 }
 
@@ -32,18 +50,34 @@ describe('table artifacts', () => {
       ok: [true, false, null],
       tokens: [[1, 2, 3], [], [7]],
     });
-    assert.deepEqual(table.columns.map((c) => c.type), ['INTEGER', 'BIGINT', 'VARCHAR', 'FLOAT', 'DOUBLE', 'BOOLEAN', 'INTEGER[]']);
+    assert.deepEqual(
+      table.columns.map((c) => c.type),
+      ['INTEGER', 'BIGINT', 'VARCHAR', 'FLOAT', 'DOUBLE', 'BOOLEAN', 'INTEGER[]'],
+    );
     const hash = tableHash(table);
     const store = await ArtifactStore.open(tmpStore());
     await store.commit(commitInput('f1', [{ kind: 'table', hash, table }], { 'table:t': { kind: 'table', hash } }));
     const back = await store.readTable(hash);
-    assert.deepEqual(back, { id: [1, 2, 3], big: [1, 2 ** 40, 3], text: ['a', "it's", null], score: [0.5, 0.25, 0.125], x: [0.1, Number.NaN, -0], ok: [true, false, null], tokens: [[1, 2, 3], [], [7]] });
+    assert.deepEqual(back, {
+      id: [1, 2, 3],
+      big: [1, 2 ** 40, 3],
+      text: ['a', "it's", null],
+      score: [0.5, 0.25, 0.125],
+      x: [0.1, Number.NaN, -0],
+      ok: [true, false, null],
+      tokens: [[1, 2, 3], [], [7]],
+    });
     const reread = encodeTable('t', back);
     reread.columns[3]!.type = 'FLOAT';
     assert.equal(tableHash(reread), hash, 'the stored table hashes to its address');
-    const sql = await store.query(`SELECT sum(id) AS s FROM ${(await store.query(`SELECT table_name FROM artifacts WHERE hash = '${hash}'`))[0]!.table_name as string}`);
+    const sql = await store.query(
+      `SELECT sum(id) AS s FROM ${(await store.query(`SELECT table_name FROM artifacts WHERE hash = '${hash}'`))[0]!.table_name as string}`,
+    );
     assert.deepEqual(sql, [{ s: '6' }]);
-    assert.deepEqual(await store.query('SELECT stage, name, value FROM params ORDER BY name'), [{ stage: 's', name: 'lr', value: '0.1' }, { stage: 's', name: 'opt.beta', value: '0.9' }]);
+    assert.deepEqual(await store.query('SELECT stage, name, value FROM params ORDER BY name'), [
+      { stage: 's', name: 'lr', value: '0.1' },
+      { stage: 's', name: 'opt.beta', value: '0.9' },
+    ]);
     await store.close();
   });
 
@@ -59,13 +93,29 @@ describe('store transactions', () => {
     const good = encodeTable('t', { a: [1] });
     const bad = { columns: [{ name: 'a', type: 'INTEGER' as const, values: ['not a number'] }], rows: 1 };
     await assert.rejects(
-      store.commit(commitInput('f2', [{ kind: 'table', hash: tableHash(good), table: good }, { kind: 'table', hash: 'badhash', table: bad }], {})),
+      store.commit(
+        commitInput(
+          'f2',
+          [
+            { kind: 'table', hash: tableHash(good), table: good },
+            { kind: 'table', hash: 'badhash', table: bad },
+          ],
+          {},
+        ),
+      ),
       /storing the results of s failed, nothing was stored/,
     );
     assert.equal(await store.findResult('f2'), undefined);
     assert.deepEqual(await store.query('SELECT count(*)::INT AS n FROM artifacts'), [{ n: 0 }]);
-    assert.deepEqual(await store.query("SELECT count(*)::INT AS n FROM information_schema.tables WHERE table_name LIKE 'table_%'"), [{ n: 0 }]);
-    await store.commit(commitInput('f3', [{ kind: 'blob', hash: 'b1', bytes: new Uint8Array([1, 2]) }], { 'blob:w': { kind: 'blob', hash: 'b1' } }));
+    assert.deepEqual(
+      await store.query("SELECT count(*)::INT AS n FROM information_schema.tables WHERE table_name LIKE 'table_%'"),
+      [{ n: 0 }],
+    );
+    await store.commit(
+      commitInput('f3', [{ kind: 'blob', hash: 'b1', bytes: new Uint8Array([1, 2]) }], {
+        'blob:w': { kind: 'blob', hash: 'b1' },
+      }),
+    );
     assert.deepEqual((await store.findResult('f3'))?.metrics, { acc: 0.9 });
     assert.deepEqual(await store.measurementsOf('f3'), { seconds: 1.5 });
     assert.deepEqual([...(await store.readBlob('b1'))], [1, 2]);
@@ -80,14 +130,22 @@ describe('store transactions', () => {
     const db = await inst.connect();
     await db.run(VERSION_1);
     await db.run(`INSERT INTO store_meta VALUES ('schema_version', '1')`);
-    await db.run(`INSERT INTO results VALUES ('fa', 'up', 'oh-a', '{"params":{"lr":0.1,"opt":{"b":2}}}', now()), ('fb', 'down', 'oh-b', '{"params":{}}', now())`);
+    await db.run(
+      `INSERT INTO results VALUES ('fa', 'up', 'oh-a', '{"params":{"lr":0.1,"opt":{"b":2}}}', now()), ('fb', 'down', 'oh-b', '{"params":{}}', now())`,
+    );
     await db.run(`INSERT INTO lineage VALUES ('fb', 'up', 'oh-a'), ('fb', 'data.txt', 'abc')`);
     db.closeSync();
     inst.closeSync();
     const store = await ArtifactStore.open(path);
     assert.deepEqual(await store.query(`SELECT value FROM store_meta WHERE key = 'schema_version'`), [{ value: '3' }]);
-    assert.deepEqual(await store.query('SELECT stage, name, value FROM params ORDER BY name'), [{ stage: 'up', name: 'lr', value: '0.1' }, { stage: 'up', name: 'opt.b', value: '2' }]);
-    assert.deepEqual(await store.query('SELECT input, kind FROM lineage ORDER BY input'), [{ input: 'data.txt', kind: 'file' }, { input: 'up', kind: 'stage' }]);
+    assert.deepEqual(await store.query('SELECT stage, name, value FROM params ORDER BY name'), [
+      { stage: 'up', name: 'lr', value: '0.1' },
+      { stage: 'up', name: 'opt.b', value: '2' },
+    ]);
+    assert.deepEqual(await store.query('SELECT input, kind FROM lineage ORDER BY input'), [
+      { input: 'data.txt', kind: 'file' },
+      { input: 'up', kind: 'stage' },
+    ]);
     await store.close();
   });
 
@@ -109,14 +167,22 @@ describe('store transactions', () => {
     const store = await ArtifactStore.open(path);
     await store.query("UPDATE store_meta SET value = '99' WHERE key = 'schema_version'");
     await store.close();
-    await assert.rejects(ArtifactStore.open(path), /written by a newer version of pipeline \(store schema 99, this one reads 3\); upgrade pipeline, or move the file aside/);
+    await assert.rejects(
+      ArtifactStore.open(path),
+      /written by a newer version of pipeline \(store schema 99, this one reads 3\); upgrade pipeline, or move the file aside/,
+    );
   });
 });
 
 describe('what a stage returns', () => {
   it('an output that cannot be stored fails the stage with its name, storing nothing for it', async () => {
     const dir = exampleProject();
-    edit(dir, 'stages/summary.ts', "json: { runs: stage.length, measured }", "json: { runs: stage.length, measured }, tables: { bad: { a: [1, 2], b: [1] } }");
+    edit(
+      dir,
+      'stages/summary.ts',
+      'json: { runs: stage.length, measured }',
+      'json: { runs: stage.length, measured }, tables: { bad: { a: [1, 2], b: [1] } }',
+    );
     const r = await reproJson(dir);
     assert.equal(r.result.code, 1);
     assert.equal(r.status.summary, 'failed');

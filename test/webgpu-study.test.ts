@@ -32,7 +32,8 @@ const PROFILE = `vars:
 
 function freshCopy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'webgpu-study-'));
-  for (const p of ['pipeline.yaml', 'profiles', 'package.json', 'package-lock.json', 'data', 'stages', 'src']) cpSync(join(REPO, p), join(dir, p), { recursive: true });
+  for (const p of ['pipeline.yaml', 'profiles', 'package.json', 'package-lock.json', 'data', 'stages', 'src'])
+    cpSync(join(REPO, p), join(dir, p), { recursive: true });
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
   writeFileSync(join(dir, 'profiles', 'webgpu-test.yaml'), PROFILE);
   return dir;
@@ -42,18 +43,35 @@ describe('the study on webgpu (lavapipe in CI)', () => {
   it('runs from an empty store with PIPELINE_BACKEND=webgpu and records webgpu and the adapter for every ML stage', async (t) => {
     if (await skipWithoutWebGpu(t)) return;
     const dir = freshCopy();
-    const run = await startCli(dir, ['--profile', 'webgpu-test', 'repro', '-j', '2', '--json'], { PIPELINE_BACKEND: 'webgpu' }).done;
-    assert.equal(run.code, 0, run.stderr.split('\n').filter((l) => !l.includes('Warning: maxDynamic')).slice(-40).join('\n'));
-    const stages = (JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { stages: { name: string; status: string }[] }).stages;
+    const run = await startCli(dir, ['--profile', 'webgpu-test', 'repro', '-j', '2', '--json'], {
+      PIPELINE_BACKEND: 'webgpu',
+    }).done;
+    assert.equal(
+      run.code,
+      0,
+      run.stderr
+        .split('\n')
+        .filter((l) => !l.includes('Warning: maxDynamic'))
+        .slice(-40)
+        .join('\n'),
+    );
+    const stages = (JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { stages: { name: string; status: string }[] })
+      .stages;
     assert.ok(stages.length > 0 && stages.every((s) => s.status === 'ran'), 'every stage ran');
-    const query = "SELECT stage, backend, provenance FROM runs WHERE regexp_matches(stage, '^(pretrain|finetune|evaluate)@') ORDER BY stage";
-    const runs = JSON.parse((await cli(dir, 'query', query, '--json')).stdout) as { stage: string; backend: string; provenance: string }[];
+    const query =
+      "SELECT stage, backend, provenance FROM runs WHERE regexp_matches(stage, '^(pretrain|finetune|evaluate)@') ORDER BY stage";
+    const runs = JSON.parse((await cli(dir, 'query', query, '--json')).stdout) as {
+      stage: string;
+      backend: string;
+      provenance: string;
+    }[];
     assert.equal(runs.length, 3 + 2 * 2 * 3 * 2, 'three pre-trainings, twelve fine-tunes, twelve evaluations');
     for (const r of runs) {
       assert.equal(r.backend, 'webgpu', r.stage);
       const adapter = (JSON.parse(r.provenance) as { adapter?: Record<string, unknown> }).adapter;
       assert.ok(adapter !== undefined, `${r.stage} records its adapter`);
-      for (const field of ['vendor', 'architecture', 'device', 'description']) assert.equal(typeof adapter[field], 'string', `${r.stage} adapter.${field}`);
+      for (const field of ['vendor', 'architecture', 'device', 'description'])
+        assert.equal(typeof adapter[field], 'string', `${r.stage} adapter.${field}`);
       assert.equal(typeof adapter.software, 'boolean', r.stage);
     }
     // The statistics and the report ran on what webgpu computed.

@@ -19,7 +19,9 @@
     const snap = await r.json();
     const banner = document.getElementById('run-state');
     if (banner !== null) {
-      banner.textContent = snap.running ? 'a repro is running: states update live' : 'no run in progress: states from the store';
+      banner.textContent = snap.running
+        ? 'a repro is running: states update live'
+        : 'no run in progress: states from the store';
       banner.classList.toggle('live', snap.running);
     }
     for (const s of snap.stages) {
@@ -78,7 +80,7 @@
     } catch {
       // The server may be restarting; the next tick tries again.
     }
-    setTimeout(tick, POLL_MS);
+    setTimeout(() => void tick(), POLL_MS);
   };
-  tick();
+  void tick();
 })();

@@ -20,13 +20,27 @@ interface BackendReport {
  */
 export async function backendCommand(o: { json?: boolean }): Promise<number> {
   const automatic = await chooseBackend();
-  const report: BackendReport = { automatic: automatic.name, automaticSkipped: automatic.skipped, backends: [], adapter: { none: '' } };
+  const report: BackendReport = {
+    automatic: automatic.name,
+    automaticSkipped: automatic.skipped,
+    backends: [],
+    adapter: { none: '' },
+  };
   for (const name of BACKEND_ORDER) {
     try {
       const c = await chooseBackend([name]);
-      report.backends.push({ name, loads: true, version: c.version, ...(c.details === undefined ? {} : { details: c.details }) });
+      report.backends.push({
+        name,
+        loads: true,
+        version: c.version,
+        ...(c.details === undefined ? {} : { details: c.details }),
+      });
     } catch (e) {
-      report.backends.push({ name, loads: false, reason: (e as Error).message.replace(/^no TensorFlow\.js backend could start: [^:]+: /, '') });
+      report.backends.push({
+        name,
+        loads: false,
+        reason: (e as Error).message.replace(/^no TensorFlow\.js backend could start: [^:]+: /, ''),
+      });
     }
   }
   try {
@@ -42,7 +56,12 @@ export async function backendCommand(o: { json?: boolean }): Promise<number> {
     return EXIT.ok;
   }
   const rows = report.backends.map((b) => {
-    const details = b.details === undefined ? '' : ` (${Object.entries(b.details).map(([k, v]) => `${k} ${String(v)}`).join(', ')})`;
+    const details =
+      b.details === undefined
+        ? ''
+        : ` (${Object.entries(b.details)
+            .map(([k, v]) => `${k} ${String(v)}`)
+            .join(', ')})`;
     return [b.name, b.loads ? 'yes' : 'no', b.loads ? `${b.version ?? ''}${details}` : (b.reason ?? '')];
   });
   process.stdout.write(`${formatTable([['backend', 'loads', 'version or why not'], ...rows], 100)}\n`);

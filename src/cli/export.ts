@@ -13,7 +13,11 @@ export interface ExportOptions {
 }
 
 /** `pipeline export ARTIFACT -o FILE` or `pipeline export --bundle DIR`. */
-export async function exportCommand(paths: ProjectPaths, artifact: string | undefined, o: ExportOptions): Promise<number> {
+export async function exportCommand(
+  paths: ProjectPaths,
+  artifact: string | undefined,
+  o: ExportOptions,
+): Promise<number> {
   if (!existsSync(paths.store)) {
     process.stderr.write(`error: there is no store at ${paths.store}\n`);
     return EXIT.stageFailed;

@@ -19,7 +19,8 @@ async function everyLockfile(paths: ProjectPaths): Promise<Lockfile> {
   for (const name of (await readdir(dir)).sort()) {
     const path = join(dir, name);
     if (path === paths.lockfile || !/^lockfile(\.[^/]+)?\.json$/.test(name)) continue;
-    for (const [stage, entry] of Object.entries((await readLockfile(path)).stages)) lock.stages[`${name}:${stage}`] = entry;
+    for (const [stage, entry] of Object.entries((await readLockfile(path)).stages))
+      lock.stages[`${name}:${stage}`] = entry;
   }
   return lock;
 }
@@ -27,7 +28,10 @@ async function everyLockfile(paths: ProjectPaths): Promise<Lockfile> {
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(2)} MiB`;
 
 /** `pipeline gc`: drop results unreachable from the lockfiles (and the last N runs), then shrink the file. */
-export async function gcCommand(paths: ProjectPaths, o: { keepLast: string; dry?: boolean; wait?: boolean }): Promise<number> {
+export async function gcCommand(
+  paths: ProjectPaths,
+  o: { keepLast: string; dry?: boolean; wait?: boolean },
+): Promise<number> {
   const keepLast = Number(o.keepLast);
   if (!Number.isInteger(keepLast) || keepLast < 0) {
     process.stderr.write(`error: --keep-last expects a non-negative integer, got "${o.keepLast}"\n`);
@@ -39,7 +43,9 @@ export async function gcCommand(paths: ProjectPaths, o: { keepLast: string; dry?
   }
   if (!existsSync(paths.lockfile)) {
     // Without a lockfile everything would look unreachable: refuse rather than empty the store.
-    process.stderr.write(`error: ${paths.lockfile} is missing; gc keeps what the lockfile needs, so it will not run without one\n`);
+    process.stderr.write(
+      `error: ${paths.lockfile} is missing; gc keeps what the lockfile needs, so it will not run without one\n`,
+    );
     return EXIT.stageFailed;
   }
   const writer = o.dry ? undefined : await ProjectLock.acquire(paths.writerLock, { wait: o.wait ?? false });

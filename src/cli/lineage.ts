@@ -7,7 +7,11 @@ import { EXIT } from './common.ts';
 export type LineageFormat = 'ascii' | 'mermaid' | 'json';
 
 /** `pipeline lineage TARGET`: what produced a stage's result or an artifact, down to raw files. */
-export async function lineageCommand(paths: ProjectPaths, target: string, o: { format: LineageFormat }): Promise<number> {
+export async function lineageCommand(
+  paths: ProjectPaths,
+  target: string,
+  o: { format: LineageFormat },
+): Promise<number> {
   const lock = await readLockfile(paths.lockfile);
   const opened = await openReads(paths);
   if (opened === undefined) {
@@ -22,7 +26,12 @@ export async function lineageCommand(paths: ProjectPaths, target: string, o: { f
       return EXIT.stageFailed;
     }
     const node = await lineageOf(store, fingerprint);
-    const text = o.format === 'json' ? JSON.stringify(node) : o.format === 'mermaid' ? renderLineageMermaid(node) : renderLineageAscii(node);
+    const text =
+      o.format === 'json'
+        ? JSON.stringify(node)
+        : o.format === 'mermaid'
+          ? renderLineageMermaid(node)
+          : renderLineageAscii(node);
     process.stdout.write(`${text}\n`);
     return EXIT.ok;
   } finally {

@@ -21,7 +21,10 @@ import { rerunCommand, verifyCommand, type RerunCliOptions } from './verify.ts';
 const program = new Command('pipeline')
   .description('A content-hashed pipeline runner with a DuckDB artifact store')
   .option('-C, --cwd <dir>', 'run as if started in DIR (where DIR/pipeline.yaml is)')
-  .option('--profile <name>', 'replace vars with those of profiles/NAME.yaml and use lockfile.NAME.json (also: PIPELINE_PROFILE)')
+  .option(
+    '--profile <name>',
+    'replace vars with those of profiles/NAME.yaml and use lockfile.NAME.json (also: PIPELINE_PROFILE)',
+  )
   .option('--verbose', 'print the stack of an internal error (it is always written to .pipeline/logs/)')
   .showHelpAfterError()
   .exitOverride();
@@ -34,7 +37,11 @@ const paths = () => projectPaths(root(), profile());
 
 async function graphOrExit() {
   const paths = projectPaths(root(), profile());
-  const loaded = await loadGraph(paths.root, paths.pipelineFile, { cacheFile: paths.expansionCache, profile: profile(), readOnlyCache: true });
+  const loaded = await loadGraph(paths.root, paths.pipelineFile, {
+    cacheFile: paths.expansionCache,
+    profile: profile(),
+    readOnlyCache: true,
+  });
   if (!loaded.ok) process.exit(printFailures(loaded.error));
   return { paths, graph: loaded.value };
 }
@@ -53,10 +60,10 @@ program
   .option('--wait', 'wait for another running pipeline instead of failing')
   .option('--json', 'print one JSON object with every stage at the end')
   .addOption(
-    new Option('--executor <executor>', 'where stages run: here, or one Slurm job each [default: slurm if pipeline.yaml has executor: {slurm: ...}, else local]').choices([
-      'local',
-      'slurm',
-    ]),
+    new Option(
+      '--executor <executor>',
+      'where stages run: here, or one Slurm job each [default: slurm if pipeline.yaml has executor: {slurm: ...}, else local]',
+    ).choices(['local', 'slurm']),
   )
   .action(async (targets: string[], o: ReproCliOptions) => {
     exitCode = await reproCommand(root(), targets, { ...o, verbose: verbose() }, 'repro', profile());
@@ -64,9 +71,14 @@ program
 
 program
   .command('run-stage')
-  .description('run one stage into a staging directory, as a Slurm job does (repro --executor slurm submits it); never opens the store')
+  .description(
+    'run one stage into a staging directory, as a Slurm job does (repro --executor slurm submits it); never opens the store',
+  )
   .argument('<stage>', 'an expanded stage name')
-  .requiredOption('--fingerprint <hash>', 'the fingerprint it was submitted with: it refuses to run (exit 3) if its own differs')
+  .requiredOption(
+    '--fingerprint <hash>',
+    'the fingerprint it was submitted with: it refuses to run (exit 3) if its own differs',
+  )
   .requiredOption('--out <dir>', 'staging directory: request.json in; out files, outputs.v8 and manifest.json out')
   .action(async (stage: string, o: RunStageCliOptions) => {
     exitCode = await runStageCommand(root(), stage, o, profile());
@@ -85,7 +97,9 @@ program
   .command('dag')
   .description('print the stage graph')
   .argument('[targets...]')
-  .addOption(new Option('--format <format>', 'output format').choices(['ascii', 'mermaid', 'dot', 'json']).default('ascii'))
+  .addOption(
+    new Option('--format <format>', 'output format').choices(['ascii', 'mermaid', 'dot', 'json']).default('ascii'),
+  )
   .action(async (targets: string[], o: { format: DagFormat }) => {
     const { graph } = await graphOrExit();
     const chosen = selectStages(graph, targets);
@@ -97,7 +111,9 @@ program
 
 program
   .command('show')
-  .description("a stage's fingerprint fields, outputs, metrics and last runs; or a run's provenance (RUN id prefix, or 'last')")
+  .description(
+    "a stage's fingerprint fields, outputs, metrics and last runs; or a run's provenance (RUN id prefix, or 'last')",
+  )
   .argument('<stage-or-run>')
   .option('--json', 'print JSON')
   .action(async (stage: string, o: { json?: boolean }) => {
@@ -138,14 +154,18 @@ program
 
 program
   .command('verify')
-  .description('recompute every stored hash; check lineage and lockfile.json against the store; with --rerun, re-execute stages and compare outputs bit for bit')
+  .description(
+    'recompute every stored hash; check lineage and lockfile.json against the store; with --rerun, re-execute stages and compare outputs bit for bit',
+  )
   .argument('[stages...]', 'with --rerun: the stages (or matrix names) to re-execute; default all')
   .option('--rerun', 're-execute stages from their stored inputs in a scratch project and store')
   .option('--sample <n>', 'with --rerun: a seeded random sample of N stages')
   .option('--seed <s>', 'seed for --sample', '0')
   .option('--keep', 'with --rerun: keep the scratch project and store for inspection')
   .option('-j, --jobs <n>', 'with --rerun: stages to rerun at once, as in repro [default: 1]')
-  .addOption(new Option('--executor <executor>', 'with --rerun: where stages run, as in repro').choices(['local', 'slurm']))
+  .addOption(
+    new Option('--executor <executor>', 'with --rerun: where stages run, as in repro').choices(['local', 'slurm']),
+  )
   .option('--json', 'print JSON')
   .action(async (stages: string[], o: { rerun?: boolean; json?: boolean } & RerunCliOptions) => {
     const paths = projectPaths(root(), profile());
@@ -154,7 +174,9 @@ program
       exitCode = EXIT.config;
       return;
     }
-    exitCode = o.rerun ? await rerunCommand(paths, stages, { ...o, verbose: verbose() }, profile()) : await verifyCommand(paths, o);
+    exitCode = o.rerun
+      ? await rerunCommand(paths, stages, { ...o, verbose: verbose() }, profile())
+      : await verifyCommand(paths, o);
   });
 
 program
@@ -168,7 +190,9 @@ program
 
 program
   .command('query')
-  .description('read-only SQL over the store (tables and views: stages, runs, artifacts, lineage, metrics, params, ...)')
+  .description(
+    'read-only SQL over the store (tables and views: stages, runs, artifacts, lineage, metrics, params, ...)',
+  )
   .argument('<sql>')
   .option('--json', 'print JSON')
   .option('--csv', 'print CSV')
@@ -180,7 +204,9 @@ program
   .command('export')
   .description('write one artifact to a file, or a bundle for a paper submission')
   .argument('[artifact]', 'an artifact hash (or prefix), or STAGE:OUTPUT such as summary:table:runs')
-  .addOption(new Option('--format <format>', 'file format for tables').choices(['parquet', 'csv', 'json']).default('parquet'))
+  .addOption(
+    new Option('--format <format>', 'file format for tables').choices(['parquet', 'csv', 'json']).default('parquet'),
+  )
   .option('-o, --output <file>', 'where to write the artifact')
   .option('--bundle <dir>', 'export lockfile, report, every table as Parquet, and a manifest of hashes')
   .action(async (artifact: string | undefined, o: ExportOptions) => {
@@ -207,7 +233,9 @@ program
 
 program
   .command('ui')
-  .description('a local web dashboard (127.0.0.1 only, with a token): the DAG live during a run, stages, curves, matrices, the report')
+  .description(
+    'a local web dashboard (127.0.0.1 only, with a token): the DAG live during a run, stages, curves, matrices, the report',
+  )
   .option('--port <n>', 'port to listen on (0: any free port)', '8737')
   .action(async (o: { port: string }) => {
     const port = Number(o.port);
@@ -251,7 +279,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (e) {
   const code = (e as { code?: string; exitCode?: number }).code;
-  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') exitCode = EXIT.ok;
+  if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help')
+    exitCode = EXIT.ok;
   else if (typeof code === 'string' && code.startsWith('commander.')) exitCode = EXIT.config;
   else exitCode = await printError(e, findRoot(program.opts<{ cwd?: string }>().cwd), verbose());
 }

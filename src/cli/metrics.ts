@@ -16,10 +16,15 @@ function metricsOf(lock: Lockfile, targets: string[]): Metrics {
   return out;
 }
 
-const num = (v: number | undefined) => (v === undefined ? '-' : Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, ''));
+const num = (v: number | undefined) =>
+  v === undefined ? '-' : Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, '');
 
 /** `pipeline metrics show`: every stage's metrics as recorded in lockfile.json. */
-export async function metricsShowCommand(paths: ProjectPaths, targets: string[], o: { json?: boolean }): Promise<number> {
+export async function metricsShowCommand(
+  paths: ProjectPaths,
+  targets: string[],
+  o: { json?: boolean },
+): Promise<number> {
   if (!existsSync(paths.lockfile)) {
     process.stderr.write(`error: ${paths.lockfile} does not exist yet: run pipeline repro first\n`);
     return EXIT.stageFailed;
@@ -28,7 +33,9 @@ export async function metricsShowCommand(paths: ProjectPaths, targets: string[],
   if (o.json) process.stdout.write(`${JSON.stringify(metrics)}\n`);
   else {
     const rows = Object.entries(metrics).flatMap(([stage, m]) => Object.entries(m).map(([k, v]) => [stage, k, num(v)]));
-    process.stdout.write(`${rows.length === 0 ? 'no metrics recorded' : formatTable([['stage', 'metric', 'value'], ...rows])}\n`);
+    process.stdout.write(
+      `${rows.length === 0 ? 'no metrics recorded' : formatTable([['stage', 'metric', 'value'], ...rows])}\n`,
+    );
   }
   return EXIT.ok;
 }
@@ -37,7 +44,8 @@ export async function metricsShowCommand(paths: ProjectPaths, targets: string[],
 async function lockAt(root: string, rev: string, name: string): Promise<Lockfile> {
   const { execa } = await import('execa');
   const prefix = await execa('git', ['rev-parse', '--show-prefix'], { cwd: root, reject: false });
-  if (prefix.exitCode !== 0) throw new LockfileError(`${root} is not in a git repository, so there is no revision to compare with`);
+  if (prefix.exitCode !== 0)
+    throw new LockfileError(`${root} is not in a git repository, so there is no revision to compare with`);
   const r = await execa('git', ['show', `${rev}:${prefix.stdout.trim()}${name}`], { cwd: root, reject: false });
   if (r.exitCode !== 0) throw new LockfileError(`no ${name} at revision ${rev}: ${String(r.stderr).split('\n')[0]}`);
   try {
@@ -48,7 +56,12 @@ async function lockAt(root: string, rev: string, name: string): Promise<Lockfile
 }
 
 /** `pipeline metrics diff [REV]`: metrics in the work tree's lockfile.json against those at REV (default HEAD). */
-export async function metricsDiffCommand(paths: ProjectPaths, rev: string, targets: string[], o: { json?: boolean; all?: boolean }): Promise<number> {
+export async function metricsDiffCommand(
+  paths: ProjectPaths,
+  rev: string,
+  targets: string[],
+  o: { json?: boolean; all?: boolean },
+): Promise<number> {
   let before: Metrics;
   let after: Metrics;
   try {
@@ -58,7 +71,8 @@ export async function metricsDiffCommand(paths: ProjectPaths, rev: string, targe
     process.stderr.write(`error: ${(e as Error).message}\n`);
     return EXIT.config;
   }
-  const rows: Array<{ stage: string; metric: string; old: number | null; new: number | null; change: number | null }> = [];
+  const rows: Array<{ stage: string; metric: string; old: number | null; new: number | null; change: number | null }> =
+    [];
   for (const stage of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
     const a = before[stage] ?? {};
     const b = after[stage] ?? {};
@@ -66,13 +80,25 @@ export async function metricsDiffCommand(paths: ProjectPaths, rev: string, targe
       const x = a[metric];
       const y = b[metric];
       if (x === y && !o.all) continue;
-      rows.push({ stage, metric, old: x ?? null, new: y ?? null, change: x === undefined || y === undefined ? null : y - x });
+      rows.push({
+        stage,
+        metric,
+        old: x ?? null,
+        new: y ?? null,
+        change: x === undefined || y === undefined ? null : y - x,
+      });
     }
   }
   if (o.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
   else if (rows.length === 0) process.stdout.write(`no metric changed since ${rev}\n`);
   else {
-    const cells = rows.map((r) => [r.stage, r.metric, num(r.old ?? undefined), num(r.new ?? undefined), r.change === null ? '-' : `${r.change > 0 ? '+' : ''}${num(r.change)}`]);
+    const cells = rows.map((r) => [
+      r.stage,
+      r.metric,
+      num(r.old ?? undefined),
+      num(r.new ?? undefined),
+      r.change === null ? '-' : `${r.change > 0 ? '+' : ''}${num(r.change)}`,
+    ]);
     process.stdout.write(`${formatTable([['stage', 'metric', rev, 'workspace', 'change'], ...cells])}\n`);
   }
   return EXIT.ok;

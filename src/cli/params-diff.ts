@@ -28,7 +28,8 @@ export function paramsDiff(graph: PipelineGraph, lock: Lockfile): ParamChange[] 
       if (key === '') continue;
       const a = before.get(key);
       const b = now.get(key);
-      if (canonicalJson(a) !== canonicalJson(b)) changes.push({ stage: name, param: key, old: a ?? null, new: b ?? null });
+      if (canonicalJson(a) !== canonicalJson(b))
+        changes.push({ stage: name, param: key, old: a ?? null, new: b ?? null });
     }
   }
   return changes;
@@ -36,5 +37,8 @@ export function paramsDiff(graph: PipelineGraph, lock: Lockfile): ParamChange[] 
 
 export function renderParamsDiff(changes: ParamChange[]): string {
   if (changes.length === 0) return 'no params changed since the lockfile';
-  return formatTable([['stage', 'param', 'lockfile', 'pipeline.yaml'], ...changes.map((c) => [c.stage, c.param, canonicalJson(c.old), canonicalJson(c.new)])]);
+  return formatTable([
+    ['stage', 'param', 'lockfile', 'pipeline.yaml'],
+    ...changes.map((c) => [c.stage, c.param, canonicalJson(c.old), canonicalJson(c.new)]),
+  ]);
 }

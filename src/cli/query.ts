@@ -14,7 +14,11 @@ function csvCell(v: unknown): string {
  * read socket). Statements other than SELECT and EXPLAIN are refused, the store is opened
  * read-only, and DuckDB's file access is off, so a query touches no file but the store.
  */
-export async function queryCommand(paths: ProjectPaths, sql: string, o: { json?: boolean; csv?: boolean }): Promise<number> {
+export async function queryCommand(
+  paths: ProjectPaths,
+  sql: string,
+  o: { json?: boolean; csv?: boolean },
+): Promise<number> {
   const opened = await openReads(paths);
   if (opened === undefined) {
     process.stderr.write(`error: there is no store at ${paths.store}\n`);
@@ -33,9 +37,15 @@ export async function queryCommand(paths: ProjectPaths, sql: string, o: { json?:
     }
     const columns = rows[0] === undefined ? [] : Object.keys(rows[0]);
     if (o.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
-    else if (o.csv) process.stdout.write(`${[columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`);
+    else if (o.csv)
+      process.stdout.write(
+        `${[columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n')}\n`,
+      );
     else if (rows.length === 0) process.stdout.write('(no rows)\n');
-    else process.stdout.write(`${formatTable([columns, ...rows.map((r) => columns.map((c) => cellText(r[c])))])}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`);
+    else
+      process.stdout.write(
+        `${formatTable([columns, ...rows.map((r) => columns.map((c) => cellText(r[c])))])}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`,
+      );
     return EXIT.ok;
   } finally {
     await opened.close();

@@ -21,14 +21,23 @@ export interface ReproCliOptions {
 export function summarise(stages: StageReport[]): string {
   const count = (s: StageReport['status']) => stages.filter((r) => r.status === s).length;
   const restored = stages.filter((r) => r.cache === 'store').length;
-  const parts = [`${count('ran')} ran`, `${count('cached')} cached${restored > 0 ? ` (${restored} from the store)` : ''}`];
+  const parts = [
+    `${count('ran')} ran`,
+    `${count('cached')} cached${restored > 0 ? ` (${restored} from the store)` : ''}`,
+  ];
   if (count('would-run') > 0) parts.push(`${count('would-run')} would run`);
   if (count('failed') > 0) parts.push(`${count('failed')} failed`);
   if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`);
   return `${stages.length} stages: ${parts.join(', ')}`;
 }
 
-export async function reproCommand(root: string, targets: string[], o: ReproCliOptions, mode: 'repro' | 'status' = 'repro', profile?: string): Promise<number> {
+export async function reproCommand(
+  root: string,
+  targets: string[],
+  o: ReproCliOptions,
+  mode: 'repro' | 'status' = 'repro',
+  profile?: string,
+): Promise<number> {
   const jobs = o.jobs === undefined ? undefined : Number(o.jobs);
   if (jobs !== undefined && (!Number.isInteger(jobs) || jobs < 1)) {
     process.stderr.write(`error: -j expects a positive integer, got "${o.jobs}"\n`);
@@ -43,7 +52,9 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
   const onStoreOpen = (store: ArtifactStore): void => {
     const server = ReadServer.start(projectPaths(root), store, live);
     store.onClose(async () => (await server.catch(() => undefined))?.close());
-    server.catch((e: unknown) => process.stderr.write(`warning: other commands cannot read the store during this run: ${(e as Error).message}\n`));
+    server.catch((e: unknown) =>
+      process.stderr.write(`warning: other commands cannot read the store during this run: ${(e as Error).message}\n`),
+    );
   };
   const controller = new AbortController();
   const onSigint = (): void => {
@@ -89,9 +100,13 @@ export async function reproCommand(root: string, targets: string[], o: ReproCliO
       process.stdout.write(`${JSON.stringify({ stages, executor: result.executor, submitted: result.submitted })}\n`);
     } else if (status) {
       const stale = result.stages.filter((s) => s.status === 'would-run' || s.cache === 'store');
-      if (stale.length === 0 && !result.stages.some((s) => s.status === 'failed')) human.write('everything is up to date\n');
+      if (stale.length === 0 && !result.stages.some((s) => s.status === 'failed'))
+        human.write('everything is up to date\n');
     } else {
-      const jobs = result.executor === 'slurm' ? `; ${result.submitted} Slurm job${result.submitted === 1 ? '' : 's'} submitted` : '';
+      const jobs =
+        result.executor === 'slurm'
+          ? `; ${result.submitted} Slurm job${result.submitted === 1 ? '' : 's'} submitted`
+          : '';
       human.write(`${summarise(result.stages)}${jobs}\n`);
     }
     if (result.interrupted) {

@@ -11,7 +11,12 @@ export interface RunStageCliOptions {
  * job with SIGTERM (scancel, the time limit) and SIGKILL after KillWait, so SIGTERM stops the
  * stage and its children at once, and the manifest says it was interrupted.
  */
-export async function runStageCommand(root: string, stage: string, o: RunStageCliOptions, profile: string | undefined): Promise<number> {
+export async function runStageCommand(
+  root: string,
+  stage: string,
+  o: RunStageCliOptions,
+  profile: string | undefined,
+): Promise<number> {
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.on('SIGTERM', stop);

@@ -12,7 +12,12 @@ export interface StageDetails {
 }
 
 /** A stage's recorded fingerprint fields, outputs and metrics, and its last runs from the store. */
-export async function stageDetails(graph: PipelineGraph, name: string, entry: LockEntry | undefined, store: StoreReads | undefined): Promise<StageDetails> {
+export async function stageDetails(
+  graph: PipelineGraph,
+  name: string,
+  entry: LockEntry | undefined,
+  store: StoreReads | undefined,
+): Promise<StageDetails> {
   const spec = graph.stages.get(name)!.spec;
   const runs = store === undefined ? [] : await recentRuns(store, name);
   return { name, kind: spec.kind, locked: entry ?? null, runs };
@@ -36,24 +41,35 @@ export function renderStageDetails(d: StageDetails): string {
   if (d.runs.length > 0) {
     lines.push('  last runs:');
     for (const r of d.runs) {
-      lines.push(`    ${String(r.started)}  ${String(r.status).padEnd(6)}  ${String(r.seconds)}s  ${String(r.fingerprint)}  ${String(r.host)} node ${String(r.node)}${r.backend ? ` ${String(r.backend)}` : ''}${r.error ? `  error: ${String(r.error)}` : ''}`);
+      lines.push(
+        `    ${String(r.started)}  ${String(r.status).padEnd(6)}  ${String(r.seconds)}s  ${String(r.fingerprint)}  ${String(r.host)} node ${String(r.node)}${r.backend ? ` ${String(r.backend)}` : ''}${r.error ? `  error: ${String(r.error)}` : ''}`,
+      );
     }
   }
   return lines.join('\n');
 }
 
 /** An invocation's provenance and the stage runs it made; `id` is a prefix of its id, or `last`. */
-export function runDetails(store: StoreReads, id: string): Promise<{ invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> } | undefined> {
+export function runDetails(
+  store: StoreReads,
+  id: string,
+): Promise<{ invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> } | undefined> {
   return invocationDetails(store, id);
 }
 
-export function renderRunDetails(d: { invocation: Record<string, unknown>; runs: Array<Record<string, unknown>> }): string {
+export function renderRunDetails(d: {
+  invocation: Record<string, unknown>;
+  runs: Array<Record<string, unknown>>;
+}): string {
   const lines = [`run ${String(d.invocation.invocation)}`];
-  for (const [k, v] of Object.entries(d.invocation)) if (k !== 'invocation') lines.push(`  ${k.padEnd(18)} ${v === null ? '-' : String(v)}`);
+  for (const [k, v] of Object.entries(d.invocation))
+    if (k !== 'invocation') lines.push(`  ${k.padEnd(18)} ${v === null ? '-' : String(v)}`);
   lines.push(`  stages (${d.runs.length}):`);
   for (const r of d.runs) {
     const prov = r.provenance === '{}' || r.provenance === null ? '' : `  ${String(r.provenance)}`;
-    lines.push(`    ${String(r.stage).padEnd(24)} ${String(r.status).padEnd(6)} ${String(r.seconds).padStart(8)}s  ${String(r.fingerprint)}${prov}${r.error ? `  error: ${String(r.error)}` : ''}`);
+    lines.push(
+      `    ${String(r.stage).padEnd(24)} ${String(r.status).padEnd(6)} ${String(r.seconds).padStart(8)}s  ${String(r.fingerprint)}${prov}${r.error ? `  error: ${String(r.error)}` : ''}`,
+    );
   }
   return lines.join('\n');
 }

@@ -31,11 +31,15 @@ export async function verifyCommand(paths: ProjectPaths, o: { json?: boolean }):
     else if (mismatches.length === 0) {
       const counts = await storeCounts(store);
       const lockName = basename(paths.lockfile);
-      process.stdout.write(`verified: ${counts.artifacts} artifacts and ${counts.results} results match their hashes${lock === undefined ? '' : `, and ${lockName} agrees with the store`}\n`);
+      process.stdout.write(
+        `verified: ${counts.artifacts} artifacts and ${counts.results} results match their hashes${lock === undefined ? '' : `, and ${lockName} agrees with the store`}\n`,
+      );
     } else {
       const short = (s: string | null) => (s === null ? '' : s.length > 16 ? s.slice(0, 16) : s);
       process.stdout.write(`${mismatches.length} problem(s) found:\n`);
-      process.stdout.write(`${formatTable([['problem', 'artifact', 'stage', 'expected', 'found'], ...mismatches.map((m) => [m.problem, short(m.artifact), m.stage ?? '', short(m.expected), short(m.found)])], 90)}\n`);
+      process.stdout.write(
+        `${formatTable([['problem', 'artifact', 'stage', 'expected', 'found'], ...mismatches.map((m) => [m.problem, short(m.artifact), m.stage ?? '', short(m.expected), short(m.found)])], 90)}\n`,
+      );
     }
     return mismatches.length === 0 ? EXIT.ok : EXIT.stageFailed;
   } finally {
@@ -54,7 +58,12 @@ export interface RerunCliOptions {
 }
 
 /** `pipeline verify --rerun`: exit 0 when every chosen stage reproduced its recorded outputs bit for bit. */
-export async function rerunCommand(paths: ProjectPaths, targets: string[], o: RerunCliOptions, profile?: string): Promise<number> {
+export async function rerunCommand(
+  paths: ProjectPaths,
+  targets: string[],
+  o: RerunCliOptions,
+  profile?: string,
+): Promise<number> {
   const sample = o.sample === undefined ? undefined : Number(o.sample);
   if (sample !== undefined && (!Number.isInteger(sample) || sample < 1)) {
     process.stderr.write(`error: --sample expects a positive integer, got "${o.sample}"\n`);
@@ -72,7 +81,9 @@ export async function rerunCommand(paths: ProjectPaths, targets: string[], o: Re
   const lock = await readLockfile(paths.lockfile);
   const loaded = await loadGraph(paths.root, paths.pipelineFile, { profile });
   // Progress goes to stderr, as repro's does with --json; stdout carries one line per stage.
-  const reporter: Reporter = process.stderr.isTTY ? await LiveReporter.create(process.stderr) : new PlainReporter(process.stderr, false);
+  const reporter: Reporter = process.stderr.isTTY
+    ? await LiveReporter.create(process.stderr)
+    : new PlainReporter(process.stderr, false);
   const controller = new AbortController();
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
@@ -96,12 +107,20 @@ export async function rerunCommand(paths: ProjectPaths, targets: string[], o: Re
       verbose: o.verbose ?? false,
       ...(o.executor === undefined ? {} : { executor: o.executor }),
       ...(profile === undefined ? {} : { profile }),
-      onReport: o.json ? undefined : (r) => process.stdout.write(`${r.status.padEnd(10)} ${r.stage}  (${r.seconds.toFixed(1)}s)  ${r.details.join('; ')}\n`),
+      onReport: o.json
+        ? undefined
+        : (r) =>
+            process.stdout.write(
+              `${r.status.padEnd(10)} ${r.stage}  (${r.seconds.toFixed(1)}s)  ${r.details.join('; ')}\n`,
+            ),
     });
     reporter.close();
     const ok = reports.filter((r) => r.status === 'reproduced').length;
     if (o.json) process.stdout.write(`${JSON.stringify({ reproduced: ok, total: reports.length, stages: reports })}\n`);
-    else process.stdout.write(`${ok} of ${reports.length} stage(s) reproduced bit for bit${o.keep ? `; scratch project kept at ${scratch}` : ''}\n`);
+    else
+      process.stdout.write(
+        `${ok} of ${reports.length} stage(s) reproduced bit for bit${o.keep ? `; scratch project kept at ${scratch}` : ''}\n`,
+      );
     if (controller.signal.aborted) return EXIT.interrupted;
     return ok === reports.length ? EXIT.ok : EXIT.stageFailed;
   } catch (e) {

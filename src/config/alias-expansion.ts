@@ -19,7 +19,8 @@ export function largestAliasRange(doc: Document.Parsed): [number, number] | unde
     let size = 1;
     if (isAlias(node)) size = sizeOf(node.resolve(doc), seen);
     else if (isPair(node)) size = sizeOf(node.key, seen) + sizeOf(node.value, seen);
-    else if (isCollection(node)) size = 1 + (node.items as unknown[]).reduce<number>((n, item) => n + sizeOf(item, seen), 0);
+    else if (isCollection(node))
+      size = 1 + (node.items as unknown[]).reduce<number>((n, item) => n + sizeOf(item, seen), 0);
     seen.delete(node);
     sizes.set(node, size);
     return size;

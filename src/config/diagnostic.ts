@@ -41,10 +41,7 @@ export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
   const endColumn = end.line === start.line ? Math.max(end.column, start.column + 1) : text.length + 1;
   const width = Math.max(1, Math.min(endColumn, text.length + 1) - start.column);
   const pad = ' '.repeat(gutter.length);
-  return [
-    head,
-    `${pad} |`,
-    `${gutter} | ${text}`,
-    `${pad} | ${' '.repeat(start.column - 1)}${'~'.repeat(width)}`,
-  ].join('\n');
+  return [head, `${pad} |`, `${gutter} | ${text}`, `${pad} | ${' '.repeat(start.column - 1)}${'~'.repeat(width)}`].join(
+    '\n',
+  );
 }

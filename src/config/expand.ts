@@ -3,7 +3,14 @@ import { err, ok, type Result } from '../result.ts';
 import type { ConfigFailure } from './failure.ts';
 import { interpolate, resolveDefinitions, type DefinitionError, type Scope } from './interpolate.ts';
 import type { LoadedPipeline } from './load.ts';
-import { durationMs, MAX_MATRIX_STAGES, resolvedResourcesSchema, resourceExpectation, type Resources, type StageYaml } from './schema.ts';
+import {
+  durationMs,
+  MAX_MATRIX_STAGES,
+  resolvedResourcesSchema,
+  resourceExpectation,
+  type Resources,
+  type StageYaml,
+} from './schema.ts';
 import type { YamlPath } from './source-map.ts';
 import type { StageSpec } from './stage-spec.ts';
 
@@ -28,7 +35,10 @@ export function expandStages(
   if (!resolvedVars.ok) {
     const e = resolvedVars.error;
     const locator = loaded.varSources?.[e.definition] ?? loaded.map;
-    const hint = e.chain === undefined && e.variable.split('.')[0] === 'item' ? ' (a var cannot use ${item.*}: matrix items exist only inside a stage)' : '';
+    const hint =
+      e.chain === undefined && e.variable.split('.')[0] === 'item'
+        ? ' (a var cannot use ${item.*}: matrix items exist only inside a stage)'
+        : '';
     return err([definitionFailure(e, hint, locator.locate(['vars', e.definition]))]);
   }
   const vars = resolvedVars.value as Scope;
@@ -52,7 +62,10 @@ export function expandStages(
       if (item !== undefined && /[\s/\\]/.test(name)) {
         fail({
           reason: 'invalid-value',
-          diagnostic: { message: `matrix of "${group}" gives the stage name "${name}", which has a space or slash`, location: at([...base, 'matrix']) },
+          diagnostic: {
+            message: `matrix of "${group}" gives the stage name "${name}", which has a space or slash`,
+            location: at([...base, 'matrix']),
+          },
         });
         continue;
       }
@@ -93,7 +106,10 @@ function matrixCombinations(
     const values = r.value;
     if (!Array.isArray(values) || values.length === 0 || values.some((v) => v === null || typeof v === 'object')) {
       return err([
-        { reason: 'invalid-value', diagnostic: { message: `matrix axis "${axis}" must be a non-empty list of scalars`, location: at(path) } },
+        {
+          reason: 'invalid-value',
+          diagnostic: { message: `matrix axis "${axis}" must be a non-empty list of scalars`, location: at(path) },
+        },
       ]);
     }
     axes.push([axis, values as Scalar[]]);
@@ -102,7 +118,13 @@ function matrixCombinations(
   // Counted before expanding, so a runaway matrix is an error and not an out-of-memory crash.
   if (size > MAX_MATRIX_STAGES) {
     return err([
-      { reason: 'invalid-value', diagnostic: { message: `matrix would expand to ${size} stages (the limit is ${MAX_MATRIX_STAGES})`, location: at([...base, 'matrix'], true) } },
+      {
+        reason: 'invalid-value',
+        diagnostic: {
+          message: `matrix would expand to ${size} stages (the limit is ${MAX_MATRIX_STAGES})`,
+          location: at([...base, 'matrix'], true),
+        },
+      },
     ]);
   }
   let combos: Array<Record<string, Scalar>> = [{}];
@@ -121,7 +143,16 @@ interface StageDeclaration {
   shellQuote: (s: string) => string;
 }
 
-function resolveStage({ group, name, decl, vars, item, base, at, shellQuote }: StageDeclaration): Result<StageSpec, ConfigFailure[]> {
+function resolveStage({
+  group,
+  name,
+  decl,
+  vars,
+  item,
+  base,
+  at,
+  shellQuote,
+}: StageDeclaration): Result<StageSpec, ConfigFailure[]> {
   const failures: ConfigFailure[] = [];
   const paramScope: Scope = item === undefined ? vars : { ...vars, item };
   // A param may use vars, the matrix item, and the stage's other params (vars first).
@@ -157,7 +188,10 @@ function resolveStage({ group, name, decl, vars, item, base, at, shellQuote }: S
   rawCmd.forEach((line, i) => {
     const r = interpolate(line, scope, shellQuote);
     if (r.ok) cmd.push(String(r.value));
-    else failures.push(undefinedVar(r.error.variable, r.error.message, at([...base, 'cmd', ...(Array.isArray(decl.cmd) ? [i] : [])])));
+    else
+      failures.push(
+        undefinedVar(r.error.variable, r.error.message, at([...base, 'cmd', ...(Array.isArray(decl.cmd) ? [i] : [])])),
+      );
   });
   const resources = resolveResources(decl, scope, base, at, failures);
   if (failures.length > 0) return err(failures);
@@ -216,11 +250,20 @@ function resolveResources(
   return undefined;
 }
 
-function definitionFailure(e: DefinitionError, hint: string, location: ReturnType<LoadedPipeline['map']['locate']>): ConfigFailure {
-  if (e.chain !== undefined) return { reason: 'reference-cycle', cycle: e.chain, diagnostic: { message: e.message, location } };
+function definitionFailure(
+  e: DefinitionError,
+  hint: string,
+  location: ReturnType<LoadedPipeline['map']['locate']>,
+): ConfigFailure {
+  if (e.chain !== undefined)
+    return { reason: 'reference-cycle', cycle: e.chain, diagnostic: { message: e.message, location } };
   return undefinedVar(e.variable, `${e.message}${hint}`, location);
 }
 
-function undefinedVar(variable: string, message: string, location: ReturnType<LoadedPipeline['map']['locate']>): ConfigFailure {
+function undefinedVar(
+  variable: string,
+  message: string,
+  location: ReturnType<LoadedPipeline['map']['locate']>,
+): ConfigFailure {
   return { reason: 'undefined-variable', variable, diagnostic: { message, location } };
 }

@@ -1,6 +1,5 @@
 import { err, ok, type Result } from '../result.ts';
 
-
 export type Scope = Readonly<Record<string, unknown>>;
 
 export interface InterpolationError {
@@ -70,7 +69,12 @@ export function resolveDefinitions(
     if (at >= 0) {
       const chain = [...stack.slice(at), name];
       const itself = chain.length === 2 ? ` (\${${name}} refers to itself)` : '';
-      failure ??= { variable: name, message: `reference cycle in ${what}: ${chain.join(' -> ')}${itself}`, definition: chain[0]!, chain };
+      failure ??= {
+        variable: name,
+        message: `reference cycle in ${what}: ${chain.join(' -> ')}${itself}`,
+        definition: chain[0]!,
+        chain,
+      };
       return err(failure);
     }
     stack.push(name);
@@ -100,7 +104,11 @@ export function resolveDefinitions(
   return ok(out);
 }
 
-function interpolateWith(value: unknown, lookup: Lookup, quote?: (s: string) => string): Result<unknown, InterpolationError> {
+function interpolateWith(
+  value: unknown,
+  lookup: Lookup,
+  quote?: (s: string) => string,
+): Result<unknown, InterpolationError> {
   if (typeof value === 'string') return interpolateString(value, lookup, quote);
   if (Array.isArray(value)) {
     const out: unknown[] = [];
@@ -157,7 +165,11 @@ function referenceName(inner: string, lookup: Lookup): Result<string, Interpolat
   return r.ok ? ok(String(r.value).trim()) : r;
 }
 
-function interpolateString(s: string, lookup: Lookup, quote?: (s: string) => string): Result<unknown, InterpolationError> {
+function interpolateString(
+  s: string,
+  lookup: Lookup,
+  quote?: (s: string) => string,
+): Result<unknown, InterpolationError> {
   const refs = references(s);
   if (refs.length === 0) return ok(s);
   const only = refs[0]!;
@@ -178,7 +190,10 @@ function interpolateString(s: string, lookup: Lookup, quote?: (s: string) => str
     const v = found.value;
     if (v === undefined) return err(undefinedVariable(name.value));
     if (v !== null && typeof v === 'object') {
-      return err({ variable: name.value, message: `\${${name.value}} is a ${Array.isArray(v) ? 'list' : 'map'} and cannot be embedded in a string` });
+      return err({
+        variable: name.value,
+        message: `\${${name.value}} is a ${Array.isArray(v) ? 'list' : 'map'} and cannot be embedded in a string`,
+      });
     }
     out += s.slice(at, ref.start) + (quote === undefined ? String(v) : quote(String(v)));
     at = ref.end;

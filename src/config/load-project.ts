@@ -64,7 +64,11 @@ export interface LoadOptions {
  * are not even loaded on a cache hit; a later error (a missing file, a cycle) parses the file
  * then, only to point at the offending line.
  */
-export async function loadStageSpecs(root: string, file: string, o: LoadOptions = {}): Promise<Result<LoadedSpecs, ConfigFailure[]>> {
+export async function loadStageSpecs(
+  root: string,
+  file: string,
+  o: LoadOptions = {},
+): Promise<Result<LoadedSpecs, ConfigFailure[]>> {
   const { cacheFile, profile } = o;
   let source: string;
   try {
@@ -84,10 +88,14 @@ export async function loadStageSpecs(root: string, file: string, o: LoadOptions 
     try {
       profileSource = await readFile(profileFile, 'utf8');
     } catch {
-      return err([{ reason: 'file-not-found', diagnostic: { message: `no profile "${profile}": ${profileFile} does not exist` } }]);
+      return err([
+        { reason: 'file-not-found', diagnostic: { message: `no profile "${profile}": ${profileFile} does not exist` } },
+      ]);
     }
   }
-  const key = sha256Hex(`${EXPANSION_VERSION}\0${ENGINE_VERSION}\0${await ownVersion()}\0${source}\0${profile ?? ''}\0${profileSource}`);
+  const key = sha256Hex(
+    `${EXPANSION_VERSION}\0${ENGINE_VERSION}\0${await ownVersion()}\0${source}\0${profile ?? ''}\0${profileSource}`,
+  );
   const cached = cacheFile === undefined ? undefined : await readCache(cacheFile, key);
   if (cached !== undefined) {
     const locator = async (): Promise<Result<Locator, ConfigFailure[]>> => {
@@ -104,8 +112,13 @@ export async function loadStageSpecs(root: string, file: string, o: LoadOptions 
     const overlay = parseProfileWithMap(profileFile, profileSource);
     if (!overlay.ok) return overlay;
     // A profile replaces whole vars (not merged key by key), so what a profile says is what runs.
-    loaded.value.yaml.vars = { ...(loaded.value.yaml.vars ?? {}), ...(overlay.value.vars as NonNullable<typeof loaded.value.yaml.vars>) };
-    loaded.value.varSources = Object.fromEntries(Object.keys(overlay.value.vars).map((name) => [name, overlay.value.map]));
+    loaded.value.yaml.vars = {
+      ...(loaded.value.yaml.vars ?? {}),
+      ...(overlay.value.vars as NonNullable<typeof loaded.value.yaml.vars>),
+    };
+    loaded.value.varSources = Object.fromEntries(
+      Object.keys(overlay.value.vars).map((name) => [name, overlay.value.map]),
+    );
   }
   // zx's quoting is loaded only when some command interpolates a value.
   const needsQuote = Object.values(loaded.value.yaml.stages).some((s) => JSON.stringify(s.cmd ?? '').includes('${'));

@@ -3,7 +3,17 @@ import type { z } from 'zod';
 import { err, ok, type Result } from '../result.ts';
 import { largestAliasRange } from './alias-expansion.ts';
 import type { ConfigFailure } from './failure.ts';
-import { EXECUTOR_KEYS, pipelineSchema, profileSchema, RESOURCE_ALIASES, RESOURCE_KEYS, SLURM_KEYS, STAGE_KEYS, TOP_KEYS, type PipelineYaml } from './schema.ts';
+import {
+  EXECUTOR_KEYS,
+  pipelineSchema,
+  profileSchema,
+  RESOURCE_ALIASES,
+  RESOURCE_KEYS,
+  SLURM_KEYS,
+  STAGE_KEYS,
+  TOP_KEYS,
+  type PipelineYaml,
+} from './schema.ts';
 import { SourceMap, type YamlPath } from './source-map.ts';
 import { suggest } from './suggest.ts';
 
@@ -25,7 +35,7 @@ const CLOSE = '\u27e9';
 function protectReferences(source: string): string {
   // Innermost first, so a nested reference ends up wholly protected.
   let out = source;
-  for (let prev = ''; prev !== out; ) {
+  for (let prev = ''; prev !== out;) {
     prev = out;
     out = out.replace(/\$\{([^{}\n]*)\}/g, (_m, inner: string) => `${OPEN}${inner}${CLOSE}`);
   }
@@ -34,7 +44,7 @@ function protectReferences(source: string): string {
 function restoreReferences(value: unknown): unknown {
   if (typeof value === 'string') {
     let out = value;
-    for (let prev = ''; prev !== out; ) {
+    for (let prev = ''; prev !== out;) {
       prev = out;
       out = out.replace(/\$\u27e8([^\u27e8\u27e9]*)\u27e9/g, '${$1}');
     }
@@ -42,7 +52,9 @@ function restoreReferences(value: unknown): unknown {
   }
   if (Array.isArray(value)) return value.map(restoreReferences);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [restoreReferences(k) as string, restoreReferences(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [restoreReferences(k) as string, restoreReferences(v)]),
+    );
   }
   return value;
 }
@@ -58,7 +70,15 @@ function parseYaml(file: string, source: string): Result<{ data: unknown; map: S
   const first = doc.errors[0];
   if (first !== undefined) {
     // Later syntax errors are nearly always echoes of the first; one clear line beats a cascade.
-    return err([{ reason: 'invalid-yaml', diagnostic: { message: `invalid YAML: ${first.message.split('\n')[0]}`, location: map.range(first.pos[0], first.pos[1]) } }]);
+    return err([
+      {
+        reason: 'invalid-yaml',
+        diagnostic: {
+          message: `invalid YAML: ${first.message.split('\n')[0]}`,
+          location: map.range(first.pos[0], first.pos[1]),
+        },
+      },
+    ]);
   }
   let data: unknown;
   try {
@@ -70,7 +90,12 @@ function parseYaml(file: string, source: string): Result<{ data: unknown; map: S
     const what = /excessive alias count/i.test(message)
       ? `aliases here expand to too many nodes (more than ${MAX_ALIAS_COUNT} alias expansions; ${message})`
       : message;
-    return err([{ reason: 'invalid-yaml', diagnostic: { message: `invalid YAML: ${what}`, location: map.range(at?.[0] ?? 0, at?.[1] ?? 0) } }]);
+    return err([
+      {
+        reason: 'invalid-yaml',
+        diagnostic: { message: `invalid YAML: ${what}`, location: map.range(at?.[0] ?? 0, at?.[1] ?? 0) },
+      },
+    ]);
   }
   return ok({ data: restoreReferences(data), map });
 }
@@ -80,13 +105,21 @@ export function parsePipeline(file: string, source: string): Result<LoadedPipeli
   if (!parsedYaml.ok) return parsedYaml;
   const { data, map } = parsedYaml.value;
   if (data === null || data === undefined) {
-    return err([{ reason: 'invalid-value', diagnostic: { message: 'the file is empty: expected a `stages:` map', location: map.range(0, 0) } }]);
+    return err([
+      {
+        reason: 'invalid-value',
+        diagnostic: { message: 'the file is empty: expected a `stages:` map', location: map.range(0, 0) },
+      },
+    ]);
   }
   const parsed = pipelineSchema.safeParse(data);
   if (!parsed.success) {
     // An unknown key is usually the cause of a "missing key" report beside it, so it goes first.
     const failures = parsed.error.issues.flatMap((issue) => describeIssue(issue, map));
-    return err([...failures.filter((f) => f.reason === 'unknown-key'), ...failures.filter((f) => f.reason !== 'unknown-key')]);
+    return err([
+      ...failures.filter((f) => f.reason === 'unknown-key'),
+      ...failures.filter((f) => f.reason !== 'unknown-key'),
+    ]);
   }
   return ok({ file, yaml: parsed.data, map });
 }
@@ -103,7 +136,10 @@ function describeIssue(issue: z.core.$ZodIssue, map: SourceMap): ConfigFailure[]
         reason: 'unknown-key' as const,
         key,
         ...(suggestion === undefined ? {} : { suggestion }),
-        diagnostic: { message: `unknown key "${key}"${where}${hint}`, location: map.locate([...path, key], { key: true }) },
+        diagnostic: {
+          message: `unknown key "${key}"${where}${hint}`,
+          location: map.locate([...path, key], { key: true }),
+        },
       };
     });
   }
@@ -136,14 +172,18 @@ function keysAt(path: Array<string | number>): { known: string[]; where: string 
   const [first, second, third] = path;
   if (path.length === 0) return { known: TOP_KEYS, where: '' };
   if (first === 'stages' && path.length === 2) return { known: STAGE_KEYS, where: ` in stage "${String(second)}"` };
-  if (first === 'stages' && path.length === 3 && third === 'resources') return { known: RESOURCE_KEYS, where: ` in resources of stage "${String(second)}"` };
+  if (first === 'stages' && path.length === 3 && third === 'resources')
+    return { known: RESOURCE_KEYS, where: ` in resources of stage "${String(second)}"` };
   if (first === 'executor' && path.length === 1) return { known: EXECUTOR_KEYS, where: ' in executor' };
-  if (first === 'executor' && path.length === 2 && second === 'slurm') return { known: SLURM_KEYS, where: ' in executor.slurm' };
+  if (first === 'executor' && path.length === 2 && second === 'slurm')
+    return { known: SLURM_KEYS, where: ' in executor.slurm' };
   return { known: [], where: '' };
 }
 
 function isRecordKey(path: Array<string | number>): boolean {
-  return (path.length === 2 && (path[0] === 'stages' || path[0] === 'vars')) || (path.length === 4 && path[2] === 'matrix');
+  return (
+    (path.length === 2 && (path[0] === 'stages' || path[0] === 'vars')) || (path.length === 4 && path[2] === 'matrix')
+  );
 }
 
 function describePath(path: Array<string | number>): string {
@@ -158,7 +198,10 @@ export function parseProfile(file: string, source: string): Result<Record<string
 }
 
 /** parseProfile, with the profile's source map, so an error in one of its vars points into it. */
-export function parseProfileWithMap(file: string, source: string): Result<{ vars: Record<string, unknown>; map: SourceMap }, ConfigFailure[]> {
+export function parseProfileWithMap(
+  file: string,
+  source: string,
+): Result<{ vars: Record<string, unknown>; map: SourceMap }, ConfigFailure[]> {
   const parsedYaml = parseYaml(file, source);
   if (!parsedYaml.ok) return parsedYaml;
   const { data, map } = parsedYaml.value;

@@ -37,23 +37,40 @@ const word = (key: keyof typeof EXPECTED) => z.string(fail(key)).regex(/^\S+$/, 
 
 const RESOURCES = {
   cpus: {
-    value: z.union([z.number().int(fail('cpus')).positive(fail('cpus')), z.string().regex(/^[1-9][0-9]*$/, fail('cpus'))], fail('cpus')),
+    value: z.union(
+      [z.number().int(fail('cpus')).positive(fail('cpus')), z.string().regex(/^[1-9][0-9]*$/, fail('cpus'))],
+      fail('cpus'),
+    ),
     describe: 'CPUs for the stage: sbatch --cpus-per-task.',
   },
   mem: {
     // Slurm's size syntax: a whole number with an optional K, M, G or T; no unit is megabytes.
-    value: z.union([z.number().int(fail('mem')).positive(fail('mem')), z.string().regex(/^[1-9][0-9]*[KMGTkmgt]?$/, fail('mem'))], fail('mem')),
+    value: z.union(
+      [z.number().int(fail('mem')).positive(fail('mem')), z.string().regex(/^[1-9][0-9]*[KMGTkmgt]?$/, fail('mem'))],
+      fail('mem'),
+    ),
     describe: 'Memory for the stage: sbatch --mem (16G, 500M; a bare number is megabytes).',
   },
   gpus: {
-    value: z.union([z.number().int(fail('gpus')).nonnegative(fail('gpus')), z.string().regex(/^(?:[0-9]+|[A-Za-z0-9_.-]+:[1-9][0-9]*)$/, fail('gpus'))], fail('gpus')),
+    value: z.union(
+      [
+        z.number().int(fail('gpus')).nonnegative(fail('gpus')),
+        z.string().regex(/^(?:[0-9]+|[A-Za-z0-9_.-]+:[1-9][0-9]*)$/, fail('gpus')),
+      ],
+      fail('gpus'),
+    ),
     describe: 'GPUs for the stage: sbatch --gpus (a count, or TYPE:COUNT such as a100:2); 0 asks for none.',
   },
-  gres: { value: word('gres'), describe: 'Generic resources: sbatch --gres (gpu:1), for clusters that do not take --gpus.' },
+  gres: {
+    value: word('gres'),
+    describe: 'Generic resources: sbatch --gres (gpu:1), for clusters that do not take --gpus.',
+  },
   time: {
     // This file's own durations (90s, 30m, 2h, 1d) or Slurm's (MM:SS, HH:MM:SS, D-HH, D-HH:MM:SS).
     // A bare number is refused: `timeout:` reads it as seconds and sbatch as minutes.
-    value: z.string(fail('time')).regex(/^(?:\d+(?:\.\d+)?(?:s|m|h|d)|\d+:\d{2}(?::\d{2})?|\d+-\d{1,2}(?::\d{2}(?::\d{2})?)?)$/, fail('time')),
+    value: z
+      .string(fail('time'))
+      .regex(/^(?:\d+(?:\.\d+)?(?:s|m|h|d)|\d+:\d{2}(?::\d{2})?|\d+-\d{1,2}(?::\d{2}(?::\d{2})?)?)$/, fail('time')),
     describe: "Time limit: sbatch --time. 30m, 2h, 1d, or Slurm's HH:MM:SS and D-HH:MM:SS; Slurm counts whole minutes.",
   },
   partition: { value: word('partition'), describe: 'Partition (queue): sbatch --partition.' },
@@ -90,7 +107,13 @@ const resourceKeys = Object.keys(RESOURCES) as ResourceKey[];
 const declaredResourceFields = Object.fromEntries(
   resourceKeys.map((k) => {
     const r = RESOURCES[k];
-    return [k, z.union([r.value, z.string().regex(/\$\{.+\}/)], fail(k)).optional().describe(r.describe)];
+    return [
+      k,
+      z
+        .union([r.value, z.string().regex(/\$\{.+\}/)], fail(k))
+        .optional()
+        .describe(r.describe),
+    ];
   }),
 ) as { [K in ResourceKey]: z.ZodOptional<z.ZodUnion<[(typeof RESOURCES)[K]['value'], z.ZodString]>> };
 
@@ -117,7 +140,10 @@ const pollError = { error: 'expected a duration such as 2s or 500ms' };
 export const slurmSettingsSchema = z
   .strictObject({
     ...(Object.fromEntries(
-      resourceKeys.map((k) => [k, RESOURCES[k].value.optional().describe(`Default for every stage: ${RESOURCES[k].describe}`)]),
+      resourceKeys.map((k) => [
+        k,
+        RESOURCES[k].value.optional().describe(`Default for every stage: ${RESOURCES[k].describe}`),
+      ]),
     ) as { [K in ResourceKey]: z.ZodOptional<(typeof RESOURCES)[K]['value']> }),
     sbatch_args: z
       .array(z.string().min(1))
@@ -126,14 +152,25 @@ export const slurmSettingsSchema = z
     poll_interval: z
       .union([z.number().positive(pollError), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, pollError)], pollError)
       .optional()
-      .describe('How often squeue is asked about the jobs in flight: seconds, or a duration such as 2s or 500ms. Default 2s.'),
-    jobs: z.number().int().positive().optional().describe('Jobs in the queue at once when repro is not given -j. Default 1.'),
+      .describe(
+        'How often squeue is asked about the jobs in flight: seconds, or a duration such as 2s or 500ms. Default 2s.',
+      ),
+    jobs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('Jobs in the queue at once when repro is not given -j. Default 1.'),
   })
-  .describe("Run stages as Slurm jobs. Resource keys here are defaults for every stage; a stage's own `resources:` override them key by key.");
+  .describe(
+    "Run stages as Slurm jobs. Resource keys here are defaults for every stage; a stage's own `resources:` override them key by key.",
+  );
 
 export const executorSchema = z
   .strictObject({ slurm: slurmSettingsSchema.optional() })
-  .describe('Where stages run: `{slurm: {...}}` submits each stage as a Slurm job (`repro --executor local` overrides). Without it, on this machine.');
+  .describe(
+    'Where stages run: `{slurm: {...}}` submits each stage as a Slurm job (`repro --executor local` overrides). Without it, on this machine.',
+  );
 
 const matrixAxis = z
   .union([z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), z.string()])
@@ -153,7 +190,9 @@ export const stageSchema = z
       .describe('A TypeScript/JavaScript module whose default export is the stage function.'),
     deps: stringList
       .optional()
-      .describe('Inputs: a stage name, a matrix name (all its expansions), an expanded name, or a file/directory path.'),
+      .describe(
+        'Inputs: a stage name, a matrix name (all its expansions), an expanded name, or a file/directory path.',
+      ),
     params: z
       .record(z.string(), jsonValue)
       .optional()
@@ -167,9 +206,14 @@ export const stageSchema = z
       .optional()
       .describe('Expands the stage into one stage per combination: `name@v1-v2`; values are `${item.key}`.'),
     timeout: z
-      .union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as 90s, 10m or 2h')])
+      .union([
+        z.number().positive(),
+        z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'expected a duration such as 90s, 10m or 2h'),
+      ])
       .optional()
-      .describe('Stop the stage (and every process it started) after this long: seconds, or a duration such as 90s, 10m, 2h.'),
+      .describe(
+        'Stop the stage (and every process it started) after this long: seconds, or a duration such as 90s, 10m, 2h.',
+      ),
     always_changed: z
       .boolean()
       .optional()
@@ -181,7 +225,10 @@ export const stageSchema = z
 export const pipelineSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    vars: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), jsonValue).optional().describe('Values usable as `${name}`.'),
+    vars: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), jsonValue)
+      .optional()
+      .describe('Values usable as `${name}`.'),
     stages: z.record(z.string().regex(STAGE_NAME), stageSchema).describe('The stages, by name.'),
     executor: executorSchema.optional(),
   })

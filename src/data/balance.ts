@@ -12,7 +12,11 @@ export function balanceGroups(groups: readonly string[], seed: number): boolean[
   const keep = groups.map(() => false);
   for (const [group, n] of sizes) {
     const members = groups.flatMap((g, i) => (g === group ? [i] : []));
-    const picked = stratifiedSplit(members.map(() => group), { train: smallest / n, validation: 0, test: 1 - smallest / n }, seed);
+    const picked = stratifiedSplit(
+      members.map(() => group),
+      { train: smallest / n, validation: 0, test: 1 - smallest / n },
+      seed,
+    );
     members.forEach((row, k) => (keep[row] = picked[k] === 'train'));
   }
   return keep;

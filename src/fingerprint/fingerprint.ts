@@ -112,12 +112,20 @@ export function explainChange(previous: Fingerprint | undefined, current: Finger
     reasons.push(a === undefined ? `new dep ${k}` : b === undefined ? `removed dep ${k}` : `dep ${k} changed`),
   );
   diffRecords(previous.code, current.code, (k, a, b) =>
-    reasons.push(a === undefined ? `code ${k} now imported` : b === undefined ? `code ${k} no longer imported` : `code ${k} changed`),
+    reasons.push(
+      a === undefined
+        ? `code ${k} now imported`
+        : b === undefined
+          ? `code ${k} no longer imported`
+          : `code ${k} changed`,
+    ),
   );
   diffRecords(previous.packages, current.packages, (k, a, b) => reasons.push(`package ${k}: ${show(a)} -> ${show(b)}`));
   if (canonicalJson(previous.outs) !== canonicalJson(current.outs)) reasons.push('outs changed');
-  if (canonicalJson(previous.metric_files) !== canonicalJson(current.metric_files)) reasons.push('metrics files changed');
-  if ((previous.cwd ?? '') !== (current.cwd ?? '')) reasons.push(`wdir ${previous.cwd ?? '.'} -> ${current.cwd ?? '.'}`);
+  if (canonicalJson(previous.metric_files) !== canonicalJson(current.metric_files))
+    reasons.push('metrics files changed');
+  if ((previous.cwd ?? '') !== (current.cwd ?? ''))
+    reasons.push(`wdir ${previous.cwd ?? '.'} -> ${current.cwd ?? '.'}`);
   return reasons;
 }
 

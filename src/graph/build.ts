@@ -42,7 +42,12 @@ export function projectPath(root: string, p: string): string | undefined {
  * Resolves every dependency, checks paths and cycles, and orders the stages. `executor` is
  * pipeline.yaml's `executor:` block, carried into the graph as declared.
  */
-export function buildGraph(specs: StageSpec[], root: string, map: Locator, executor?: ExecutorSettings): Result<PipelineGraph, ConfigFailure[]> {
+export function buildGraph(
+  specs: StageSpec[],
+  root: string,
+  map: Locator,
+  executor?: ExecutorSettings,
+): Result<PipelineGraph, ConfigFailure[]> {
   const failures: ConfigFailure[] = [];
   const byName = new Map(specs.map((s) => [s.name, s]));
   const groups = new Map<string, string[]>();
@@ -55,17 +60,30 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator, execu
   const producers = new Map<string, string>();
   const outputs = new PathTrie();
   for (const s of specs) {
-    for (const [field, list] of [['outs', s.outs], ['metrics', s.metrics]] as const) {
+    for (const [field, list] of [
+      ['outs', s.outs],
+      ['metrics', s.metrics],
+    ] as const) {
       list.forEach((out, i) => {
         const location = () => map.locate([...s.yamlPath, field, i]);
         const rel = projectPath(root, out);
         if (rel === undefined) {
-          failures.push({ reason: 'path-outside-project', path: out, diagnostic: { message: `${field} path "${out}" of stage "${s.name}" is outside the project`, location: location() } });
+          failures.push({
+            reason: 'path-outside-project',
+            path: out,
+            diagnostic: {
+              message: `${field} path "${out}" of stage "${s.name}" is outside the project`,
+              location: location(),
+            },
+          });
           return;
         }
         const other = producers.get(rel);
         if (other !== undefined && other !== s.name) {
-          failures.push({ reason: 'invalid-value', diagnostic: { message: `"${rel}" is an output of both "${other}" and "${s.name}"`, location: location() } });
+          failures.push({
+            reason: 'invalid-value',
+            diagnostic: { message: `"${rel}" is an output of both "${other}" and "${s.name}"`, location: location() },
+          });
           return;
         }
         producers.set(rel, s.name);
@@ -88,8 +106,18 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator, execu
     if (s.uses !== undefined) {
       const rel = projectPath(root, s.uses);
       const location = () => map.locate([...s.yamlPath, 'uses']);
-      if (rel === undefined) report(`${s.group}|uses|${s.uses}`, { reason: 'path-outside-project', path: s.uses, diagnostic: { message: `module "${s.uses}" is outside the project`, location: location() } });
-      else if (!existsSync(resolve(root, rel))) report(`${s.group}|uses|${s.uses}`, { reason: 'missing-dependency', dependency: s.uses, diagnostic: { message: `stage "${s.group}" uses "${s.uses}", which does not exist`, location: location() } });
+      if (rel === undefined)
+        report(`${s.group}|uses|${s.uses}`, {
+          reason: 'path-outside-project',
+          path: s.uses,
+          diagnostic: { message: `module "${s.uses}" is outside the project`, location: location() },
+        });
+      else if (!existsSync(resolve(root, rel)))
+        report(`${s.group}|uses|${s.uses}`, {
+          reason: 'missing-dependency',
+          dependency: s.uses,
+          diagnostic: { message: `stage "${s.group}" uses "${s.uses}", which does not exist`, location: location() },
+        });
     }
     s.deps.forEach((dep, i) => {
       // A dvc.yaml dep is always a path, even when a stage has the same name.
@@ -109,7 +137,14 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator, execu
         return;
       }
       if (rel === undefined) {
-        report(`${s.group}|dep|${dep}`, { reason: 'path-outside-project', path: dep, diagnostic: { message: `dependency "${dep}" of stage "${s.group}" is outside the project`, location: location() } });
+        report(`${s.group}|dep|${dep}`, {
+          reason: 'path-outside-project',
+          path: dep,
+          diagnostic: {
+            message: `dependency "${dep}" of stage "${s.group}" is outside the project`,
+            location: location(),
+          },
+        });
         return;
       }
       // Linked to every output equal to the dep, holding it, or inside it (DVC's rule).
@@ -133,21 +168,30 @@ export function buildGraph(specs: StageSpec[], root: string, map: Locator, execu
   }
   if (failures.length > 0) return err(failures);
 
-  const cycle = findCycle(specs.map((s) => s.name), stages);
+  const cycle = findCycle(
+    specs.map((s) => s.name),
+    stages,
+  );
   if (cycle !== undefined) {
     const first = stages.get(cycle[0] ?? '')?.spec;
     return err([
       {
         reason: 'cycle',
         cycle,
-        diagnostic: { message: `dependency cycle: ${cycle.join(' -> ')} (each stage depends on the next)`, location: map.locate([...(first?.yamlPath ?? []), 'deps']) },
+        diagnostic: {
+          message: `dependency cycle: ${cycle.join(' -> ')} (each stage depends on the next)`,
+          location: map.locate([...(first?.yamlPath ?? []), 'deps']),
+        },
       },
     ]);
   }
 
   const downstream = new Map<string, string[]>(specs.map((s) => [s.name, []]));
   for (const [name, node] of stages) for (const u of node.upstream) downstream.get(u)?.push(name);
-  const order = topologicalOrder(specs.map((s) => s.name), stages);
+  const order = topologicalOrder(
+    specs.map((s) => s.name),
+    stages,
+  );
   return ok({ root, stages, order, groups, downstream, ...(executor === undefined ? {} : { executor }) });
 }
 

@@ -9,7 +9,11 @@ import { buildGraph, type PipelineGraph } from './build.ts';
  * graph on them. A graph error after a cached expansion (a deleted input file, say) has no
  * parsed file to point into, so the file is parsed then, only to locate the error.
  */
-export async function loadGraph(root: string, file: string, o: LoadOptions = {}): Promise<Result<PipelineGraph, ConfigFailure[]>> {
+export async function loadGraph(
+  root: string,
+  file: string,
+  o: LoadOptions = {},
+): Promise<Result<PipelineGraph, ConfigFailure[]>> {
   const loaded = await loadStageSpecs(root, file, o);
   if (!loaded.ok) return loaded;
   const { specs, executor } = loaded.value;

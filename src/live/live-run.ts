@@ -49,7 +49,17 @@ export class LiveRun implements Reporter {
   private stage(name: string): LiveStage {
     let s = this.stages.get(name);
     if (s === undefined) {
-      s = { state: 'running', started: null, seconds: null, progress: null, queue: null, points: [], log: [], error: null, reasons: [] };
+      s = {
+        state: 'running',
+        started: null,
+        seconds: null,
+        progress: null,
+        queue: null,
+        points: [],
+        log: [],
+        error: null,
+        reasons: [],
+      };
       this.stages.set(name, s);
     }
     this.version++;
@@ -58,7 +68,15 @@ export class LiveRun implements Reporter {
 
   stageStarted(name: string, reasons: string[]): void {
     const s = this.stage(name);
-    Object.assign(s, { state: 'running', started: Date.now(), reasons, points: [], log: [], error: null, progress: null });
+    Object.assign(s, {
+      state: 'running',
+      started: Date.now(),
+      reasons,
+      points: [],
+      log: [],
+      error: null,
+      progress: null,
+    });
   }
   stageLog(name: string, line: string): void {
     const s = this.stage(name);
@@ -70,7 +88,12 @@ export class LiveRun implements Reporter {
     s.progress = progress;
     if (progress.values !== undefined && s.points.length < MAX_POINTS) {
       const t = s.started === null ? 0 : (Date.now() - s.started) / 1000;
-      s.points.push({ t, done: progress.done, ...(progress.total === undefined ? {} : { total: progress.total }), values: progress.values });
+      s.points.push({
+        t,
+        done: progress.done,
+        ...(progress.total === undefined ? {} : { total: progress.total }),
+        values: progress.values,
+      });
     }
   }
   stageState(name: string, state: string): void {

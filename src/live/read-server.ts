@@ -115,7 +115,15 @@ function handle(socket: Socket, expected: Buffer, store: ArtifactStore, live: Li
     };
     run().then(
       (v) => reply({ id, ok: true, value: v }),
-      (e: unknown) => reply({ id, ok: false, error: { name: e instanceof Error ? e.constructor.name : 'Error', message: e instanceof Error ? e.message : String(e) } }),
+      (e: unknown) =>
+        reply({
+          id,
+          ok: false,
+          error: {
+            name: e instanceof Error ? e.constructor.name : 'Error',
+            message: e instanceof Error ? e.message : String(e),
+          },
+        }),
     );
   });
 }

@@ -18,4 +18,5 @@ export interface ReadRequest {
   args: unknown[];
 }
 
-export type ReadResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };
+export type ReadResponse =
+  { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { name: string; message: string } };

@@ -51,11 +51,16 @@ async function activate(name: string, forced: boolean): Promise<Omit<BackendChoi
     case 'webgpu': {
       // Chosen on its own only for a hardware adapter: a software one (lavapipe) is correct but
       // slower than wasm. Without a GPU device file Dawn is not even loaded (mayHaveHardwareGpu).
-      if (!forced && !mayHaveHardwareGpu()) throw new Error('no GPU device here (no /dev/dri render node, /dev/nvidia*, /dev/dxg)');
+      if (!forced && !mayHaveHardwareGpu())
+        throw new Error('no GPU device here (no /dev/dri render node, /dev/nvidia*, /dev/dxg)');
       const found = await findAdapter();
-      if (found === undefined) throw new Error('no WebGPU adapter (a GPU driver with Vulkan, Metal or D3D12 is needed; README "GPU")');
+      if (found === undefined)
+        throw new Error('no WebGPU adapter (a GPU driver with Vulkan, Metal or D3D12 is needed; README "GPU")');
       const d = found.description;
-      if (!forced && d.software) throw new Error(`only a software adapter (${d.description || d.device}): slower than wasm; PIPELINE_BACKEND=webgpu uses it`);
+      if (!forced && d.software)
+        throw new Error(
+          `only a software adapter (${d.description || d.device}): slower than wasm; PIPELINE_BACKEND=webgpu uses it`,
+        );
       const { activateWebGpu } = await import('./webgpu-backend.ts');
       const adapter = await activateWebGpu(found);
       return { tfBackend: 'webgpu', version: packageVersion('@tensorflow/tfjs-backend-webgpu'), adapter };
@@ -88,7 +93,10 @@ async function activate(name: string, forced: boolean): Promise<Omit<BackendChoi
         if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
         await tf.ready();
       });
-      const details = { simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')), threads: wasm.getThreadsCount() };
+      const details = {
+        simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+        threads: wasm.getThreadsCount(),
+      };
       return { tfBackend: 'wasm', version: wasm.version_wasm, details };
     }
     case 'cpu': {

@@ -55,13 +55,19 @@ export function padBatch(
  * overlap by one token so that every token after a sequence's first is predicted exactly once.
  * Sequences of fewer than two tokens predict nothing and are dropped.
  */
-export function lmWindows(sequences: readonly (readonly number[])[], contextLength: number, padId = 0, prePadded = false): number[][] {
+export function lmWindows(
+  sequences: readonly (readonly number[])[],
+  contextLength: number,
+  padId = 0,
+  prePadded = false,
+): number[][] {
   if (contextLength < 2) throw new Error('language modelling needs a context of at least 2 tokens');
   const out: number[][] = [];
   for (const full of sequences) {
     const seq = full.slice(0, contentLength(full, padId, prePadded));
     if (seq.length < 2) continue;
-    for (let start = 0; start < seq.length - 1; start += contextLength - 1) out.push(seq.slice(start, start + contextLength));
+    for (let start = 0; start < seq.length - 1; start += contextLength - 1)
+      out.push(seq.slice(start, start + contextLength));
   }
   return out;
 }

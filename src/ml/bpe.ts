@@ -86,7 +86,8 @@ export class BpeTokenizer {
   static train(texts: readonly string[], vocabSize: number): BpeTokenizer {
     const alphabet = [...byteLevelAlphabet()].sort();
     const floor = SPECIAL_TOKENS.length + alphabet.length;
-    if (!Number.isInteger(vocabSize) || vocabSize < floor) throw new Error(`vocabulary size must be an integer >= ${floor} (special tokens and bytes), got ${vocabSize}`);
+    if (!Number.isInteger(vocabSize) || vocabSize < floor)
+      throw new Error(`vocabulary size must be an integer >= ${floor} (special tokens and bytes), got ${vocabSize}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpe-'));
     let learned: TokenizerJson;
     try {
@@ -153,7 +154,10 @@ export class BpeTokenizer {
       }
       return undefined;
     };
-    const roles = Object.fromEntries(Object.entries(ROLE_NAMES).map(([role, names]) => [role, find(names)])) as Omit<SpecialTokens, 'pad' | 'sentinels'> & { pad?: number };
+    const roles = Object.fromEntries(Object.entries(ROLE_NAMES).map(([role, names]) => [role, find(names)])) as Omit<
+      SpecialTokens,
+      'pad' | 'sentinels'
+    > & { pad?: number };
     const pad = roles.pad ?? roles.eos;
     if (pad === undefined) throw new Error(`${file}: no pad token (<pad>, [PAD]) and no end-of-text token to pad with`);
     const sentinels: number[] = [];
@@ -163,7 +167,8 @@ export class BpeTokenizer {
       sentinels.push(id);
     }
     const special: SpecialTokens = { pad };
-    for (const role of ['unk', 'bos', 'eos', 'cls', 'sep', 'mask'] as const) if (roles[role] !== undefined) special[role] = roles[role];
+    for (const role of ['unk', 'bos', 'eos', 'cls', 'sep', 'mask'] as const)
+      if (roles[role] !== undefined) special[role] = roles[role];
     if (sentinels.length > 0) special.sentinels = sentinels;
     return new BpeTokenizer(tokenizer, json, special);
   }

@@ -17,7 +17,11 @@ export interface ClassificationMetrics {
  * occur in the union and so does not count; a class with precision and recall both zero has
  * F1 = 0, as sklearn defines it (zero_division=0).
  */
-export function classificationMetrics(truth: readonly string[], predicted: readonly string[], classes?: readonly string[]): ClassificationMetrics {
+export function classificationMetrics(
+  truth: readonly string[],
+  predicted: readonly string[],
+  classes?: readonly string[],
+): ClassificationMetrics {
   if (truth.length !== predicted.length) throw new Error(`${truth.length} labels but ${predicted.length} predictions`);
   if (truth.length === 0) throw new Error('no examples to score');
   let correct = 0;

@@ -33,14 +33,23 @@ export interface EvaluateOptions {
 }
 
 /** Accuracy, macro F1 and loss of a classifier, without dropout. */
-export async function evaluateClassifier(model: LanguageModel, data: LabelledSequences, options: EvaluateOptions): Promise<ClassifierEvaluation> {
-  if (data.ids.length !== data.labels.length) throw new Error(`${data.ids.length} sequences but ${data.labels.length} labels`);
+export async function evaluateClassifier(
+  model: LanguageModel,
+  data: LabelledSequences,
+  options: EvaluateOptions,
+): Promise<ClassifierEvaluation> {
+  if (data.ids.length !== data.labels.length)
+    throw new Error(`${data.ids.length} sequences but ${data.labels.length} labels`);
   const order = data.ids.map((_, i) => i);
   const predictions: number[] = [];
   let lossSum = 0;
   for (const rows of chunk(order, options.batchSize)) {
     const { ids, mask } = batchTensors(padBatch(data.ids, rows, model.contextLength, options.padId, options.prePadded));
-    const labels = inputTensor<tf.Rank.R1>(Int32Array.from(rows, (r) => data.labels[r]!), [rows.length], 'int32');
+    const labels = inputTensor<tf.Rank.R1>(
+      Int32Array.from(rows, (r) => data.labels[r]!),
+      [rows.length],
+      'int32',
+    );
     const loss = tf.tidy(() => model.classificationLoss(ids, mask, labels));
     lossSum += (await loss.data())[0]! * rows.length;
     predictions.push(...(await model.predictClasses(ids, mask)));
@@ -78,14 +87,20 @@ export async function evaluatePerplexity(
   const windows = lmWindows(sequences, model.contextLength, options.padId, options.prePadded);
   let nll = 0;
   let tokens = 0;
-  for (const rows of chunk(windows.map((_, i) => i), options.batchSize)) {
+  for (const rows of chunk(
+    windows.map((_, i) => i),
+    options.batchSize,
+  )) {
     const { ids, mask } = batchTensors(padBatch(windows, rows, model.contextLength, options.padId));
     const scored = await model.heldOutNll(ids, mask);
     tf.dispose([ids, mask]);
     nll += scored.nll;
     tokens += scored.tokens;
   }
-  if (tokens === 0) throw new Error('no tokens to score: no held-out text has a token the model predicts (too short, or special tokens only)');
+  if (tokens === 0)
+    throw new Error(
+      'no tokens to score: no held-out text has a token the model predicts (too short, or special tokens only)',
+    );
   const loss = nll / tokens;
   return { loss, perplexity: Math.exp(loss), tokens };
 }

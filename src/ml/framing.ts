@@ -2,7 +2,8 @@ import type { ModelFamily, SpecialTokens } from './models/language-model.ts';
 
 function need(special: SpecialTokens, role: 'eos' | 'cls' | 'sep', family: ModelFamily): number {
   const id = special[role];
-  if (id === undefined) throw new Error(`the tokenizer has no ${role} token, which the ${family} family frames its inputs with`);
+  if (id === undefined)
+    throw new Error(`the tokenizer has no ${role} token, which the ${family} family frames its inputs with`);
   return id;
 }
 
@@ -12,7 +13,12 @@ function need(special: SpecialTokens, role: 'eos' | 'cls' | 'sep', family: Model
  * starts with CLS, where its classifier reads, and ends with SEP, as it was pre-trained; T5's
  * encoder input ends with `</s>`, as T5's does.
  */
-export function frameText(family: ModelFamily, text: readonly number[], special: SpecialTokens, contextLength: number): number[] {
+export function frameText(
+  family: ModelFamily,
+  text: readonly number[],
+  special: SpecialTokens,
+  contextLength: number,
+): number[] {
   if (family === 'bert') {
     const cls = need(special, 'cls', family);
     // A BERT checkpoint always has [SEP]; a tokenizer of ours too. Falling back to eos keeps a

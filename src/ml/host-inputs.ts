@@ -11,7 +11,11 @@ const copies = new WeakMap<tf.Tensor, HostArray>();
  * GPU backend a synchronous read throws once the tensor is on the device, and an asynchronous one
  * cannot happen inside a gradient computation.
  */
-export function inputTensor<R extends tf.Rank>(values: HostArray, shape: number[], dtype: 'int32' | 'float32'): tf.Tensor<R> {
+export function inputTensor<R extends tf.Rank>(
+  values: HostArray,
+  shape: number[],
+  dtype: 'int32' | 'float32',
+): tf.Tensor<R> {
   const t = tf.tensor(values, shape, dtype) as unknown as tf.Tensor<R>;
   copies.set(t, values);
   return t;

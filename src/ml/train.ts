@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchTensors, chunk, lmWindows, padBatch } from './batches.ts';
 import { inputTensor } from './host-inputs.ts';
-import { type ClassifierEvaluation, type LabelledSequences, type PerplexityEvaluation, evaluateClassifier, evaluatePerplexity } from './evaluate.ts';
+import {
+  type ClassifierEvaluation,
+  type LabelledSequences,
+  type PerplexityEvaluation,
+  evaluateClassifier,
+  evaluatePerplexity,
+} from './evaluate.ts';
 import type { LanguageModel, ParamSubset } from './models/language-model.ts';
 import type { OptimizerConfig } from './optimizers/config.ts';
 import { makeOptimizer } from './optimizers/make-optimizer.ts';
@@ -70,7 +76,8 @@ async function runEpochs<V extends { loss: number }>(
   options: TrainOptions,
 ): Promise<TrainingCurve<V>> {
   const started = performance.now();
-  if (!(Number.isInteger(options.epochs) && options.epochs >= 1)) throw new Error(`epochs must be a positive integer, got ${options.epochs}`);
+  if (!(Number.isInteger(options.epochs) && options.epochs >= 1))
+    throw new Error(`epochs must be a positive integer, got ${options.epochs}`);
   if (sequences.length === 0) throw new Error('no training examples');
   const variables = model.trainableVariables(options.subset ?? 'all');
   const stepsPerEpoch = Math.ceil(sequences.length / options.batchSize);
@@ -78,7 +85,14 @@ async function runEpochs<V extends { loss: number }>(
   const optimizer = makeOptimizer(options.optimizer, totalSteps);
   const rng = new Rng(options.seed);
   const dropout = rng.fork('dropout');
-  const curve: TrainingCurve<V> = { lossCurve: [], learningRates: [], epochs: [], steps: 0, trainSeconds: 0, seconds: 0 };
+  const curve: TrainingCurve<V> = {
+    lossCurve: [],
+    learningRates: [],
+    epochs: [],
+    steps: 0,
+    trainSeconds: 0,
+    seconds: 0,
+  };
   const elapsed = (): number => (performance.now() - started) / 1000;
   try {
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
@@ -108,13 +122,28 @@ async function runEpochs<V extends { loss: number }>(
         curve.lossCurve.push(loss);
         curve.learningRates.push(learningRate);
         epochLoss += loss * rows.length;
-        options.onProgress?.({ phase: 'train', epoch, step: curve.steps, totalSteps, loss, learningRate, elapsedSeconds: elapsed() });
+        options.onProgress?.({
+          phase: 'train',
+          epoch,
+          step: curve.steps,
+          totalSteps,
+          loss,
+          learningRate,
+          elapsedSeconds: elapsed(),
+        });
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       options.signal?.throwIfAborted();
       const validation = await validate();
       curve.epochs.push({ epoch, trainLoss: epochLoss / sequences.length, validation });
-      options.onProgress?.({ phase: 'validate', epoch, step: curve.steps, totalSteps, loss: validation.loss, elapsedSeconds: elapsed() });
+      options.onProgress?.({
+        phase: 'validate',
+        epoch,
+        step: curve.steps,
+        totalSteps,
+        loss: validation.loss,
+        elapsedSeconds: elapsed(),
+      });
     }
   } finally {
     optimizer.dispose();
@@ -124,9 +153,11 @@ async function runEpochs<V extends { loss: number }>(
 }
 
 function checkLabels(data: LabelledSequences, numClasses: number, name: string): void {
-  if (data.ids.length !== data.labels.length) throw new Error(`${name}: ${data.ids.length} sequences but ${data.labels.length} labels`);
+  if (data.ids.length !== data.labels.length)
+    throw new Error(`${name}: ${data.ids.length} sequences but ${data.labels.length} labels`);
   for (const label of data.labels) {
-    if (!Number.isInteger(label) || label < 0 || label >= numClasses) throw new Error(`${name}: label ${label} is outside [0, ${numClasses})`);
+    if (!Number.isInteger(label) || label < 0 || label >= numClasses)
+      throw new Error(`${name}: label ${label} is outside [0, ${numClasses})`);
   }
 }
 
@@ -142,12 +173,21 @@ export async function trainClassifier(
 ): Promise<TrainingCurve<ClassifierEvaluation>> {
   checkLabels(train, model.numClasses, 'training data');
   checkLabels(validation, model.numClasses, 'validation data');
-  const evalOptions = { batchSize: options.evalBatchSize ?? options.batchSize, padId: options.padId, prePadded: options.prePadded, labelNames: options.labelNames };
+  const evalOptions = {
+    batchSize: options.evalBatchSize ?? options.batchSize,
+    padId: options.padId,
+    prePadded: options.prePadded,
+    labelNames: options.labelNames,
+  };
   return runEpochs(
     model,
     train.ids,
     (ids, mask, rows, dropoutSeed) => {
-      const labels = inputTensor<tf.Rank.R1>(Int32Array.from(rows, (r) => train.labels[r]!), [rows.length], 'int32');
+      const labels = inputTensor<tf.Rank.R1>(
+        Int32Array.from(rows, (r) => train.labels[r]!),
+        [rows.length],
+        'int32',
+      );
       return model.classificationLoss(ids, mask, labels, { dropoutSeed });
     },
     () => evaluateClassifier(model, validation, evalOptions),
@@ -167,7 +207,11 @@ export async function pretrainLM(
 ): Promise<TrainingCurve<PerplexityEvaluation>> {
   // Windows are cut from the unpadded text and padded again per batch.
   const windows = lmWindows(train, model.contextLength, options.padId, options.prePadded);
-  const evalOptions = { batchSize: options.evalBatchSize ?? options.batchSize, padId: options.padId, prePadded: options.prePadded };
+  const evalOptions = {
+    batchSize: options.evalBatchSize ?? options.batchSize,
+    padId: options.padId,
+    prePadded: options.prePadded,
+  };
   return runEpochs(
     model,
     windows,

@@ -21,7 +21,10 @@ export interface FoundAdapter {
 const SOFTWARE = /\b(cpu|software|llvmpipe|lavapipe|swiftshader|warp)\b/i;
 
 /** Whether an adapter runs on the CPU: correct results, but no speed to gain over wasm. */
-export function isSoftwareAdapter(info: Pick<AdapterDescription, 'vendor' | 'architecture' | 'device' | 'description'>, fallback: boolean): boolean {
+export function isSoftwareAdapter(
+  info: Pick<AdapterDescription, 'vendor' | 'architecture' | 'device' | 'description'>,
+  fallback: boolean,
+): boolean {
   return fallback || [info.vendor, info.architecture, info.device, info.description].some((s) => SOFTWARE.test(s));
 }
 
@@ -35,7 +38,12 @@ export function isSoftwareAdapter(info: Pick<AdapterDescription, 'vendor' | 'arc
 export function mayHaveHardwareGpu(): boolean {
   if (process.platform !== 'linux') return true;
   const dri = existsSync('/dev/dri') ? readdirSync('/dev/dri') : [];
-  return dri.some((n) => n.startsWith('renderD')) || existsSync('/dev/nvidiactl') || existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
+  return (
+    dri.some((n) => n.startsWith('renderD')) ||
+    existsSync('/dev/nvidiactl') ||
+    existsSync('/dev/nvidia0') ||
+    existsSync('/dev/dxg')
+  );
 }
 
 type Dawn = { create(options: string[]): GPU; globals: Record<string, unknown> };
@@ -65,12 +73,19 @@ async function loadDawn(): Promise<Dawn> {
  * only referenced by the result: drop it (or call releaseWebGpu) and the process can exit.
  */
 export async function findAdapter(): Promise<FoundAdapter | undefined> {
-  const { create } = await loadDawn();
-  const gpu = create([]);
+  const dawn = await loadDawn();
+  const gpu = dawn.create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (adapter === null) return undefined;
   const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const fallback = Boolean(info.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter);
-  const fields = { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };
+  const fallback = Boolean(
+    info.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter,
+  );
+  const fields = {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+  };
   return { gpu, adapter, description: { ...fields, software: isSoftwareAdapter(fields, fallback) } };
 }

@@ -19,7 +19,8 @@ function setNavigatorGpu(gpu: GPU | undefined): void {
     if (g.navigator !== undefined && 'gpu' in g.navigator) delete g.navigator.gpu;
     return;
   }
-  if (g.navigator === undefined) Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
+  if (g.navigator === undefined)
+    Object.defineProperty(globalThis, 'navigator', { value: {}, configurable: true, writable: true });
   Object.defineProperty(g.navigator!, 'gpu', { value: gpu, configurable: true, writable: true });
 }
 
@@ -56,7 +57,9 @@ export async function activateWebGpu(found: FoundAdapter): Promise<AdapterDescri
     device.addEventListener('uncapturederror', (event) => {
       const error = (event as GPUUncapturedErrorEvent).error;
       process.nextTick(() => {
-        throw new Error(`WebGPU error on ${found.description.description || found.description.device}: ${error.message.split('\n')[0]}`);
+        throw new Error(
+          `WebGPU error on ${found.description.description || found.description.device}: ${error.message.split('\n')[0]}`,
+        );
       });
     });
     const backend = new webgpu.WebGPUBackend(device, adapter.info);

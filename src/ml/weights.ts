@@ -23,7 +23,8 @@ function entriesOf(tensors: ReadonlyMap<string, tf.Tensor>): TensorEntry[] {
   let offset = 0;
   return [...tensors.keys()].sort().map((name) => {
     const t = tensors.get(name)!;
-    if (t.dtype !== 'float32' && t.dtype !== 'int32') throw new Error(`tensor "${name}" has dtype ${t.dtype}; only float32 and int32 are stored`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int32')
+      throw new Error(`tensor "${name}" has dtype ${t.dtype}; only float32 and int32 are stored`);
     const entry = { name, shape: [...t.shape], dtype: t.dtype, offset } satisfies TensorEntry;
     offset += t.size * 4;
     return entry;
@@ -84,7 +85,11 @@ export interface LoadOptions {
  * with the same shape and dtype; otherwise this throws, naming the tensor, before assigning
  * anything. Tensors in the file that the model lacks are ignored.
  */
-export function loadWeights(variables: ReadonlyMap<string, tf.Variable>, bytes: Uint8Array, options: LoadOptions = {}): void {
+export function loadWeights(
+  variables: ReadonlyMap<string, tf.Variable>,
+  bytes: Uint8Array,
+  options: LoadOptions = {},
+): void {
   const { entries, base } = readHeader(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const plan: { variable: tf.Variable; entry: TensorEntry }[] = [];
@@ -94,16 +99,21 @@ export function loadWeights(variables: ReadonlyMap<string, tf.Variable>, bytes: 
     const entry = entries.get(name);
     if (entry === undefined) throw new Error(`weight file has no tensor "${name}"`);
     if (entry.shape.length !== variable.shape.length || entry.shape.some((s, i) => s !== variable.shape[i])) {
-      throw new Error(`tensor "${name}" has shape [${entry.shape.join(', ')}] in the weight file but [${variable.shape.join(', ')}] in the model`);
+      throw new Error(
+        `tensor "${name}" has shape [${entry.shape.join(', ')}] in the weight file but [${variable.shape.join(', ')}] in the model`,
+      );
     }
-    if (entry.dtype !== variable.dtype) throw new Error(`tensor "${name}" is ${entry.dtype} in the weight file but ${variable.dtype} in the model`);
-    if (base + entry.offset + variable.size * 4 > bytes.length) throw new Error(`weight file is truncated inside tensor "${name}"`);
+    if (entry.dtype !== variable.dtype)
+      throw new Error(`tensor "${name}" is ${entry.dtype} in the weight file but ${variable.dtype} in the model`);
+    if (base + entry.offset + variable.size * 4 > bytes.length)
+      throw new Error(`weight file is truncated inside tensor "${name}"`);
     plan.push({ variable, entry });
   }
   for (const { variable, entry } of plan) {
     const values = entry.dtype === 'float32' ? new Float32Array(variable.size) : new Int32Array(variable.size);
     let at = base + entry.offset;
-    for (let i = 0; i < values.length; i++, at += 4) values[i] = entry.dtype === 'float32' ? view.getFloat32(at, true) : view.getInt32(at, true);
+    for (let i = 0; i < values.length; i++, at += 4)
+      values[i] = entry.dtype === 'float32' ? view.getFloat32(at, true) : view.getInt32(at, true);
     const t = tf.tensor(values, variable.shape, variable.dtype);
     variable.assign(t);
     t.dispose();

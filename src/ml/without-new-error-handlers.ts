@@ -1,7 +1,8 @@
 const EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
 type Listener = (...args: unknown[]) => void;
 
-const listenersOf = (event: (typeof EVENTS)[number]): Listener[] => process.listeners(event as 'uncaughtException') as Listener[];
+const listenersOf = (event: (typeof EVENTS)[number]): Listener[] =>
+  process.listeners(event as 'uncaughtException') as Listener[];
 
 /**
  * Runs `fn`, then removes any `uncaughtException`/`unhandledRejection` listener it added.

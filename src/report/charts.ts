@@ -91,10 +91,7 @@ export interface ErrorBar {
 }
 
 /** Bars of a mean with error bars of ± one standard deviation, one panel per group if given. */
-export function barWithErrorSpec(
-  bars: readonly ErrorBar[],
-  opts: { yTitle: string; xTitle?: string },
-): Spec {
+export function barWithErrorSpec(bars: readonly ErrorBar[], opts: { yTitle: string; xTitle?: string }): Spec {
   const grouped = bars.some((b) => b.group !== undefined);
   const values = bars.map((b, i) => {
     expectFinite(b.mean, `bar ${i} mean`);
@@ -127,7 +124,9 @@ export function barWithErrorSpec(
   return {
     $schema: SCHEMA,
     data: { values },
-    facet: { column: { field: 'group', type: 'nominal', title: null, sort: firstSeen(values.map((v) => v.group as string)) } },
+    facet: {
+      column: { field: 'group', type: 'nominal', title: null, sort: firstSeen(values.map((v) => v.group as string)) },
+    },
     spec: { ...size, layer },
   };
 }

@@ -45,7 +45,11 @@ function contents(report: Report): string {
 
 function sectionHtml(section: ReportSection, charts: ReadonlyMap<string, string>): string {
   const body =
-    section.kind === 'table' ? tableHtml(section) : section.kind === 'chart' ? chartHtml(section, charts) : textHtml(section);
+    section.kind === 'table'
+      ? tableHtml(section)
+      : section.kind === 'chart'
+        ? chartHtml(section, charts)
+        : textHtml(section);
   return [
     `<section id="${section.id}" class="report-${section.kind}">`,
     `<h2>${escapeHtml(section.title)}</h2>`,
@@ -121,7 +125,8 @@ function notesHtml(notes: string[] | undefined): string {
 function sourcesLine(sources: ReportSource[]): string {
   if (sources.length === 0) return '<p class="sources">Sources: none recorded</p>';
   const items = sources.map(
-    (s) => `<li>${escapeHtml(s.label)} <code title="${escapeHtml(s.hash)}">${escapeHtml(shortHash(s.hash))}</code></li>`,
+    (s) =>
+      `<li>${escapeHtml(s.label)} <code title="${escapeHtml(s.hash)}">${escapeHtml(shortHash(s.hash))}</code></li>`,
   );
   return `<div class="sources">Sources: <ul>${items.join('')}</ul></div>`;
 }

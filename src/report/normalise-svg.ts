@@ -1,9 +1,34 @@
 // Attributes that hold only geometry. Their numbers are rounded; anything else (colours such
 // as "#1e3a8a", aria labels that quote data values, class names) is left as vega wrote it.
 const GEOMETRY_ATTRIBUTES = new Set([
-  'd', 'transform', 'x', 'y', 'x1', 'x2', 'y1', 'y2', 'dx', 'dy', 'cx', 'cy', 'r', 'rx', 'ry',
-  'width', 'height', 'viewBox', 'points', 'offset', 'stroke-width', 'stroke-dasharray',
-  'stroke-dashoffset', 'stroke-miterlimit', 'opacity', 'fill-opacity', 'stroke-opacity', 'font-size',
+  'd',
+  'transform',
+  'x',
+  'y',
+  'x1',
+  'x2',
+  'y1',
+  'y2',
+  'dx',
+  'dy',
+  'cx',
+  'cy',
+  'r',
+  'rx',
+  'ry',
+  'width',
+  'height',
+  'viewBox',
+  'points',
+  'offset',
+  'stroke-width',
+  'stroke-dasharray',
+  'stroke-dashoffset',
+  'stroke-miterlimit',
+  'opacity',
+  'fill-opacity',
+  'stroke-opacity',
+  'font-size',
 ]);
 const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?/gi;
 const ATTRIBUTE = /(\s)([^\s="]+)="([^"]*)"/g;
@@ -32,9 +57,7 @@ export function normaliseSvg(svg: string, idPrefix: string): string {
       }
     }
   }
-  return parts
-    .map((part) => (part.startsWith('<') ? rewriteTag(part, ids) : part))
-    .join('');
+  return parts.map((part) => (part.startsWith('<') ? rewriteTag(part, ids) : part)).join('');
 }
 
 function rewriteTag(tag: string, ids: Map<string, string>): string {

@@ -31,7 +31,7 @@ function sectionBlocks(section: ReportSection): string[] {
       blocks.push(`![${escapeMarkdown(section.title)}](charts/${section.id}.svg)`);
       break;
     case 'text':
-      blocks.push(...section.paragraphs.filter((p) => p.trim() !== '').map(renderProse.markdown));
+      blocks.push(...section.paragraphs.filter((p) => p.trim() !== '').map((p) => renderProse.markdown(p)));
       return blocks;
   }
   // Empty notes are skipped in both twins; in Markdown "__" would not even be empty.

@@ -20,7 +20,9 @@ export async function vegaLiteToSvg(spec: Record<string, unknown>, idPrefix: str
   });
   // structuredClone: compile must not see, or leave traces on, the caller's object.
   const vgSpec = compile(structuredClone(spec) as unknown as TopLevelSpec, { logger }).spec;
-  const loader = offlineLoader((uri) => problems.push(`refusing to load ${JSON.stringify(uri)}; give data inline (data.values)`));
+  const loader = offlineLoader((uri) =>
+    problems.push(`refusing to load ${JSON.stringify(uri)}; give data inline (data.values)`),
+  );
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none', logger, loader });
   try {
     const svg = await view.toSVG();

@@ -17,7 +17,8 @@ export async function writeReport(
   dir: string,
   baseName: string,
 ): Promise<{ html: string; markdown: string; charts: string[] }> {
-  if (!BASE_NAME.test(baseName)) throw new Error(`report base name ${JSON.stringify(baseName)} must be a plain file name`);
+  if (!BASE_NAME.test(baseName))
+    throw new Error(`report base name ${JSON.stringify(baseName)} must be a plain file name`);
   // Render everything before touching the disk, so a bad chart leaves no half-written report.
   const charts = await renderCharts(report);
   const html = buildHtml(report, charts);

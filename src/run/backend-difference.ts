@@ -8,7 +8,8 @@ export interface RunBackend {
 
 function describe(run: RunBackend): string {
   const adapter = run.provenance?.adapter;
-  if (adapter === null || typeof adapter !== 'object' || Array.isArray(adapter)) return run.backend ?? 'an unrecorded backend';
+  if (adapter === null || typeof adapter !== 'object' || Array.isArray(adapter))
+    return run.backend ?? 'an unrecorded backend';
   const words = [adapter.vendor, adapter.device].filter((w) => typeof w === 'string' && w.length > 0).join(' ');
   return words.length > 0 ? `${run.backend} (${words})` : (run.backend ?? 'an unrecorded backend');
 }

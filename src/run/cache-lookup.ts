@@ -92,7 +92,10 @@ export class StoreAccess {
         } catch (e) {
           if (!this.dry) throw e;
         }
-        const found = store === undefined ? new Map<string, StoredResult>() : await store.findResults(batch.map((b) => b.fingerprint));
+        const found =
+          store === undefined
+            ? new Map<string, StoredResult>()
+            : await store.findResults(batch.map((b) => b.fingerprint));
         for (const b of batch) b.resolve(found.get(b.fingerprint));
       } catch (e) {
         for (const b of batch) b.reject(e);
@@ -111,7 +114,12 @@ export class StoreAccess {
 }
 
 /** Puts a stored result's out files back into the work tree where they are missing or changed. */
-export async function restoreOuts(root: string, store: ArtifactStore, hasher: FileHasher, found: StoredResult): Promise<void> {
+export async function restoreOuts(
+  root: string,
+  store: ArtifactStore,
+  hasher: FileHasher,
+  found: StoredResult,
+): Promise<void> {
   await restoreDirectoryOutput(root, found.outputs, store, hasher);
   for (const [outName, ref] of Object.entries(found.outputs)) {
     if (ref.kind !== 'file') continue;

@@ -3,7 +3,11 @@ import { DIR_PREFIX, isManifest, restoreDirectory, workspaceDirectoryHash } from
 import type { ArtifactStore, OutputRef } from '../store/store.ts';
 
 /** Directory outputs of a recorded result that are missing or differ in the work tree. */
-export async function directoryDamage(root: string, outputs: Record<string, OutputRef>, hasher: FileHasher): Promise<string[]> {
+export async function directoryDamage(
+  root: string,
+  outputs: Record<string, OutputRef>,
+  hasher: FileHasher,
+): Promise<string[]> {
   const damaged: string[] = [];
   for (const [name, ref] of Object.entries(outputs)) {
     if (!name.startsWith(DIR_PREFIX)) continue;
@@ -15,7 +19,12 @@ export async function directoryDamage(root: string, outputs: Record<string, Outp
 }
 
 /** Puts back, each as a whole, the stored directory outputs that differ in the work tree. */
-export async function restoreDirectoryOutput(root: string, outputs: Record<string, OutputRef>, store: ArtifactStore, hasher: FileHasher): Promise<void> {
+export async function restoreDirectoryOutput(
+  root: string,
+  outputs: Record<string, OutputRef>,
+  store: ArtifactStore,
+  hasher: FileHasher,
+): Promise<void> {
   for (const [name, ref] of Object.entries(outputs)) {
     if (!name.startsWith(DIR_PREFIX)) continue;
     const path = name.slice(DIR_PREFIX.length);

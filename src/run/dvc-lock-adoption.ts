@@ -42,7 +42,8 @@ function fileMd5(bytes: Buffer, legacy: boolean): string {
 
 /** Python's json.dumps (ASCII-escaped, `, ` and `: ` separators) of DVC's directory listing. */
 function pyJson(entries: Array<{ md5: string; relpath: string }>): string {
-  const str = (s: string) => JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const str = (s: string) =>
+    JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return `[${entries.map((e) => `{"md5": ${str(e.md5)}, "relpath": ${str(e.relpath)}}`).join(', ')}]`;
 }
 

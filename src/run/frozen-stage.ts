@@ -11,8 +11,13 @@ export type FrozenResult = { ok: true; outputsHash: string; reason: string } | {
  * result stands, or, never recorded, what its outputs hold in the work tree now (as DVC trusts
  * a frozen stage's outputs as they are). Without either, its dependents cannot run.
  */
-export async function frozenResult(spec: StageSpec, entry: LockEntry | undefined, hasher: FileHasher): Promise<FrozenResult> {
-  if (entry !== undefined) return { ok: true, outputsHash: entry.outputs_hash, reason: 'frozen: its recorded result stands' };
+export async function frozenResult(
+  spec: StageSpec,
+  entry: LockEntry | undefined,
+  hasher: FileHasher,
+): Promise<FrozenResult> {
+  if (entry !== undefined)
+    return { ok: true, outputsHash: entry.outputs_hash, reason: 'frozen: its recorded result stands' };
   const hashes: Record<string, string> = {};
   const missing: string[] = [];
   for (const out of [...spec.outs, ...spec.metrics]) {
@@ -20,6 +25,11 @@ export async function frozenResult(spec: StageSpec, entry: LockEntry | undefined
     if (h === undefined) missing.push(out);
     else hashes[out] = h;
   }
-  if (missing.length > 0) return { ok: false, reason: `frozen and never run here, and its outputs are missing: ${missing.join(', ')}` };
-  return { ok: true, outputsHash: sha256Hex(canonicalJson({ frozen: hashes })), reason: 'frozen: its outputs in the work tree stand' };
+  if (missing.length > 0)
+    return { ok: false, reason: `frozen and never run here, and its outputs are missing: ${missing.join(', ')}` };
+  return {
+    ok: true,
+    outputsHash: sha256Hex(canonicalJson({ frozen: hashes })),
+    reason: 'frozen: its outputs in the work tree stand',
+  };
 }

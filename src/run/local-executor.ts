@@ -15,12 +15,20 @@ export class LocalExecutor implements StageExecutor {
   async run(task: StageTask, io: ExecutorIO, runSignal: AbortSignal): Promise<StageOutcome> {
     const { spec } = task.node;
     // The run's signal (Ctrl-C) or the stage's own timeout, whichever comes first.
-    const signal = spec.timeoutMs === undefined ? runSignal : AbortSignal.any([runSignal, AbortSignal.timeout(spec.timeoutMs)]);
+    const signal =
+      spec.timeoutMs === undefined ? runSignal : AbortSignal.any([runSignal, AbortSignal.timeout(spec.timeoutMs)]);
     const started = Date.now();
-    const outcome = spec.kind === 'cmd' ? await runCmdStage(spec, task.root, io, signal) : await runUsesStage(workerStart(task), io, task.read, signal);
+    const outcome =
+      spec.kind === 'cmd'
+        ? await runCmdStage(spec, task.root, io, signal)
+        : await runUsesStage(workerStart(task), io, task.read, signal);
     if (!outcome.ok && outcome.interrupted && !runSignal.aborted) {
       const seconds = (Date.now() - started) / 1000;
-      return { ...outcome, interrupted: false, message: `timed out after ${seconds.toFixed(1)}s (timeout: ${spec.timeoutMs! / 1000}s); the stage and its child processes were stopped` };
+      return {
+        ...outcome,
+        interrupted: false,
+        message: `timed out after ${seconds.toFixed(1)}s (timeout: ${spec.timeoutMs! / 1000}s); the stage and its child processes were stopped`,
+      };
     }
     return outcome;
   }

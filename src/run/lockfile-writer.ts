@@ -76,6 +76,7 @@ export class LockfileWriter {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     await this.write();
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure !== undefined)
+      throw this.failure instanceof Error ? this.failure : new Error(String(this.failure));
   }
 }

@@ -35,7 +35,13 @@ export const NOT_IN_STORE = 'not in the store';
  * has its fingerprint; else run. So a fresh clone with a committed lockfile and no store is
  * told that every stage would run, "not in the store", as `repro` would then do.
  */
-export async function planStage(name: string, node: StageNode, fp: Fingerprint, hash: string, p: PlanInputs): Promise<StagePlan> {
+export async function planStage(
+  name: string,
+  node: StageNode,
+  fp: Fingerprint,
+  hash: string,
+  p: PlanInputs,
+): Promise<StagePlan> {
   const { entry } = p;
   const forced = p.force || node.spec.alwaysChanged;
   let reasons = entry?.fingerprint === hash ? [] : explainChange(entry, fp);

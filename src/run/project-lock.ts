@@ -12,8 +12,13 @@ interface Holder {
 }
 
 export class LockHeldError extends UserError {
-  constructor(readonly holder: Holder, path: string) {
-    super(`another pipeline process (pid ${holder.pid} on ${holder.host}, started ${holder.started}: ${holder.command}) holds ${path}; wait for it, or pass --wait`);
+  constructor(
+    readonly holder: Holder,
+    path: string,
+  ) {
+    super(
+      `another pipeline process (pid ${holder.pid} on ${holder.host}, started ${holder.started}: ${holder.command}) holds ${path}; wait for it, or pass --wait`,
+    );
   }
 }
 
@@ -45,7 +50,12 @@ export class ProjectLock {
 
   static async acquire(path: string, opts: { wait?: boolean; pollMs?: number } = {}): Promise<ProjectLock> {
     await mkdir(dirname(path), { recursive: true });
-    const me: Holder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command: process.argv.slice(1).join(' ') };
+    const me: Holder = {
+      pid: process.pid,
+      host: hostname(),
+      started: new Date().toISOString(),
+      command: process.argv.slice(1).join(' '),
+    };
     const tmp = `${path}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(me));
     try {

@@ -42,11 +42,15 @@ function finishedLine(r: StageReport): string[] {
         lines.push(`${r.verdict === 'reproduced' ? '✓' : '≠'} ${r.verdict} ${r.name} (${r.seconds.toFixed(1)}s)`);
         break;
       }
-      lines.push(`✓ ran ${r.name} (${r.seconds.toFixed(1)}s${r.job === undefined ? '' : `, Slurm job ${r.job.id}${r.job.node === null ? '' : ` on ${r.job.node}`}`})`);
+      lines.push(
+        `✓ ran ${r.name} (${r.seconds.toFixed(1)}s${r.job === undefined ? '' : `, Slurm job ${r.job.id}${r.job.node === null ? '' : ` on ${r.job.node}`}`})`,
+      );
       break;
     case 'cached':
-      if (r.cache === 'store' && r.planned) lines.push(`would restore ${r.name} from the store: ${r.reasons.join('; ') || 'cached'}`);
-      else if (r.cache === 'store') lines.push(`↺ ${r.name}: restored from the store (${r.reasons.join('; ') || 'cached'})`);
+      if (r.cache === 'store' && r.planned)
+        lines.push(`would restore ${r.name} from the store: ${r.reasons.join('; ') || 'cached'}`);
+      else if (r.cache === 'store')
+        lines.push(`↺ ${r.name}: restored from the store (${r.reasons.join('; ') || 'cached'})`);
       if (r.cache === 'dvc.lock') lines.push(`↺ ${r.name}: adopted from dvc.lock (its outputs in the work tree match)`);
       break;
     case 'would-run':
@@ -98,7 +102,10 @@ export class LiveReporter implements Reporter {
   private readonly running = new Map<string, { started: number; progress?: StageProgress; state?: string }>();
   private timer: NodeJS.Timeout | undefined;
   private frame = 0;
-  private update: ((text: string) => void) & { clear(): void; done(): void } = Object.assign(() => {}, { clear() {}, done() {} });
+  private update: ((text: string) => void) & { clear(): void; done(): void } = Object.assign(() => {}, {
+    clear() {},
+    done() {},
+  });
 
   private constructor(private readonly out: NodeJS.WriteStream) {}
 
@@ -113,7 +120,8 @@ export class LiveReporter implements Reporter {
     const now = Date.now();
     const s = SPINNER[this.frame++ % SPINNER.length] ?? '*';
     const lines = [...this.running].map(
-      ([name, r]) => `${s} ${name} ${((now - r.started) / 1000).toFixed(0)}s${r.state === undefined ? '' : ` [${r.state}]`}${progressText(r.progress)}`,
+      ([name, r]) =>
+        `${s} ${name} ${((now - r.started) / 1000).toFixed(0)}s${r.state === undefined ? '' : ` [${r.state}]`}${progressText(r.progress)}`,
     );
     this.update(lines.join('\n'));
   }

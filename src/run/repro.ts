@@ -77,7 +77,11 @@ export type ReproResult =
  */
 export async function repro(opts: ReproOptions): Promise<ReproResult> {
   const paths = projectPaths(opts.root, opts.profile);
-  const loaded = await loadGraph(opts.root, paths.pipelineFile, { cacheFile: paths.expansionCache, profile: opts.profile, readOnlyCache: opts.dry });
+  const loaded = await loadGraph(opts.root, paths.pipelineFile, {
+    cacheFile: paths.expansionCache,
+    profile: opts.profile,
+    readOnlyCache: opts.dry,
+  });
   if (!loaded.ok) return { kind: 'config-error', failures: loaded.error };
   const graph = loaded.value;
   const selected = selectStages(graph, opts.targets, { downstream: opts.downstream });
@@ -115,9 +119,25 @@ class ReproRun implements StageHandler<string> {
     private readonly modules: ModuleGraph,
   ) {
     const kind = executorKind(opts.executor, graph.executor?.slurm);
-    this.store = new StoreAccess(paths.store, opts.dry, this.invocation, () => collectProvenance(opts.root, this.invocation, opts.command), opts.onStoreOpen);
-    this.executor = new ExecutorHandle({ kind, root: opts.root, slurm: graph.executor?.slurm, runId: this.invocation, signal: opts.signal, profile: opts.profile });
-    this.scheduler = new Scheduler({ jobs: jobSlots(opts.jobs, kind, graph.executor?.slurm), keepGoing: opts.keepGoing, signal: opts.signal }, this);
+    this.store = new StoreAccess(
+      paths.store,
+      opts.dry,
+      this.invocation,
+      () => collectProvenance(opts.root, this.invocation, opts.command),
+      opts.onStoreOpen,
+    );
+    this.executor = new ExecutorHandle({
+      kind,
+      root: opts.root,
+      slurm: graph.executor?.slurm,
+      runId: this.invocation,
+      signal: opts.signal,
+      profile: opts.profile,
+    });
+    this.scheduler = new Scheduler(
+      { jobs: jobSlots(opts.jobs, kind, graph.executor?.slurm), keepGoing: opts.keepGoing, signal: opts.signal },
+      this,
+    );
   }
 
   async execute(order: string[]): Promise<ReproResult> {
@@ -162,7 +182,13 @@ class ReproRun implements StageHandler<string> {
 
   blocked(name: string, upstream: string, why: Extract<Settled<string>, { ok: false }>): Settled<string> {
     const wouldRun = why.kind === 'would-run';
-    this.finish({ name, status: wouldRun ? 'would-run' : 'skipped', fingerprint: null, seconds: 0, reasons: [wouldRun ? `upstream ${upstream} will run` : why.reason] });
+    this.finish({
+      name,
+      status: wouldRun ? 'would-run' : 'skipped',
+      fingerprint: null,
+      seconds: 0,
+      reasons: [wouldRun ? `upstream ${upstream} will run` : why.reason],
+    });
     return { ok: false, kind: wouldRun ? 'would-run' : 'skipped', reason: `upstream ${upstream} did not complete` };
   }
 
@@ -173,7 +199,12 @@ class ReproRun implements StageHandler<string> {
       this.scheduler.halt();
       return { ok: false, kind: 'skipped', reason: 'the store could not be opened' };
     }
-    const message = await describeFailure(this.opts.root, `while handling stage ${name}`, error, this.opts.verbose ?? false);
+    const message = await describeFailure(
+      this.opts.root,
+      `while handling stage ${name}`,
+      error,
+      this.opts.verbose ?? false,
+    );
     return this.fail(name, null, 0, message, []);
   }
 
@@ -182,8 +213,17 @@ class ReproRun implements StageHandler<string> {
     if (node === undefined) throw new Error(`unknown stage ${name}`);
     if (node.spec.dvc?.frozen === true) {
       const frozen = await frozenResult(node.spec, this.lock.get(name), this.hasher);
-      this.finish({ name, status: frozen.ok ? 'cached' : 'skipped', ...(frozen.ok ? { cache: 'lockfile' as const } : {}), fingerprint: null, seconds: 0, reasons: [frozen.reason] });
-      return frozen.ok ? { ok: true, value: frozen.outputsHash } : { ok: false, kind: 'skipped', reason: frozen.reason };
+      this.finish({
+        name,
+        status: frozen.ok ? 'cached' : 'skipped',
+        ...(frozen.ok ? { cache: 'lockfile' as const } : {}),
+        fingerprint: null,
+        seconds: 0,
+        reasons: [frozen.reason],
+      });
+      return frozen.ok
+        ? { ok: true, value: frozen.outputsHash }
+        : { ok: false, kind: 'skipped', reason: frozen.reason };
     }
     let fp: Fingerprint;
     try {
@@ -198,14 +238,28 @@ class ReproRun implements StageHandler<string> {
       return this.fail(name, null, 0, (e as Error).message, []);
     }
     const hash = fingerprintHash(fp);
-    const plan = await planStage(name, node, fp, hash, { root: this.opts.root, entry: this.lock.get(name), hasher: this.hasher, store: this.store, force: this.opts.force });
+    const plan = await planStage(name, node, fp, hash, {
+      root: this.opts.root,
+      entry: this.lock.get(name),
+      hasher: this.hasher,
+      store: this.store,
+      force: this.opts.force,
+    });
     if (plan.kind === 'up-to-date') {
       this.finish({ name, status: 'cached', cache: 'lockfile', fingerprint: hash, seconds: 0, reasons: [] });
       return { ok: true, value: this.lock.get(name)!.outputs_hash };
     }
     if (plan.kind === 'in-store') {
       if (this.opts.dry) {
-        this.finish({ name, status: 'cached', cache: 'store', planned: true, fingerprint: hash, seconds: 0, reasons: plan.reasons });
+        this.finish({
+          name,
+          status: 'cached',
+          cache: 'store',
+          planned: true,
+          fingerprint: hash,
+          seconds: 0,
+          reasons: plan.reasons,
+        });
         return { ok: true, value: plan.found.outputsHash };
       }
       return this.restore(name, fp, plan.found, plan.reasons);
@@ -226,21 +280,55 @@ class ReproRun implements StageHandler<string> {
     }
   }
 
-  private facts(name: string, fingerprint: string, status: RunFacts['status'], started: number, extra: Partial<RunFacts> = {}): RunFacts {
-    return { invocation: this.invocation, stage: name, fingerprint, status, started, provenance: {}, error: null, ...extra };
+  private facts(
+    name: string,
+    fingerprint: string,
+    status: RunFacts['status'],
+    started: number,
+    extra: Partial<RunFacts> = {},
+  ): RunFacts {
+    return {
+      invocation: this.invocation,
+      stage: name,
+      fingerprint,
+      status,
+      started,
+      provenance: {},
+      error: null,
+      ...extra,
+    };
   }
 
-  private async restore(name: string, fp: Fingerprint, found: StoredResult, reasons: string[]): Promise<Settled<string>> {
+  private async restore(
+    name: string,
+    fp: Fingerprint,
+    found: StoredResult,
+    reasons: string[],
+  ): Promise<Settled<string>> {
     const started = Date.now();
     const store = await this.store.writable();
     await restoreOuts(this.opts.root, store, this.hasher, found);
     await store.recordRun(runRecord(this.facts(name, found.fingerprint, 'cached', started)));
     this.lock.set(name, lockEntry(fp, found));
-    this.finish({ name, status: 'cached', cache: 'store', fingerprint: found.fingerprint, seconds: (Date.now() - started) / 1000, reasons });
+    this.finish({
+      name,
+      status: 'cached',
+      cache: 'store',
+      fingerprint: found.fingerprint,
+      seconds: (Date.now() - started) / 1000,
+      reasons,
+    });
     return { ok: true, value: found.outputsHash };
   }
 
-  private async runStage(name: string, node: StageNode, fp: Fingerprint, hash: string, upstream: ReadonlyMap<string, string>, reasons: string[]): Promise<Settled<string>> {
+  private async runStage(
+    name: string,
+    node: StageNode,
+    fp: Fingerprint,
+    hash: string,
+    upstream: ReadonlyMap<string, string>,
+    reasons: string[],
+  ): Promise<Settled<string>> {
     const { spec } = node;
     const { reporter, root } = this.opts;
     const store = await this.store.writable();
@@ -268,26 +356,48 @@ class ReproRun implements StageHandler<string> {
             }),
             (f) => store.measurementsOf(f),
           );
-    const read = (kind: 'table' | 'json' | 'blob', h: string) => (kind === 'table' ? store.readTable(h) : kind === 'json' ? store.readJson(h) : store.readBlob(h));
+    const read = (kind: 'table' | 'json' | 'blob', h: string) =>
+      kind === 'table' ? store.readTable(h) : kind === 'json' ? store.readJson(h) : store.readBlob(h);
     let outcome: StageOutcome;
     try {
       outcome =
         executor === undefined
           ? { ok: true, outputs: {}, provenance: { adopted_from: 'dvc.lock' } }
-          : await executor.run({ name, node, root, fingerprint: fp, hash, upstream, inputs, read }, io, this.opts.signal);
+          : await executor.run(
+              { name, node, root, fingerprint: fp, hash, upstream, inputs, read },
+              io,
+              this.opts.signal,
+            );
     } catch (e) {
-      outcome = { ok: false, message: await describeFailure(root, `while running stage ${name}`, e, this.opts.verbose ?? false), tail: [], interrupted: false };
+      outcome = {
+        ok: false,
+        message: await describeFailure(root, `while running stage ${name}`, e, this.opts.verbose ?? false),
+        tail: [],
+        interrupted: false,
+      };
     }
     const seconds = (Date.now() - started) / 1000;
     const job = outcome.job;
     if (!outcome.ok) {
-      await store.recordRun(runRecord(this.facts(name, hash, 'failed', started, { provenance: jobProvenance(job), error: outcome.message }))).catch(() => undefined);
+      await store
+        .recordRun(
+          runRecord(
+            this.facts(name, hash, 'failed', started, { provenance: jobProvenance(job), error: outcome.message }),
+          ),
+        )
+        .catch(() => undefined);
       return this.fail(name, hash, seconds, outcome.message, outcome.tail, job);
     }
     let result: StoredResult;
     try {
       const collected = await collectOutputs(root, spec, outcome.outputs);
-      result = { fingerprint: hash, stage: name, outputs: collected.outputs, outputsHash: collected.outputsHash, metrics: collected.metrics };
+      result = {
+        fingerprint: hash,
+        stage: name,
+        outputs: collected.outputs,
+        outputsHash: collected.outputsHash,
+        metrics: collected.metrics,
+      };
       this.committer ??= new Committer(store);
       await this.committer.commit({
         result,
@@ -295,29 +405,66 @@ class ReproRun implements StageHandler<string> {
         // Lineage names each upstream by its output-set hash, so an edge leads to the stored result.
         inputs: Object.fromEntries(
           node.deps.map((d) =>
-            d.kind === 'stage' ? [d.stage, { kind: 'stage' as const, hash: upstream.get(d.stage)! }] : [d.path, { kind: 'file' as const, hash: fp.deps[d.path]! }],
+            d.kind === 'stage'
+              ? [d.stage, { kind: 'stage' as const, hash: upstream.get(d.stage)! }]
+              : [d.path, { kind: 'file' as const, hash: fp.deps[d.path]! }],
           ),
         ),
         params: spec.params,
         artifacts: collected.artifacts,
         measurements: collected.measurements,
-        run: runRecord(this.facts(name, hash, 'ran', started, { provenance: { ...outcome.provenance, ...jobProvenance(job) }, host: outcome.host })),
+        run: runRecord(
+          this.facts(name, hash, 'ran', started, {
+            provenance: { ...outcome.provenance, ...jobProvenance(job) },
+            host: outcome.host,
+          }),
+        ),
       });
     } catch (e) {
-      return this.fail(name, hash, seconds, await describeFailure(root, `while storing stage ${name}`, e, this.opts.verbose ?? false), [], job);
+      return this.fail(
+        name,
+        hash,
+        seconds,
+        await describeFailure(root, `while storing stage ${name}`, e, this.opts.verbose ?? false),
+        [],
+        job,
+      );
     }
     this.lock.set(name, lockEntry(fp, result));
     if (adopted) this.finish({ name, status: 'cached', cache: 'dvc.lock', fingerprint: hash, seconds, reasons });
-    else this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons, ...(job === undefined ? {} : { job }) });
+    else
+      this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons, ...(job === undefined ? {} : { job }) });
     return { ok: true, value: result.outputsHash };
   }
 
-  private fail(name: string, fingerprint: string | null, seconds: number, error: string, tail: string[], job?: JobReport): Settled<string> {
-    this.finish({ name, status: 'failed', fingerprint, seconds, reasons: [], error, tail, ...(job === undefined ? {} : { job }) });
+  private fail(
+    name: string,
+    fingerprint: string | null,
+    seconds: number,
+    error: string,
+    tail: string[],
+    job?: JobReport,
+  ): Settled<string> {
+    this.finish({
+      name,
+      status: 'failed',
+      fingerprint,
+      seconds,
+      reasons: [],
+      error,
+      tail,
+      ...(job === undefined ? {} : { job }),
+    });
     return { ok: false, kind: 'failed', reason: `${name} failed` };
   }
 }
 
 function lockEntry(fp: Fingerprint, result: StoredResult) {
-  return { ...fp, fingerprint: result.fingerprint, outputs: result.outputs, outputs_hash: result.outputsHash, metrics: result.metrics };
+  return {
+    ...fp,
+    fingerprint: result.fingerprint,
+    outputs: result.outputs,
+    outputs_hash: result.outputsHash,
+    metrics: result.metrics,
+  };
 }

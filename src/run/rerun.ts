@@ -11,7 +11,7 @@ import { projectPaths } from '../project.ts';
 import type { Lockfile } from '../store/lockfile.ts';
 import { ArtifactStore } from '../store/store.ts';
 import { recordOf } from '../store/verify.ts';
-import { backendDifference, type RunBackend } from './backend-difference.ts';
+import { backendDifference } from './backend-difference.ts';
 import { clearOuts, collectOutputs, restoreFile } from './collect-outputs.ts';
 import type { ExecutorIO, ExecutorKind } from './executor.ts';
 import { ExecutorHandle, executorKind, jobSlots } from './executors.ts';
@@ -60,7 +60,9 @@ export function chooseStages(lock: Lockfile, targets: string[], sample: number |
   }
   if (sample !== undefined) {
     // A seeded, reproducible draw: the same --seed picks the same stages.
-    chosen = [...chosen].sort((a, b) => sha256Hex(`${seed}:${a}`).localeCompare(sha256Hex(`${seed}:${b}`))).slice(0, sample);
+    chosen = [...chosen]
+      .sort((a, b) => sha256Hex(`${seed}:${a}`).localeCompare(sha256Hex(`${seed}:${b}`)))
+      .slice(0, sample);
   }
   return chosen.sort();
 }
@@ -117,9 +119,19 @@ class RerunRun implements StageHandler<RerunReport['status']> {
   ) {
     this.invocation = `rerun-${basename(scratch)}`;
     const slurm = opts.graph?.executor?.slurm;
-    this.executor = new ExecutorHandle({ kind, root: scratch, slurm, runId: this.invocation, signal: opts.signal, profile: opts.profile });
+    this.executor = new ExecutorHandle({
+      kind,
+      root: scratch,
+      slurm,
+      runId: this.invocation,
+      signal: opts.signal,
+      profile: opts.profile,
+    });
     // A rerun that fails says so in its report; it does not stop the reruns of other stages.
-    this.scheduler = new Scheduler({ jobs: jobSlots(opts.jobs, kind, slurm), keepGoing: true, signal: opts.signal }, this);
+    this.scheduler = new Scheduler(
+      { jobs: jobSlots(opts.jobs, kind, slurm), keepGoing: true, signal: opts.signal },
+      this,
+    );
   }
 
   async execute(chosen: string[]): Promise<void> {
@@ -133,7 +145,9 @@ class RerunRun implements StageHandler<RerunReport['status']> {
     }
     const upstreamOf = (name: string): string[] => {
       const deps = Object.keys(this.opts.lock.stages[name]!.deps);
-      return [...new Set(deps.flatMap((d) => (set.has(d) ? [d] : producers.has(d) ? [producers.get(d)!] : [])))].filter((u) => u !== name);
+      return [...new Set(deps.flatMap((d) => (set.has(d) ? [d] : producers.has(d) ? [producers.get(d)!] : [])))].filter(
+        (u) => u !== name,
+      );
     };
     try {
       await this.scheduler.run(chosen, upstreamOf);
@@ -151,7 +165,12 @@ class RerunRun implements StageHandler<RerunReport['status']> {
   }
 
   async crashed(name: string, error: unknown): Promise<Settled<RerunReport['status']>> {
-    const message = await describeFailure(this.opts.root, `while rerunning stage ${name}`, error, this.opts.verbose ?? false);
+    const message = await describeFailure(
+      this.opts.root,
+      `while rerunning stage ${name}`,
+      error,
+      this.opts.verbose ?? false,
+    );
     this.report({ stage: name, status: 'failed', details: [message], seconds: 0 });
     return { ok: true, value: 'failed' };
   }
@@ -189,19 +208,28 @@ class RerunRun implements StageHandler<RerunReport['status']> {
     const entry = lock.stages[name]!;
     const record = recordOf(entry);
     const started = Date.now();
-    const done = (status: RerunReport['status'], details: string[]): RerunReport => ({ stage: name, status, details, seconds: (Date.now() - started) / 1000 });
+    const done = (status: RerunReport['status'], details: string[]): RerunReport => ({
+      stage: name,
+      status,
+      details,
+      seconds: (Date.now() - started) / 1000,
+    });
     // A fresh hasher each time: earlier reruns rewrite files in the scratch tree.
     const hasher = await FileHasher.open(scratch);
 
     for (const [file, hash] of Object.entries(record.code)) {
-      if ((await hasher.hash(file)) !== hash) return done('skipped', [`code ${file} differs from the recorded run; check out the commit that made it`]);
+      if ((await hasher.hash(file)) !== hash)
+        return done('skipped', [`code ${file} differs from the recorded run; check out the commit that made it`]);
     }
-    const stageDeps = Object.keys(record.deps).filter((d) => lock.stages[d] !== undefined).sort();
+    const stageDeps = Object.keys(record.deps)
+      .filter((d) => lock.stages[d] !== undefined)
+      .sort();
     for (const [dep, hash] of Object.entries(record.deps)) {
       if (stageDeps.includes(dep) || (await hasher.hash(dep)) === hash) continue;
       // An input written by another stage is in the store as that stage's out file: put it back.
       const bytes = await this.store.findBlob(hash);
-      if (bytes === undefined) return done('skipped', [`input ${dep} differs from the recorded one and is not in the store`]);
+      if (bytes === undefined)
+        return done('skipped', [`input ${dep} differs from the recorded one and is not in the store`]);
       await restoreFile(scratch, dep, bytes);
       hasher.invalidate(dep);
     }
@@ -224,7 +252,9 @@ class RerunRun implements StageHandler<RerunReport['status']> {
       ...(current?.resources === undefined ? {} : { resources: current.resources }),
       yamlPath: [],
     };
-    const deps: ResolvedDep[] = spec.deps.map((d) => (stageDeps.includes(d) ? { kind: 'stage', stage: d } : { kind: 'file', path: d }));
+    const deps: ResolvedDep[] = spec.deps.map((d) =>
+      stageDeps.includes(d) ? { kind: 'stage', stage: d } : { kind: 'file', path: d },
+    );
     const node: StageNode = { spec, deps, upstream: stageDeps };
     const inputs =
       spec.kind !== 'uses'
@@ -232,7 +262,13 @@ class RerunRun implements StageHandler<RerunReport['status']> {
         : await assembleInputs(
             stageDeps.map((d) => {
               const up = lock.stages[d]!;
-              return { name: d, group: d.split('@')[0] ?? d, params: up.params, item: graph?.stages.get(d)?.spec.item, entry: up };
+              return {
+                name: d,
+                group: d.split('@')[0] ?? d,
+                params: up.params,
+                item: graph?.stages.get(d)?.spec.item,
+                entry: up,
+              };
             }),
             (f) => this.store.measurementsOf(f),
           );
@@ -256,13 +292,19 @@ class RerunRun implements StageHandler<RerunReport['status']> {
           hash: entry.fingerprint,
           upstream: new Map(stageDeps.map((d) => [d, lock.stages[d]!.outputs_hash])),
           inputs,
-          read: (kind, h) => (kind === 'table' ? store.readTable(h) : kind === 'json' ? store.readJson(h) : store.readBlob(h)),
+          read: (kind, h) =>
+            kind === 'table' ? store.readTable(h) : kind === 'json' ? store.readJson(h) : store.readBlob(h),
         },
         io,
         signal,
       );
     } catch (e) {
-      outcome = { ok: false, message: await describeFailure(this.opts.root, `while rerunning stage ${name}`, e, this.opts.verbose ?? false), tail: [], interrupted: false };
+      outcome = {
+        ok: false,
+        message: await describeFailure(this.opts.root, `while rerunning stage ${name}`, e, this.opts.verbose ?? false),
+        tail: [],
+        interrupted: false,
+      };
     }
     if (!outcome.ok) return done('failed', [outcome.message, ...outcome.tail.slice(-5)]);
     let collected;
@@ -272,24 +314,42 @@ class RerunRun implements StageHandler<RerunReport['status']> {
       return done('failed', [(e as Error).message]);
     }
     await this.scratchStore.commit({
-      result: { fingerprint: entry.fingerprint, stage: name, outputs: collected.outputs, outputsHash: collected.outputsHash, metrics: collected.metrics },
+      result: {
+        fingerprint: entry.fingerprint,
+        stage: name,
+        outputs: collected.outputs,
+        outputsHash: collected.outputsHash,
+        metrics: collected.metrics,
+      },
       fingerprintRecord: record,
       inputs: {},
       params: record.params,
       artifacts: collected.artifacts,
       measurements: collected.measurements,
-      run: runRecord({ invocation: this.invocation, stage: name, fingerprint: entry.fingerprint, status: 'ran', started, provenance: outcome.provenance, error: null, host: '' }),
+      run: runRecord({
+        invocation: this.invocation,
+        stage: name,
+        fingerprint: entry.fingerprint,
+        status: 'ran',
+        started,
+        provenance: outcome.provenance,
+        error: null,
+        host: '',
+      }),
     });
     const differences: string[] = [];
     for (const out of new Set([...Object.keys(entry.outputs), ...Object.keys(collected.outputs)])) {
       const want = entry.outputs[out]?.hash;
       const got = collected.outputs[out]?.hash;
-      if (want !== got) differences.push(`${out}: recorded ${want?.slice(0, 12) ?? '(none)'}, rerun ${got?.slice(0, 12) ?? '(none)'}`);
+      if (want !== got)
+        differences.push(`${out}: recorded ${want?.slice(0, 12) ?? '(none)'}, rerun ${got?.slice(0, 12) ?? '(none)'}`);
     }
     for (const m of new Set([...Object.keys(entry.metrics), ...Object.keys(collected.metrics)])) {
-      if (canonicalJson(entry.metrics[m]) !== canonicalJson(collected.metrics[m])) differences.push(`metric ${m}: recorded ${String(entry.metrics[m])}, rerun ${String(collected.metrics[m])}`);
+      if (canonicalJson(entry.metrics[m]) !== canonicalJson(collected.metrics[m]))
+        differences.push(`metric ${m}: recorded ${String(entry.metrics[m])}, rerun ${String(collected.metrics[m])}`);
     }
-    if (differences.length === 0) return done('reproduced', [`${Object.keys(collected.outputs).length} outputs bit for bit`]);
+    if (differences.length === 0)
+      return done('reproduced', [`${Object.keys(collected.outputs).length} outputs bit for bit`]);
     // Computed on another backend (GPU floats are not wasm's): say so rather than look like tampering.
     const recorded = await this.store.recordedBackend(entry.fingerprint);
     const rerunBackend = typeof outcome.provenance.backend === 'string' ? outcome.provenance.backend : null;

@@ -16,7 +16,6 @@ const WORKER = fileURLToPath(new URL(`./stage-worker${ownExtension}`, import.met
 // project, which need not have tsx installed.
 const TSX = import.meta.resolve('tsx');
 
-
 /**
  * Runs a `uses:` stage in a child process and serves its reads of upstream artifacts. The child
  * shares the coordinator's process group, so a signal to the group (Ctrl-C, or a SIGKILL of the
@@ -59,7 +58,8 @@ export function runUsesStage(
         case 'read':
           read(msg.kind, msg.hash).then(
             (value) => post({ type: 'read-result', id: msg.id, value: value as never }),
-            (e: unknown) => post({ type: 'read-error', id: msg.id, message: e instanceof Error ? e.message : String(e) }),
+            (e: unknown) =>
+              post({ type: 'read-error', id: msg.id, message: e instanceof Error ? e.message : String(e) }),
           );
           break;
         case 'result':
@@ -86,7 +86,9 @@ export function runUsesStage(
       if (signal.aborted) done({ ok: false, message: 'interrupted', tail: tail.get(), interrupted: true });
       else if (outputs !== undefined && code === 0) done({ ok: true, outputs, provenance });
       else {
-        const how = failure ?? (sig !== null ? `stage process was killed by ${sig}` : `stage process exited with code ${String(code)}`);
+        const how =
+          failure ??
+          (sig !== null ? `stage process was killed by ${sig}` : `stage process exited with code ${String(code)}`);
         done({ ok: false, message: how, tail: tail.get(), interrupted: false });
       }
     });

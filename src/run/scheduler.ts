@@ -77,12 +77,17 @@ export class Scheduler<T> {
    * Settles every stage of `selected` (and whatever they depend on, outside the selection, as
    * recorded). `upstreamOf` names the stages each must wait for.
    */
-  async run(selected: readonly string[], upstreamOf: (name: string) => readonly string[]): Promise<Map<string, Settled<T>>> {
+  async run(
+    selected: readonly string[],
+    upstreamOf: (name: string) => readonly string[],
+  ): Promise<Map<string, Settled<T>>> {
     const chosen = new Set(selected);
     const settle = (name: string): Promise<Settled<T>> => {
       let p = this.settled.get(name);
       if (p === undefined) {
-        p = chosen.has(name) ? this.guarded(name, () => this.process(name, upstreamOf(name), settle)) : this.guarded(name, async () => this.handler.outside(name));
+        p = chosen.has(name)
+          ? this.guarded(name, () => this.process(name, upstreamOf(name), settle))
+          : this.guarded(name, async () => this.handler.outside(name));
         this.settled.set(name, p);
       }
       return p;
@@ -91,7 +96,11 @@ export class Scheduler<T> {
     return new Map(results);
   }
 
-  private async process(name: string, upstream: readonly string[], settle: (n: string) => Promise<Settled<T>>): Promise<Settled<T>> {
+  private async process(
+    name: string,
+    upstream: readonly string[],
+    settle: (n: string) => Promise<Settled<T>>,
+  ): Promise<Settled<T>> {
     const values = new Map<string, T>();
     for (const u of upstream) {
       const s = await settle(u);
@@ -105,12 +114,13 @@ export class Scheduler<T> {
       release();
       return undefined;
     };
-    const scheduler = this;
+    // A getter, so a handler that checks late sees the run's current state.
+    const isStopping = (): boolean => this.stop;
     return this.handler.visit(name, {
       upstream: values,
       slot,
       get stopping() {
-        return scheduler.stop;
+        return isStopping();
       },
     });
   }

@@ -89,7 +89,11 @@ process.on('message', (msg: ToWorker) => {
         () => process.exit(0),
         async (e: unknown) => {
           const error = e instanceof Error ? e : new Error(String(e));
-          await send({ type: 'error', message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) });
+          await send({
+            type: 'error',
+            message: error.message,
+            ...(error.stack === undefined ? {} : { stack: error.stack }),
+          });
           process.exit(1);
         },
       );

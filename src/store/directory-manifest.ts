@@ -19,7 +19,12 @@ export interface DirectoryManifest {
 export const DIR_PREFIX = 'dir:';
 
 export function isManifest(v: unknown): v is DirectoryManifest {
-  return v !== null && typeof v === 'object' && (v as { type?: unknown }).type === 'directory' && typeof (v as { files?: unknown }).files === 'object';
+  return (
+    v !== null &&
+    typeof v === 'object' &&
+    (v as { type?: unknown }).type === 'directory' &&
+    typeof (v as { files?: unknown }).files === 'object'
+  );
 }
 
 async function listFiles(abs: string, rel = ''): Promise<string[]> {
@@ -34,7 +39,10 @@ async function listFiles(abs: string, rel = ''): Promise<string[]> {
 }
 
 /** Reads a directory into a manifest and the file artifacts it names. */
-export async function collectDirectory(root: string, path: string): Promise<{ ref: OutputRef; artifacts: NewArtifact[]; manifest: DirectoryManifest }> {
+export async function collectDirectory(
+  root: string,
+  path: string,
+): Promise<{ ref: OutputRef; artifacts: NewArtifact[]; manifest: DirectoryManifest }> {
   const abs = join(root, path);
   const files: Record<string, string> = {};
   const artifacts: NewArtifact[] = [];
@@ -54,7 +62,11 @@ export async function collectDirectory(root: string, path: string): Promise<{ re
  * The manifest hash of a directory in the work tree, from per-file hashes given by `hashFile`
  * (a cached hasher), or undefined when the directory is absent.
  */
-export async function workspaceDirectoryHash(root: string, path: string, hashFile: (rel: string) => Promise<string | undefined>): Promise<string | undefined> {
+export async function workspaceDirectoryHash(
+  root: string,
+  path: string,
+  hashFile: (rel: string) => Promise<string | undefined>,
+): Promise<string | undefined> {
   let names: string[];
   try {
     names = await listFiles(join(root, path));
@@ -70,7 +82,12 @@ export async function workspaceDirectoryHash(root: string, path: string, hashFil
  * Puts a stored directory back as a whole: built beside the target and renamed over it, so the
  * work tree never holds a mix of the old and the restored tree.
  */
-export async function restoreDirectory(root: string, path: string, manifest: DirectoryManifest, readBlob: (hash: string) => Promise<Uint8Array>): Promise<void> {
+export async function restoreDirectory(
+  root: string,
+  path: string,
+  manifest: DirectoryManifest,
+  readBlob: (hash: string) => Promise<Uint8Array>,
+): Promise<void> {
   const abs = join(root, path);
   const tmp = `${abs}.${process.pid}.restore`;
   await rm(tmp, { recursive: true, force: true });
@@ -79,7 +96,8 @@ export async function restoreDirectory(root: string, path: string, manifest: Dir
     const target = join(tmp, f);
     await mkdir(dirname(target), { recursive: true });
     const bytes = await readBlob(hash);
-    if (createHash('sha256').update(bytes).digest('hex') !== hash) throw new Error(`stored file ${path}/${f} does not match its hash`);
+    if (createHash('sha256').update(bytes).digest('hex') !== hash)
+      throw new Error(`stored file ${path}/${f} does not match its hash`);
     await writeFile(target, bytes);
   }
   await rm(abs, { recursive: true, force: true });

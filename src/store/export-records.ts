@@ -20,20 +20,36 @@ export interface ExportedRecord {
  * lineage and fingerprint records. Ordered so the same store gives the same files.
  */
 const RECORDS: ReadonlyArray<[string, string]> = [
-  ['runs', 'SELECT * FROM runs WHERE fingerprint IN (SELECT fingerprint FROM $results) ORDER BY started, stage, invocation'],
+  [
+    'runs',
+    'SELECT * FROM runs WHERE fingerprint IN (SELECT fingerprint FROM $results) ORDER BY started, stage, invocation',
+  ],
   [
     'invocations',
     'SELECT * FROM invocations WHERE invocation IN (SELECT invocation FROM runs WHERE fingerprint IN (SELECT fingerprint FROM $results)) ORDER BY started, invocation',
   ],
-  ['results', 'SELECT * FROM results WHERE fingerprint IN (SELECT fingerprint FROM $results) ORDER BY stage, fingerprint'],
+  [
+    'results',
+    'SELECT * FROM results WHERE fingerprint IN (SELECT fingerprint FROM $results) ORDER BY stage, fingerprint',
+  ],
   ['params', 'SELECT * FROM params WHERE fingerprint IN (SELECT fingerprint FROM $results) ORDER BY stage, name'],
   ['metrics', 'SELECT * FROM metrics WHERE fingerprint IN (SELECT fingerprint FROM $results) ORDER BY stage, name'],
-  ['measurements', 'SELECT * FROM measurements WHERE fingerprint IN (SELECT fingerprint FROM $results) ORDER BY stage, name, invocation'],
-  ['lineage', 'SELECT * FROM lineage WHERE fingerprint IN (SELECT fingerprint FROM $results) ORDER BY fingerprint, input, input_hash'],
+  [
+    'measurements',
+    'SELECT * FROM measurements WHERE fingerprint IN (SELECT fingerprint FROM $results) ORDER BY stage, name, invocation',
+  ],
+  [
+    'lineage',
+    'SELECT * FROM lineage WHERE fingerprint IN (SELECT fingerprint FROM $results) ORDER BY fingerprint, input, input_hash',
+  ],
 ];
 
 /** The store's records of the results `fingerprints` (the lockfile's), as records/NAME.parquet under `dir`. */
-export async function exportRecords(store: StoreReads, fingerprints: readonly string[], dir: string): Promise<ExportedRecord[]> {
+export async function exportRecords(
+  store: StoreReads,
+  fingerprints: readonly string[],
+  dir: string,
+): Promise<ExportedRecord[]> {
   for (const f of fingerprints) if (!/^[0-9a-f]{16,64}$/.test(f)) throw new Error(`"${f}" is not a fingerprint`);
   // A literal list rather than a temporary table: the store is open read-only here.
   const results = `(SELECT unnest([${fingerprints.map((f) => `'${f}'`).join(', ')}]::VARCHAR[]) AS fingerprint)`;
@@ -44,7 +60,10 @@ export async function exportRecords(store: StoreReads, fingerprints: readonly st
     const path = join('records', `${record}.parquet`);
     // The store allows no file access (nothing a query says may write a file): the rows are read
     // and written to Parquet apart, with the column types DuckDB reports for the query.
-    const columns = (await store.query(`DESCRIBE ${sql}`)).map((c) => ({ name: String(c.column_name), type: String(c.column_type) }));
+    const columns = (await store.query(`DESCRIBE ${sql}`)).map((c) => ({
+      name: String(c.column_name),
+      type: String(c.column_type),
+    }));
     const rows = await store.query(sql);
     await writeRecordFile(columns, rows, join(dir, path));
     written.push({ record, path, rows: rows.length });

@@ -31,13 +31,18 @@ export async function findArtifact(store: StoreReads, spec: string, lock: Lockfi
     if (entry === undefined) throw new UserError(`no stage "${stage}" in lockfile.json`);
     const names = Object.keys(entry.outputs).filter((n) => n === output || n.slice(n.indexOf(':') + 1) === output);
     if (names.length !== 1) {
-      throw new UserError(`stage "${stage}" has ${names.length === 0 ? 'no' : 'more than one'} output "${output}" (outputs: ${Object.keys(entry.outputs).join(', ')})`);
+      throw new UserError(
+        `stage "${stage}" has ${names.length === 0 ? 'no' : 'more than one'} output "${output}" (outputs: ${Object.keys(entry.outputs).join(', ')})`,
+      );
     }
     hash = entry.outputs[names[0]!]!.hash;
   } else {
     if (!/^[0-9a-f]{4,64}$/.test(spec)) throw new UserError(`"${spec}" is neither an artifact hash nor STAGE:OUTPUT`);
     const rows = await store.rows('SELECT hash FROM artifacts WHERE hash LIKE $p LIMIT 2', { p: `${spec}%` });
-    if (rows.length !== 1) throw new UserError(rows.length === 0 ? `no artifact hash starts with ${spec}` : `${spec} is ambiguous: give more of the hash`);
+    if (rows.length !== 1)
+      throw new UserError(
+        rows.length === 0 ? `no artifact hash starts with ${spec}` : `${spec} is ambiguous: give more of the hash`,
+      );
     hash = String(rows[0]!.hash);
   }
   const rows = await store.rows('SELECT hash, kind, table_name FROM artifacts WHERE hash = $h', { h: hash });
@@ -47,7 +52,12 @@ export async function findArtifact(store: StoreReads, spec: string, lock: Lockfi
 }
 
 /** Writes one artifact to a file: tables as Parquet, CSV or JSON; JSON as JSON; blobs and files as bytes. */
-export async function exportArtifact(store: StoreReads, a: ArtifactInfo, format: ExportFormat, file: string): Promise<void> {
+export async function exportArtifact(
+  store: StoreReads,
+  a: ArtifactInfo,
+  format: ExportFormat,
+  file: string,
+): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   if (a.kind === 'table') {
     const [info] = await store.rows('SELECT table_columns FROM artifacts WHERE hash = $h', { h: a.hash });
@@ -57,7 +67,8 @@ export async function exportArtifact(store: StoreReads, a: ArtifactInfo, format:
     // A directory output is exported as the directory itself, at `file`.
     const value = await store.readJson(a.hash);
     if (isManifest(value)) return restoreDirectory('', file, value, (h) => store.readBlob(h));
-    if (format !== 'json') throw new UserError(`artifact ${a.hash.slice(0, 12)} is a JSON value: export it with --format json`);
+    if (format !== 'json')
+      throw new UserError(`artifact ${a.hash.slice(0, 12)} is a JSON value: export it with --format json`);
     await writeFile(file, `${JSON.stringify(await store.readJson(a.hash), null, 2)}\n`);
   } else {
     await writeFile(file, await store.readBlob(a.hash));
@@ -82,7 +93,12 @@ export interface BundleEntry {
  * Parquet, so the bundle alone says what produced each number, on what and when, and a manifest
  * with the sha256 of every file in it and the artifact or record each came from.
  */
-export async function exportBundle(store: StoreReads, lock: Lockfile, root: string, dir: string): Promise<BundleEntry[]> {
+export async function exportBundle(
+  store: StoreReads,
+  lock: Lockfile,
+  root: string,
+  dir: string,
+): Promise<BundleEntry[]> {
   const entries: BundleEntry[] = [];
   const add = async (path: string, meta: Omit<BundleEntry, 'path' | 'sha256'>) => {
     entries.push({ path, sha256: sha256Hex(await readFile(join(dir, path))), ...meta });
@@ -104,22 +120,41 @@ export async function exportBundle(store: StoreReads, lock: Lockfile, root: stri
       const name = output.slice(output.indexOf(':') + 1);
       if (output.startsWith(DIR_PREFIX)) {
         const manifest = await store.readJson(ref.hash);
-        if (!isManifest(manifest)) throw new Error(`artifact ${ref.hash} (${stage} ${output}) is not a directory manifest: run pipeline verify`);
+        if (!isManifest(manifest))
+          throw new Error(`artifact ${ref.hash} (${stage} ${output}) is not a directory manifest: run pipeline verify`);
         await restoreDirectory('', join(dir, 'files', name), manifest, (h) => store.readBlob(h));
-        for (const [f, h] of Object.entries(manifest.files)) await add(join('files', name, f), { stage, output, artifact: h });
+        for (const [f, h] of Object.entries(manifest.files))
+          await add(join('files', name, f), { stage, output, artifact: h });
         continue;
       }
       const path =
-        ref.kind === 'table' ? join('tables', stage, `${name}.parquet`) : ref.kind === 'json' ? join('json', stage, `${name}.json`) : ref.kind === 'blob' ? join('blobs', stage, name) : join('files', name);
+        ref.kind === 'table'
+          ? join('tables', stage, `${name}.parquet`)
+          : ref.kind === 'json'
+            ? join('json', stage, `${name}.json`)
+            : ref.kind === 'blob'
+              ? join('blobs', stage, name)
+              : join('files', name);
       const info = await store.rows('SELECT table_name FROM artifacts WHERE hash = $h', { h: ref.hash });
-      if (info[0] === undefined) throw new UserError(`artifact ${ref.hash} (${stage} ${output}) is not in the store: run pipeline verify`);
-      await exportArtifact(store, { hash: ref.hash, kind: ref.kind, tableName: info[0].table_name === null ? null : String(info[0].table_name) }, ref.kind === 'table' ? 'parquet' : 'json', join(dir, path));
+      if (info[0] === undefined)
+        throw new UserError(`artifact ${ref.hash} (${stage} ${output}) is not in the store: run pipeline verify`);
+      await exportArtifact(
+        store,
+        { hash: ref.hash, kind: ref.kind, tableName: info[0].table_name === null ? null : String(info[0].table_name) },
+        ref.kind === 'table' ? 'parquet' : 'json',
+        join(dir, path),
+      );
       await add(path, { stage, output, artifact: ref.hash });
     }
   }
   const fingerprints = [...new Set(Object.values(lock.stages).map((e) => e.fingerprint))].sort();
-  for (const r of await exportRecords(store, fingerprints, dir)) await add(r.path, { stage: null, output: null, artifact: null, record: r.record, rows: r.rows });
-  const manifest = { created: new Date().toISOString(), note: 'sha256 of every file in this bundle, and the stored artifact each was exported from', files: entries };
+  for (const r of await exportRecords(store, fingerprints, dir))
+    await add(r.path, { stage: null, output: null, artifact: null, record: r.record, rows: r.rows });
+  const manifest = {
+    created: new Date().toISOString(),
+    note: 'sha256 of every file in this bundle, and the stored artifact each was exported from',
+    files: entries,
+  };
   await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return entries;
 }

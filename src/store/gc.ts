@@ -27,10 +27,16 @@ export async function planGc(store: ArtifactStore, lock: Lockfile, keepLast: num
   const removeResults = all.map((r) => String(r.fingerprint)).filter((f) => !keep.has(f));
   const removing = new Set(removeResults);
   const stillUsed = new Set<string>();
-  for (const o of await store.rows('SELECT fingerprint, artifact FROM outputs')) if (!removing.has(String(o.fingerprint))) stillUsed.add(String(o.artifact));
+  for (const o of await store.rows('SELECT fingerprint, artifact FROM outputs'))
+    if (!removing.has(String(o.fingerprint))) stillUsed.add(String(o.artifact));
   const removeArtifacts = (await store.rows('SELECT hash, kind, size, table_name FROM artifacts'))
     .filter((a) => !stillUsed.has(String(a.hash)))
-    .map((a) => ({ hash: String(a.hash), kind: String(a.kind), size: Number(a.size), table: a.table_name === null ? null : String(a.table_name) }));
+    .map((a) => ({
+      hash: String(a.hash),
+      kind: String(a.kind),
+      size: Number(a.size),
+      table: a.table_name === null ? null : String(a.table_name),
+    }));
   return { keepResults: all.length - removeResults.length, removeResults, removeArtifacts };
 }
 
@@ -39,7 +45,8 @@ export async function applyGc(store: ArtifactStore, plan: GcPlan): Promise<void>
   await store.exec('BEGIN TRANSACTION');
   try {
     for (const f of plan.removeResults) {
-      for (const table of ['outputs', 'lineage', 'metrics', 'params', 'results']) await store.exec(`DELETE FROM ${table} WHERE fingerprint = $f`, { f });
+      for (const table of ['outputs', 'lineage', 'metrics', 'params', 'results'])
+        await store.exec(`DELETE FROM ${table} WHERE fingerprint = $f`, { f });
     }
     for (const a of plan.removeArtifacts) {
       if (a.table !== null) await store.exec(`DROP TABLE IF EXISTS "${a.table}"`);

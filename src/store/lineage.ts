@@ -27,9 +27,15 @@ export interface LineageNode extends FingerprintRecord {
  * fingerprint of the stored result that made it. For a stage, `current` (its lockfile entry)
  * wins; otherwise the newest stored result of that name.
  */
-export async function resolveResult(store: StoreReads, target: string, current: string | undefined): Promise<string | undefined> {
+export async function resolveResult(
+  store: StoreReads,
+  target: string,
+  current: string | undefined,
+): Promise<string | undefined> {
   if (current !== undefined) return current;
-  const byStage = await store.rows('SELECT fingerprint FROM results WHERE stage = $t ORDER BY created DESC LIMIT 1', { t: target });
+  const byStage = await store.rows('SELECT fingerprint FROM results WHERE stage = $t ORDER BY created DESC LIMIT 1', {
+    t: target,
+  });
   if (byStage[0] !== undefined) return String(byStage[0].fingerprint);
   if (!/^[0-9a-f]{4,64}$/.test(target)) return undefined;
   const byArtifact = await store.rows(
@@ -37,20 +43,32 @@ export async function resolveResult(store: StoreReads, target: string, current: 
     { p: `${target}%` },
   );
   if (byArtifact[0] !== undefined) return String(byArtifact[0].fingerprint);
-  const byFingerprint = await store.rows('SELECT fingerprint FROM results WHERE fingerprint LIKE $p LIMIT 1', { p: `${target}%` });
+  const byFingerprint = await store.rows('SELECT fingerprint FROM results WHERE fingerprint LIKE $p LIMIT 1', {
+    p: `${target}%`,
+  });
   return byFingerprint[0] === undefined ? undefined : String(byFingerprint[0].fingerprint);
 }
 
 /** The chain of results behind a fingerprint, down to the raw data files. */
-export async function lineageOf(store: StoreReads, fingerprint: string, seen = new Map<string, LineageNode>()): Promise<LineageNode> {
+export async function lineageOf(
+  store: StoreReads,
+  fingerprint: string,
+  seen = new Map<string, LineageNode>(),
+): Promise<LineageNode> {
   const known = seen.get(fingerprint);
   if (known !== undefined) return known;
-  const rows = await store.rows(`SELECT stage, strftime(created, '%Y-%m-%d %H:%M:%S') AS created, fingerprint_record FROM results WHERE fingerprint = $f`, { f: fingerprint });
+  const rows = await store.rows(
+    `SELECT stage, strftime(created, '%Y-%m-%d %H:%M:%S') AS created, fingerprint_record FROM results WHERE fingerprint = $f`,
+    { f: fingerprint },
+  );
   const row = rows[0];
   if (row === undefined) throw new UserError(`no stored result has fingerprint ${fingerprint}`);
   const record = JSON.parse(String(row.fingerprint_record)) as FingerprintRecord;
   const outputs: Record<string, string> = {};
-  for (const o of await store.rows('SELECT name, artifact FROM outputs WHERE fingerprint = $f ORDER BY name', { f: fingerprint })) outputs[String(o.name)] = String(o.artifact);
+  for (const o of await store.rows('SELECT name, artifact FROM outputs WHERE fingerprint = $f ORDER BY name', {
+    f: fingerprint,
+  }))
+    outputs[String(o.name)] = String(o.artifact);
   const node: LineageNode = {
     stage: String(row.stage),
     fingerprint,
@@ -65,10 +83,20 @@ export async function lineageOf(store: StoreReads, fingerprint: string, seen = n
     inputs: [],
   };
   seen.set(fingerprint, node);
-  for (const l of await store.rows('SELECT input, input_hash, kind FROM lineage WHERE fingerprint = $f ORDER BY input', { f: fingerprint })) {
-    const input: LineageInput = { name: String(l.input), kind: l.kind === 'stage' ? 'stage' : 'file', hash: String(l.input_hash) };
+  for (const l of await store.rows(
+    'SELECT input, input_hash, kind FROM lineage WHERE fingerprint = $f ORDER BY input',
+    { f: fingerprint },
+  )) {
+    const input: LineageInput = {
+      name: String(l.input),
+      kind: l.kind === 'stage' ? 'stage' : 'file',
+      hash: String(l.input_hash),
+    };
     if (input.kind === 'stage') {
-      const up = await store.rows('SELECT fingerprint FROM results WHERE outputs_hash = $h ORDER BY (stage = $n) DESC, created DESC LIMIT 1', { h: input.hash, n: input.name });
+      const up = await store.rows(
+        'SELECT fingerprint FROM results WHERE outputs_hash = $h ORDER BY (stage = $n) DESC, created DESC LIMIT 1',
+        { h: input.hash, n: input.name },
+      );
       if (up[0] !== undefined) input.from = await lineageOf(store, String(up[0].fingerprint), seen);
     }
     node.inputs.push(input);
@@ -96,7 +124,8 @@ export function renderLineageAscii(root: LineageNode): string {
     for (const [o, h] of Object.entries(node.outputs)) lines.push(`${pad}output ${o} ${short(h)}`);
     for (const input of node.inputs) {
       if (input.kind === 'file') lines.push(`${pad}<- file ${input.name} ${short(input.hash)}`);
-      else if (input.from === undefined) lines.push(`${pad}<- ${input.name} ${short(input.hash)} (result not in the store)`);
+      else if (input.from === undefined)
+        lines.push(`${pad}<- ${input.name} ${short(input.hash)} (result not in the store)`);
       else {
         lines.push(`${pad}<- ${input.name}`);
         walk(input.from, `${pad}   `);
@@ -129,7 +158,10 @@ export function renderLineageMermaid(root: LineageNode): string {
         lines.push(`  ${id(input.from.fingerprint)} --> ${id(node.fingerprint)}`);
       } else {
         const fileId = id(`file:${input.name}:${input.hash}`);
-        lines.push(`  ${fileId}[("${input.name}<br/>${short(input.hash)}")]`, `  ${fileId} --> ${id(node.fingerprint)}`);
+        lines.push(
+          `  ${fileId}[("${input.name}<br/>${short(input.hash)}")]`,
+          `  ${fileId} --> ${id(node.fingerprint)}`,
+        );
       }
     }
   };

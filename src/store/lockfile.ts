@@ -37,14 +37,20 @@ export async function readLockfile(path: string): Promise<Lockfile> {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new LockfileError(`${path}: not valid JSON (${(e as Error).message}); restore it from git or delete it to rebuild`);
+    throw new LockfileError(
+      `${path}: not valid JSON (${(e as Error).message}); restore it from git or delete it to rebuild`,
+    );
   }
   const lock = data as Partial<Lockfile>;
   if (typeof lock !== 'object' || lock === null || typeof lock.stages !== 'object' || lock.stages === null) {
-    throw new LockfileError(`${path}: expected {"version": ..., "stages": {...}}; restore it from git or delete it to rebuild`);
+    throw new LockfileError(
+      `${path}: expected {"version": ..., "stages": {...}}; restore it from git or delete it to rebuild`,
+    );
   }
   if (typeof lock.version === 'number' && lock.version > LOCKFILE_VERSION) {
-    throw new LockfileError(`${path}: written by a newer pipeline (lockfile version ${lock.version}); upgrade pipeline`);
+    throw new LockfileError(
+      `${path}: written by a newer pipeline (lockfile version ${lock.version}); upgrade pipeline`,
+    );
   }
   return { version: LOCKFILE_VERSION, stages: lock.stages };
 }
@@ -53,7 +59,12 @@ export async function readLockfile(path: string): Promise<Lockfile> {
  * Writes with sorted keys (so its git diff shows only what changed) to a temporary file, then
  * renames it over the old one: a crash mid-write leaves the previous lockfile, never half of one.
  */
-export async function writeLockfile(path: string, lock: Lockfile, newStages: string | readonly string[] = [], text?: string): Promise<void> {
+export async function writeLockfile(
+  path: string,
+  lock: Lockfile,
+  newStages: string | readonly string[] = [],
+  text?: string,
+): Promise<void> {
   await writeFileAtomic(path, text ?? lockfileText(lock), { beforeRename: () => faultPoint('lockfile', newStages) });
 }
 

@@ -12,9 +12,37 @@ const READ_STATEMENTS = new Map([
   [4, 'EXPLAIN'],
 ]);
 const STATEMENT_NAMES = [
-  'INVALID', 'SELECT', 'INSERT', 'UPDATE', 'EXPLAIN', 'DELETE', 'PREPARE', 'CREATE', 'EXECUTE', 'ALTER', 'TRANSACTION',
-  'COPY', 'ANALYZE', 'SET VARIABLE', 'CREATE FUNCTION', 'DROP', 'EXPORT', 'PRAGMA', 'VACUUM', 'CALL', 'SET', 'LOAD',
-  'RELATION', 'EXTENSION', 'LOGICAL PLAN', 'ATTACH', 'DETACH', 'MULTI', 'COPY DATABASE', 'UPDATE EXTENSIONS', 'MERGE INTO',
+  'INVALID',
+  'SELECT',
+  'INSERT',
+  'UPDATE',
+  'EXPLAIN',
+  'DELETE',
+  'PREPARE',
+  'CREATE',
+  'EXECUTE',
+  'ALTER',
+  'TRANSACTION',
+  'COPY',
+  'ANALYZE',
+  'SET VARIABLE',
+  'CREATE FUNCTION',
+  'DROP',
+  'EXPORT',
+  'PRAGMA',
+  'VACUUM',
+  'CALL',
+  'SET',
+  'LOAD',
+  'RELATION',
+  'EXTENSION',
+  'LOGICAL PLAN',
+  'ATTACH',
+  'DETACH',
+  'MULTI',
+  'COPY DATABASE',
+  'UPDATE EXTENSIONS',
+  'MERGE INTO',
 ];
 
 // Statements that reach outside the store: files, databases, extensions.
@@ -23,8 +51,10 @@ const WRITE_STATEMENTS = new Set([2, 3, 5, 7, 9, 10, 12, 14, 15, 18, 19, 30]);
 
 function refusal(type: number): string {
   const name = STATEMENT_NAMES[type] ?? `type ${type}`;
-  if (FILE_STATEMENTS.has(type)) return `queries touch no file but the store: ${name} is refused (only SELECT and EXPLAIN run)`;
-  if (WRITE_STATEMENTS.has(type)) return `the store is opened read-only for queries; this statement would change it: ${name} is refused`;
+  if (FILE_STATEMENTS.has(type))
+    return `queries touch no file but the store: ${name} is refused (only SELECT and EXPLAIN run)`;
+  if (WRITE_STATEMENTS.has(type))
+    return `the store is opened read-only for queries; this statement would change it: ${name} is refused`;
   return `queries only read, and the store's settings are locked: ${name} is refused (only SELECT and EXPLAIN run)`;
 }
 
@@ -35,7 +65,8 @@ function explain(e: unknown): Error {
     const what = /Cannot access (?:file|directory) "([^"]*)"/.exec(msg)?.[1];
     return new ReadRefused(`queries touch no file but the store: access to ${what ?? 'files'} is refused`);
   }
-  if (/configuration has been locked/.test(msg)) return new ReadRefused(`the store's settings are locked for queries: ${msg}`);
+  if (/configuration has been locked/.test(msg))
+    return new ReadRefused(`the store's settings are locked for queries: ${msg}`);
   return e instanceof Error ? e : new Error(msg);
 }
 
@@ -82,7 +113,11 @@ export class ReadConnection implements StoreReads {
   }
 
   /** Runs read statements in a transaction that is always rolled back; returns the last result. */
-  private read<T>(sql: string, params: SqlParams | undefined, take: (r: Awaited<ReturnType<DuckDBConnection['runAndReadAll']>>) => T): Promise<T> {
+  private read<T>(
+    sql: string,
+    params: SqlParams | undefined,
+    take: (r: Awaited<ReturnType<DuckDBConnection['runAndReadAll']>>) => T,
+  ): Promise<T> {
     return this.serial(async () => {
       await this.checked(sql);
       await this.db.run('BEGIN TRANSACTION');
@@ -109,7 +144,9 @@ export class ReadConnection implements StoreReads {
     const name = rows[0]?.table_name;
     if (name === undefined) throw new Error(`table artifact ${hash} is not in the store`);
     const quoted = `"${String(name).replace(/"/g, '""')}"`;
-    return this.read(`SELECT * FROM ${quoted}`, undefined, (r) => decodeColumns(r.getColumnsObjectJS() as Record<string, unknown[]>));
+    return this.read(`SELECT * FROM ${quoted}`, undefined, (r) =>
+      decodeColumns(r.getColumnsObjectJS() as Record<string, unknown[]>),
+    );
   }
 
   async readJson(hash: string): Promise<JsonValue> {

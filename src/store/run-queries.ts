@@ -18,11 +18,16 @@ export function recentRuns(store: StoreReads, stage: string, limit = 10): Promis
  * The invocation whose id starts with `prefix` (or the latest for `last`), with the stage runs
  * it made; undefined when none or more than one matches.
  */
-export async function invocationDetails(store: StoreReads, prefix: string): Promise<{ invocation: Row; runs: Row[] } | undefined> {
+export async function invocationDetails(
+  store: StoreReads,
+  prefix: string,
+): Promise<{ invocation: Row; runs: Row[] } | undefined> {
   const rows =
     prefix === 'last'
       ? await store.query(`SELECT * FROM invocations ORDER BY started DESC LIMIT 1`)
-      : await store.query(`SELECT * FROM invocations WHERE invocation LIKE $p ORDER BY started DESC LIMIT 2`, { p: `${prefix}%` });
+      : await store.query(`SELECT * FROM invocations WHERE invocation LIKE $p ORDER BY started DESC LIMIT 2`, {
+          p: `${prefix}%`,
+        });
   if (rows.length !== 1) return undefined;
   const invocation = rows[0]!;
   const runs = await store.query(
@@ -34,6 +39,8 @@ export async function invocationDetails(store: StoreReads, prefix: string): Prom
 
 /** How many artifacts and results the store holds (what `verify` reports it checked). */
 export async function storeCounts(store: StoreReads): Promise<{ artifacts: number; results: number }> {
-  const [c] = await store.query('SELECT (SELECT count(*) FROM artifacts)::INTEGER AS a, (SELECT count(*) FROM results)::INTEGER AS r');
+  const [c] = await store.query(
+    'SELECT (SELECT count(*) FROM artifacts)::INTEGER AS a, (SELECT count(*) FROM results)::INTEGER AS r',
+  );
   return { artifacts: Number(c?.a ?? 0), results: Number(c?.r ?? 0) };
 }

@@ -30,7 +30,11 @@ CREATE TABLE IF NOT EXISTS invocations (
 `;
 
 /** Flattens nested params to dotted names, the long format a reviewer filters with SQL. */
-export function flattenParams(value: unknown, prefix = '', into: Array<[string, unknown]> = []): Array<[string, unknown]> {
+export function flattenParams(
+  value: unknown,
+  prefix = '',
+  into: Array<[string, unknown]> = [],
+): Array<[string, unknown]> {
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0) {
     for (const [k, v] of Object.entries(value)) flattenParams(v, prefix === '' ? k : `${prefix}.${k}`, into);
   } else if (prefix !== '') into.push([prefix, value]);
@@ -43,13 +47,22 @@ const MIGRATIONS: Array<(db: DuckDBConnection) => Promise<void>> = [
   // provenance of each invocation; the documented views.
   async (db) => {
     await db.run(`ALTER TABLE lineage ADD COLUMN kind VARCHAR`);
-    await db.run(`UPDATE lineage SET kind = CASE WHEN input_hash IN (SELECT outputs_hash FROM results) THEN 'stage' ELSE 'file' END`);
+    await db.run(
+      `UPDATE lineage SET kind = CASE WHEN input_hash IN (SELECT outputs_hash FROM results) THEN 'stage' ELSE 'file' END`,
+    );
     await db.run(`CREATE TABLE params (fingerprint VARCHAR, stage VARCHAR, name VARCHAR, value VARCHAR)`);
-    const rows = (await db.runAndReadAll('SELECT fingerprint, stage, fingerprint_record FROM results')).getRowObjectsJS();
+    const rows = (
+      await db.runAndReadAll('SELECT fingerprint, stage, fingerprint_record FROM results')
+    ).getRowObjectsJS();
     for (const r of rows) {
       const record = JSON.parse(String(r.fingerprint_record)) as { params?: unknown };
       for (const [name, value] of flattenParams(record.params ?? {})) {
-        await db.run('INSERT INTO params VALUES ($f, $s, $n, $v)', { f: String(r.fingerprint), s: String(r.stage), n: name, v: JSON.stringify(value) });
+        await db.run('INSERT INTO params VALUES ($f, $s, $n, $v)', {
+          f: String(r.fingerprint),
+          s: String(r.stage),
+          n: name,
+          v: JSON.stringify(value),
+        });
       }
     }
     for (const column of [
@@ -73,7 +86,9 @@ const MIGRATIONS: Array<(db: DuckDBConnection) => Promise<void>> = [
   },
   // 2 -> 3: measurements (run-to-run facts such as wall time), kept apart from hashed metrics.
   async (db) => {
-    await db.run(`CREATE TABLE measurements (fingerprint VARCHAR, stage VARCHAR, invocation VARCHAR, name VARCHAR, value DOUBLE)`);
+    await db.run(
+      `CREATE TABLE measurements (fingerprint VARCHAR, stage VARCHAR, invocation VARCHAR, name VARCHAR, value DOUBLE)`,
+    );
   },
 ];
 
@@ -89,11 +104,15 @@ export async function migrate(db: DuckDBConnection, path: string): Promise<void>
     await db.run('BEGIN TRANSACTION');
     try {
       await db.run(VERSION_1);
-      await db.run(`INSERT INTO store_meta SELECT 'schema_version', '1' WHERE NOT EXISTS (SELECT 1 FROM store_meta WHERE key = 'schema_version')`);
+      await db.run(
+        `INSERT INTO store_meta SELECT 'schema_version', '1' WHERE NOT EXISTS (SELECT 1 FROM store_meta WHERE key = 'schema_version')`,
+      );
       await db.run('COMMIT');
     } catch (e) {
       await db.run('ROLLBACK').catch(() => undefined);
-      throw new SchemaError(`creating the store ${path} failed, nothing was written: ${(e as Error).message.split('\n')[0]}`);
+      throw new SchemaError(
+        `creating the store ${path} failed, nothing was written: ${(e as Error).message.split('\n')[0]}`,
+      );
     }
   }
   const rows = (await db.runAndReadAll(`SELECT value FROM store_meta WHERE key = 'schema_version'`)).getRowObjectsJS();
@@ -112,14 +131,18 @@ export async function migrate(db: DuckDBConnection, path: string): Promise<void>
       await db.run('COMMIT');
     } catch (e) {
       await db.run('ROLLBACK').catch(() => undefined);
-      throw new SchemaError(`upgrading the store ${path} to schema ${version + 1} failed, it is unchanged: ${(e as Error).message.split('\n')[0]}`);
+      throw new SchemaError(
+        `upgrading the store ${path} to schema ${version + 1} failed, it is unchanged: ${(e as Error).message.split('\n')[0]}`,
+      );
     }
   }
 }
 
 /** The schema version a store file is at (0 for a new or half-created file), without changing it. */
 export async function schemaVersion(db: DuckDBConnection): Promise<number> {
-  const exists = (await db.runAndReadAll(`SELECT 1 FROM information_schema.tables WHERE table_name = 'store_meta'`)).currentRowCount > 0;
+  const exists =
+    (await db.runAndReadAll(`SELECT 1 FROM information_schema.tables WHERE table_name = 'store_meta'`))
+      .currentRowCount > 0;
   if (!exists) return 0;
   const rows = (await db.runAndReadAll(`SELECT value FROM store_meta WHERE key = 'schema_version'`)).getRowObjectsJS();
   return rows[0] === undefined ? 0 : Number(rows[0].value);

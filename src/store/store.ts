@@ -17,7 +17,6 @@ export { STORE_SCHEMA_VERSION };
 const LOCK_CONFLICT = /Conflicting lock is held in (.*?) \(PID (\d+)\)/;
 const WRITER_WAIT_MS = 5000;
 
-
 export type ArtifactKind = 'table' | 'json' | 'blob' | 'file';
 
 export interface OutputRef {
@@ -108,7 +107,8 @@ export class ArtifactStore implements StoreReads {
           instance = await DuckDBInstance.create(path, readOnly ? { access_mode: 'READ_ONLY', ...access } : access);
           break;
         } catch (e) {
-          if (!LOCK_CONFLICT.test(firstLine(e)) || Date.now() > deadline) throw new StoreError(describeOpenError(path, e));
+          if (!LOCK_CONFLICT.test(firstLine(e)) || Date.now() > deadline)
+            throw new StoreError(describeOpenError(path, e));
           await sleep(50);
         }
       }
@@ -148,17 +148,34 @@ export class ArtifactStore implements StoreReads {
     if (fingerprints.length === 0) return found;
     return this.serial(async () => {
       const list = fingerprints.map((f) => `'${f.replace(/[^0-9a-f]/g, '')}'`).join(',');
-      const results = (await this.db.runAndReadAll(`SELECT fingerprint, stage, outputs_hash FROM results WHERE fingerprint IN (${list})`)).getRowObjectsJS();
+      const results = (
+        await this.db.runAndReadAll(
+          `SELECT fingerprint, stage, outputs_hash FROM results WHERE fingerprint IN (${list})`,
+        )
+      ).getRowObjectsJS();
       for (const r of results) {
-        found.set(String(r.fingerprint), { fingerprint: String(r.fingerprint), stage: String(r.stage), outputsHash: String(r.outputs_hash), outputs: {}, metrics: {} });
+        found.set(String(r.fingerprint), {
+          fingerprint: String(r.fingerprint),
+          stage: String(r.stage),
+          outputsHash: String(r.outputs_hash),
+          outputs: {},
+          metrics: {},
+        });
       }
       if (found.size === 0) return found;
-      const outs = (await this.db.runAndReadAll(`SELECT fingerprint, name, kind, artifact FROM outputs WHERE fingerprint IN (${list})`)).getRowObjectsJS();
+      const outs = (
+        await this.db.runAndReadAll(
+          `SELECT fingerprint, name, kind, artifact FROM outputs WHERE fingerprint IN (${list})`,
+        )
+      ).getRowObjectsJS();
       for (const o of outs) {
         const r = found.get(String(o.fingerprint));
-        if (r !== undefined) r.outputs[String(o.name)] = { kind: String(o.kind) as ArtifactKind, hash: String(o.artifact) };
+        if (r !== undefined)
+          r.outputs[String(o.name)] = { kind: String(o.kind) as ArtifactKind, hash: String(o.artifact) };
       }
-      const ms = (await this.db.runAndReadAll(`SELECT fingerprint, name, value FROM metrics WHERE fingerprint IN (${list})`)).getRowObjectsJS();
+      const ms = (
+        await this.db.runAndReadAll(`SELECT fingerprint, name, value FROM metrics WHERE fingerprint IN (${list})`)
+      ).getRowObjectsJS();
       for (const m of ms) {
         const r = found.get(String(m.fingerprint));
         if (r !== undefined) r.metrics[String(m.name)] = Number(m.value);
@@ -187,7 +204,10 @@ export class ArtifactStore implements StoreReads {
       await this.db.run('BEGIN TRANSACTION');
       try {
         for (const input of inputs) await this.writeResult(input);
-        faultPoint('commit', inputs.map((i) => i.result.stage));
+        faultPoint(
+          'commit',
+          inputs.map((i) => i.result.stage),
+        );
         await this.db.run('COMMIT');
       } catch (e) {
         await this.db.run('ROLLBACK').catch(() => undefined);
@@ -211,21 +231,47 @@ export class ArtifactStore implements StoreReads {
       r: canonicalJson(input.fingerprintRecord),
     });
     for (const [name, ref] of Object.entries(result.outputs)) {
-      await this.db.run('INSERT INTO outputs VALUES ($f, $n, $k, $a)', { f: result.fingerprint, n: name, k: ref.kind, a: ref.hash });
+      await this.db.run('INSERT INTO outputs VALUES ($f, $n, $k, $a)', {
+        f: result.fingerprint,
+        n: name,
+        k: ref.kind,
+        a: ref.hash,
+      });
     }
     await this.db.run('DELETE FROM params WHERE fingerprint = $f', { f: result.fingerprint });
     for (const [name, ref] of Object.entries(input.inputs)) {
-      await this.db.run('INSERT INTO lineage (fingerprint, input, input_hash, kind) VALUES ($f, $n, $h, $k)', { f: result.fingerprint, n: name, h: ref.hash, k: ref.kind });
+      await this.db.run('INSERT INTO lineage (fingerprint, input, input_hash, kind) VALUES ($f, $n, $h, $k)', {
+        f: result.fingerprint,
+        n: name,
+        h: ref.hash,
+        k: ref.kind,
+      });
     }
     for (const [name, value] of flattenParams(input.params)) {
-      await this.db.run('INSERT INTO params VALUES ($f, $s, $n, $v)', { f: result.fingerprint, s: result.stage, n: name, v: JSON.stringify(value) });
+      await this.db.run('INSERT INTO params VALUES ($f, $s, $n, $v)', {
+        f: result.fingerprint,
+        s: result.stage,
+        n: name,
+        v: JSON.stringify(value),
+      });
     }
     for (const [name, value] of Object.entries(result.metrics)) {
-      await this.db.run('INSERT INTO metrics VALUES ($f, $s, $n, $v)', { f: result.fingerprint, s: result.stage, n: name, v: value });
+      await this.db.run('INSERT INTO metrics VALUES ($f, $s, $n, $v)', {
+        f: result.fingerprint,
+        s: result.stage,
+        n: name,
+        v: value,
+      });
     }
     await this.db.run('DELETE FROM measurements WHERE fingerprint = $f', { f: result.fingerprint });
     for (const [name, value] of Object.entries(input.measurements)) {
-      await this.db.run('INSERT INTO measurements VALUES ($f, $s, $i, $n, $v)', { f: result.fingerprint, s: result.stage, i: input.run.invocation, n: name, v: value });
+      await this.db.run('INSERT INTO measurements VALUES ($f, $s, $i, $n, $v)', {
+        f: result.fingerprint,
+        s: result.stage,
+        i: input.run.invocation,
+        n: name,
+        v: value,
+      });
     }
     await this.insertRun(input.run);
   }
@@ -260,7 +306,10 @@ export class ArtifactStore implements StoreReads {
 
   finishInvocation(id: string, exitStatus: number): Promise<void> {
     return this.serial(async () => {
-      await this.db.run('UPDATE invocations SET ended = now(), exit_status = $s WHERE invocation = $i', { i: id, s: exitStatus });
+      await this.db.run('UPDATE invocations SET ended = now(), exit_status = $s WHERE invocation = $i', {
+        i: id,
+        s: exitStatus,
+      });
     });
   }
 
@@ -286,26 +335,42 @@ export class ArtifactStore implements StoreReads {
   }
 
   private async putArtifact(a: NewArtifact): Promise<void> {
-    const exists = (await this.db.runAndReadAll('SELECT 1 FROM artifacts WHERE hash = $h', { h: a.hash })).currentRowCount > 0;
+    const exists =
+      (await this.db.runAndReadAll('SELECT 1 FROM artifacts WHERE hash = $h', { h: a.hash })).currentRowCount > 0;
     if (exists) return;
     if (a.kind === 'json') {
       const text = canonicalJson(a.value);
-      await this.db.run(`INSERT INTO artifacts VALUES ($h, 'json', $n, now(), $j, NULL, NULL)`, { h: a.hash, n: Buffer.byteLength(text), j: text });
+      await this.db.run(`INSERT INTO artifacts VALUES ($h, 'json', $n, now(), $j, NULL, NULL)`, {
+        h: a.hash,
+        n: Buffer.byteLength(text),
+        j: text,
+      });
     } else if (a.kind === 'table') {
       const tableName = `table_${a.hash.slice(0, 24)}`;
       await appendTable(this.db, tableName, a.table);
       const columns = JSON.stringify(a.table.columns.map((c) => ({ name: c.name, type: c.type })));
-      await this.db.run(`INSERT INTO artifacts VALUES ($h, 'table', $n, now(), NULL, $t, $c)`, { h: a.hash, n: a.table.rows, t: tableName, c: columns });
+      await this.db.run(`INSERT INTO artifacts VALUES ($h, 'table', $n, now(), NULL, $t, $c)`, {
+        h: a.hash,
+        n: a.table.rows,
+        t: tableName,
+        c: columns,
+      });
     } else {
       const { blobValue } = await import('@duckdb/node-api');
       await this.db.run('INSERT INTO blobs VALUES ($h, $b)', { h: a.hash, b: blobValue(a.bytes) });
-      await this.db.run(`INSERT INTO artifacts VALUES ($h, $k, $n, now(), NULL, NULL, NULL)`, { h: a.hash, k: a.kind, n: a.bytes.byteLength });
+      await this.db.run(`INSERT INTO artifacts VALUES ($h, $k, $n, now(), NULL, NULL, NULL)`, {
+        h: a.hash,
+        k: a.kind,
+        n: a.bytes.byteLength,
+      });
     }
   }
 
   readTable(hash: string): Promise<TableData> {
     return this.serial(async () => {
-      const rows = (await this.db.runAndReadAll(`SELECT table_name FROM artifacts WHERE hash = $h AND kind = 'table'`, { h: hash })).getRowObjectsJS();
+      const rows = (
+        await this.db.runAndReadAll(`SELECT table_name FROM artifacts WHERE hash = $h AND kind = 'table'`, { h: hash })
+      ).getRowObjectsJS();
       const name = rows[0]?.table_name;
       if (name === undefined) throw new StoreError(`table artifact ${hash} is not in the store`);
       const reader = await this.db.runAndReadAll(`SELECT * FROM ${quoteIdent(String(name))}`);
@@ -315,7 +380,9 @@ export class ArtifactStore implements StoreReads {
 
   readJson(hash: string): Promise<JsonValue> {
     return this.serial(async () => {
-      const rows = (await this.db.runAndReadAll(`SELECT json_value FROM artifacts WHERE hash = $h AND kind = 'json'`, { h: hash })).getRowObjectsJS();
+      const rows = (
+        await this.db.runAndReadAll(`SELECT json_value FROM artifacts WHERE hash = $h AND kind = 'json'`, { h: hash })
+      ).getRowObjectsJS();
       const text = rows[0]?.json_value;
       if (text === undefined || text === null) throw new StoreError(`json artifact ${hash} is not in the store`);
       return JSON.parse(String(text)) as JsonValue;
@@ -324,7 +391,9 @@ export class ArtifactStore implements StoreReads {
 
   readBlob(hash: string): Promise<Uint8Array> {
     return this.serial(async () => {
-      const rows = (await this.db.runAndReadAll('SELECT bytes FROM blobs WHERE hash = $h', { h: hash })).getRowObjectsJS();
+      const rows = (
+        await this.db.runAndReadAll('SELECT bytes FROM blobs WHERE hash = $h', { h: hash })
+      ).getRowObjectsJS();
       const bytes = rows[0]?.bytes;
       if (!(bytes instanceof Uint8Array)) throw new StoreError(`blob ${hash} is not in the store`);
       return bytes;
@@ -334,29 +403,42 @@ export class ArtifactStore implements StoreReads {
   /** The bytes of a blob or stored out file, or undefined when the store does not hold them. */
   findBlob(hash: string): Promise<Uint8Array | undefined> {
     return this.serial(async () => {
-      const rows = (await this.db.runAndReadAll('SELECT bytes FROM blobs WHERE hash = $h', { h: hash })).getRowObjectsJS();
+      const rows = (
+        await this.db.runAndReadAll('SELECT bytes FROM blobs WHERE hash = $h', { h: hash })
+      ).getRowObjectsJS();
       const bytes = rows[0]?.bytes;
       return bytes instanceof Uint8Array ? bytes : undefined;
     });
   }
 
   /** The backend and provenance of the last run that computed a fingerprint (not a cache hit). */
-  async recordedBackend(fingerprint: string): Promise<{ backend: string | null; provenance: Record<string, JsonValue> } | undefined> {
-    const [ran] = await this.rows("SELECT backend, provenance FROM runs WHERE fingerprint = $f AND status = 'ran' ORDER BY started DESC LIMIT 1", { f: fingerprint });
+  async recordedBackend(
+    fingerprint: string,
+  ): Promise<{ backend: string | null; provenance: Record<string, JsonValue> } | undefined> {
+    const [ran] = await this.rows(
+      "SELECT backend, provenance FROM runs WHERE fingerprint = $f AND status = 'ran' ORDER BY started DESC LIMIT 1",
+      { f: fingerprint },
+    );
     if (ran === undefined) return undefined;
-    return { backend: (ran.backend as string | null) ?? null, provenance: JSON.parse(String(ran.provenance ?? "{}")) as Record<string, JsonValue> };
+    return {
+      backend: (ran.backend as string | null) ?? null,
+      provenance: JSON.parse(String(ran.provenance ?? '{}')) as Record<string, JsonValue>,
+    };
   }
 
   /** The measurements stored with a result (empty if it has none). */
   async measurementsOf(fingerprint: string): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const r of await this.rows('SELECT name, value FROM measurements WHERE fingerprint = $f', { f: fingerprint })) out[String(r.name)] = Number(r.value);
+    for (const r of await this.rows('SELECT name, value FROM measurements WHERE fingerprint = $f', { f: fingerprint }))
+      out[String(r.name)] = Number(r.value);
     return out;
   }
 
   /** Rows with DuckDB's JS values (bigint, Uint8Array, Date), for code that inspects the store. */
   rows(sql: string, params?: Record<string, string | number>): Promise<Array<Record<string, unknown>>> {
-    return this.serial(async () => (await this.db.runAndReadAll(sql, params)).getRowObjectsJS() as Array<Record<string, unknown>>);
+    return this.serial(
+      async () => (await this.db.runAndReadAll(sql, params)).getRowObjectsJS() as Array<Record<string, unknown>>,
+    );
   }
 
   /** Runs statements (DDL, COPY, transactions) in the store's queue; for gc and export. */
@@ -368,7 +450,9 @@ export class ArtifactStore implements StoreReads {
 
   /** Read-only SQL for commands like `show`; returns rows as JSON-safe objects. */
   query(sql: string, params?: Record<string, string | number>): Promise<Array<Record<string, unknown>>> {
-    return this.serial(async () => (await this.db.runAndReadAll(sql, params)).getRowObjectsJson() as Array<Record<string, unknown>>);
+    return this.serial(
+      async () => (await this.db.runAndReadAll(sql, params)).getRowObjectsJson() as Array<Record<string, unknown>>,
+    );
   }
 
   /**
@@ -419,7 +503,8 @@ export interface InvocationProvenance {
 function describeOpenError(path: string, e: unknown): string {
   const msg = firstLine(e);
   const holder = LOCK_CONFLICT.exec(msg);
-  if (holder !== null) return `the store ${path} is in use by another process (PID ${holder[2]}, ${holder[1]}); try again when it has finished`;
+  if (holder !== null)
+    return `the store ${path} is in use by another process (PID ${holder[2]}, ${holder[1]}); try again when it has finished`;
   return `cannot open the store ${path}: ${msg} (move the file aside to start a new store, or restore it from a copy; nothing was written)`;
 }
 

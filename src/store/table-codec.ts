@@ -28,8 +28,20 @@ function inferType(name: string, values: readonly Cell[]): ColumnType {
   let allSafeInt = true;
   for (const v of values) {
     if (v === null) continue;
-    const k = typeof v === 'boolean' ? 'boolean' : typeof v === 'number' ? 'number' : typeof v === 'string' ? 'string' : Array.isArray(v) ? 'list' : undefined;
-    if (k === undefined) throw new UserError(`column "${name}" holds a ${typeof v}; tables hold strings, numbers, booleans, null or lists of numbers`);
+    const k =
+      typeof v === 'boolean'
+        ? 'boolean'
+        : typeof v === 'number'
+          ? 'number'
+          : typeof v === 'string'
+            ? 'string'
+            : Array.isArray(v)
+              ? 'list'
+              : undefined;
+    if (k === undefined)
+      throw new UserError(
+        `column "${name}" holds a ${typeof v}; tables hold strings, numbers, booleans, null or lists of numbers`,
+      );
     if (kind !== 'none' && kind !== k) throw new UserError(`column "${name}" mixes ${kind} and ${k} values`);
     kind = k;
     if (k === 'number') {
@@ -37,7 +49,8 @@ function inferType(name: string, values: readonly Cell[]): ColumnType {
       allSafeInt &&= Number.isSafeInteger(v) && !Object.is(v, -0);
     } else if (k === 'list') {
       for (const x of v as readonly number[]) {
-        if (typeof x !== 'number') throw new UserError(`column "${name}" has a list holding a ${typeof x}; lists hold numbers`);
+        if (typeof x !== 'number')
+          throw new UserError(`column "${name}" has a list holding a ${typeof x}; lists hold numbers`);
         allInt32 &&= isInt32(x);
       }
     }

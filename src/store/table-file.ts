@@ -11,15 +11,28 @@ export type TableFileFormat = 'parquet' | 'csv' | 'json';
  * itself is always opened with file access off, so no statement on it can write a file; this
  * instance sees only the one table it is handed and runs only the COPY written here.
  */
-export async function writeTableFile(data: TableData, types: Array<{ name: string; type: ColumnType }>, format: TableFileFormat, file: string): Promise<void> {
+export async function writeTableFile(
+  data: TableData,
+  types: Array<{ name: string; type: ColumnType }>,
+  format: TableFileFormat,
+  file: string,
+): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  const table: EncodedTable = { columns: types.map((c) => ({ ...c, values: data[c.name] ?? [] })), rows: data[types[0]?.name ?? '']?.length ?? 0 };
+  const table: EncodedTable = {
+    columns: types.map((c) => ({ ...c, values: data[c.name] ?? [] })),
+    rows: data[types[0]?.name ?? '']?.length ?? 0,
+  };
   const { DuckDBInstance } = await import('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
   try {
     await appendTable(db, 'export', table);
-    const options = format === 'parquet' ? 'FORMAT parquet' : format === 'csv' ? 'FORMAT csv, HEADER true' : 'FORMAT json, ARRAY true';
+    const options =
+      format === 'parquet'
+        ? 'FORMAT parquet'
+        : format === 'csv'
+          ? 'FORMAT csv, HEADER true'
+          : 'FORMAT json, ARRAY true';
     await db.run(`COPY (SELECT * FROM export) TO '${file.replace(/'/g, "''")}' (${options})`);
   } finally {
     db.closeSync();
@@ -35,7 +48,11 @@ export async function writeTableFile(data: TableData, types: Array<{ name: strin
  * numbers print as their shortest round-trip form and timestamps as DuckDB printed them, so the
  * values are the store's exactly.
  */
-export async function writeRecordFile(columns: Array<{ name: string; type: string }>, rows: Array<Record<string, unknown>>, file: string): Promise<void> {
+export async function writeRecordFile(
+  columns: Array<{ name: string; type: string }>,
+  rows: Array<Record<string, unknown>>,
+  file: string,
+): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
   const { DuckDBInstance } = await import('@duckdb/node-api');

@@ -13,7 +13,8 @@ import { optimizerConfig, type OptimizerParams } from './optimizer-params.ts';
 export async function declaredOptimizers(root: string, profile?: string): Promise<Map<string, OptimizerConfig>> {
   const file = join(root, 'pipeline.yaml');
   const project = await loadStageSpecs(root, file, profile === undefined ? {} : { profile });
-  if (!project.ok) throw new Error(`${file} does not load: ${project.error.map((f) => f.diagnostic.message).join('; ')}`);
+  if (!project.ok)
+    throw new Error(`${file} does not load: ${project.error.map((f) => f.diagnostic.message).join('; ')}`);
   const optimizers = new Map<string, OptimizerConfig>();
   for (const spec of project.value.specs) {
     if (spec.group !== 'finetune') continue;

@@ -13,7 +13,8 @@ export function runsOf(inputs: readonly UpstreamStage[], group: string): Run[] {
     .filter((i) => i.group === group)
     .map((input) => {
       const item = input.item ?? {};
-      if (typeof item.arch !== 'string' || typeof item.variant !== 'string') throw new Error(`${input.name} has no arch/variant in its matrix item`);
+      if (typeof item.arch !== 'string' || typeof item.variant !== 'string')
+        throw new Error(`${input.name} has no arch/variant in its matrix item`);
       return { arch: item.arch, variant: item.variant, seed: Number(item.seed), input };
     });
 }

@@ -21,7 +21,10 @@ const FAMILY_OF_ARCHITECTURE: Record<string, ModelFamily> = { gpt2: 'gpt', bert:
 /** The family of an architecture named in pipeline.yaml. */
 export function familyOf(architecture: string): ModelFamily {
   const family = FAMILY_OF_ARCHITECTURE[architecture];
-  if (family === undefined) throw new Error(`unknown architecture "${architecture}" (this build has: ${Object.keys(FAMILY_OF_ARCHITECTURE).join(', ')})`);
+  if (family === undefined)
+    throw new Error(
+      `unknown architecture "${architecture}" (this build has: ${Object.keys(FAMILY_OF_ARCHITECTURE).join(', ')})`,
+    );
   return family;
 }
 
@@ -29,7 +32,17 @@ const COMMON_KEYS = ['architecture', 'layers', 'd_model', 'heads', 'd_ff', 'cont
 const KEYS: Record<ModelFamily, string[]> = {
   gpt: COMMON_KEYS,
   bert: [...COMMON_KEYS, 'type_vocab_size', 'layer_norm_eps'],
-  t5: [...COMMON_KEYS, 'decoder_layers', 'd_kv', 'feed_forward', 'relative_buckets', 'relative_max_distance', 'tie_embeddings', 'layer_norm_eps', 'max_target_length'],
+  t5: [
+    ...COMMON_KEYS,
+    'decoder_layers',
+    'd_kv',
+    'feed_forward',
+    'relative_buckets',
+    'relative_max_distance',
+    'tie_embeddings',
+    'layer_norm_eps',
+    'max_target_length',
+  ],
 };
 
 function optional<T>(p: ModelParams, key: string, fallback: T): T {
@@ -45,13 +58,32 @@ export function specFromParams(p: ModelParams, vocabSize: number, numClasses: nu
   const family = familyOf(p.architecture);
   // A misspelt size would otherwise fall back to its default without a word.
   const unknown = Object.keys(p).filter((k) => !KEYS[family].includes(k));
-  if (unknown.length > 0) throw new Error(`model params: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} for architecture ${p.architecture} (known: ${KEYS[family].join(', ')})`);
-  const common = { vocabSize, contextLength: p.context_length, dModel: p.d_model, heads: p.heads, dFF: p.d_ff, numClasses, dropout: p.dropout };
+  if (unknown.length > 0)
+    throw new Error(
+      `model params: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} for architecture ${p.architecture} (known: ${KEYS[family].join(', ')})`,
+    );
+  const common = {
+    vocabSize,
+    contextLength: p.context_length,
+    dModel: p.d_model,
+    heads: p.heads,
+    dFF: p.d_ff,
+    numClasses,
+    dropout: p.dropout,
+  };
   switch (family) {
     case 'gpt':
       return { family: 'gpt', config: { ...common, layers: p.layers } };
     case 'bert':
-      return { family: 'bert', config: { ...common, layers: p.layers, typeVocabSize: optional(p, 'type_vocab_size', 2), layerNormEps: optional(p, 'layer_norm_eps', 1e-12) } };
+      return {
+        family: 'bert',
+        config: {
+          ...common,
+          layers: p.layers,
+          typeVocabSize: optional(p, 'type_vocab_size', 2),
+          layerNormEps: optional(p, 'layer_norm_eps', 1e-12),
+        },
+      };
     case 't5':
       return {
         family: 't5',

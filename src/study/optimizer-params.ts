@@ -14,7 +14,23 @@ const num = (o: JsonObject, key: string): number | undefined => {
   return v;
 };
 
-const KNOWN = new Set(['name', 'learning_rate', 'weight_decay', 'clip_norm', 'schedule', 'momentum', 'nesterov', 'beta1', 'beta2', 'epsilon', 'rho', 'centered', 'adaptive_lr', 'adaptive_momentum', 'max_beta1']);
+const KNOWN = new Set([
+  'name',
+  'learning_rate',
+  'weight_decay',
+  'clip_norm',
+  'schedule',
+  'momentum',
+  'nesterov',
+  'beta1',
+  'beta2',
+  'epsilon',
+  'rho',
+  'centered',
+  'adaptive_lr',
+  'adaptive_momentum',
+  'max_beta1',
+]);
 
 function schedule(s: unknown): ScheduleConfig | undefined {
   if (s === undefined || s === null) return undefined;
@@ -25,9 +41,18 @@ function schedule(s: unknown): ScheduleConfig | undefined {
       return { kind: 'constant', ...(warmupSteps === undefined ? {} : { warmupSteps }) };
     case 'linear':
     case 'cosine':
-      return { kind: o.kind, ...(warmupSteps === undefined ? {} : { warmupSteps }), ...(num(o, 'min_ratio') === undefined ? {} : { minRatio: num(o, 'min_ratio')! }) };
+      return {
+        kind: o.kind,
+        ...(warmupSteps === undefined ? {} : { warmupSteps }),
+        ...(num(o, 'min_ratio') === undefined ? {} : { minRatio: num(o, 'min_ratio')! }),
+      };
     case 'cyclical':
-      return { kind: 'cyclical', ...(warmupSteps === undefined ? {} : { warmupSteps }), maxLearningRate: num(o, 'max_learning_rate')!, halfCycleSteps: num(o, 'half_cycle_steps')! };
+      return {
+        kind: 'cyclical',
+        ...(warmupSteps === undefined ? {} : { warmupSteps }),
+        maxLearningRate: num(o, 'max_learning_rate')!,
+        halfCycleSteps: num(o, 'half_cycle_steps')!,
+      };
     default:
       throw new Error(`schedule kind must be constant, linear, cosine or cyclical, got ${JSON.stringify(o.kind)}`);
   }
@@ -42,15 +67,34 @@ export function optimizerConfig(p: OptimizerParams): OptimizerConfig {
     ...(num(p, 'clip_norm') === undefined ? {} : { clipNorm: num(p, 'clip_norm')! }),
     ...(p.schedule === undefined ? {} : { schedule: schedule(p.schedule)! }),
   };
-  const opt = <K extends string>(key: string, as: K) => (num(p, key) === undefined ? {} : ({ [as]: num(p, key)! } as Record<K, number>));
+  const opt = <K extends string>(key: string, as: K) =>
+    num(p, key) === undefined ? {} : ({ [as]: num(p, key)! } as Record<K, number>);
   switch (p.name) {
     case 'sgd':
-      return { name: 'sgd', ...common, ...opt('momentum', 'momentum'), ...(p.nesterov === true ? { nesterov: true } : {}) };
+      return {
+        name: 'sgd',
+        ...common,
+        ...opt('momentum', 'momentum'),
+        ...(p.nesterov === true ? { nesterov: true } : {}),
+      };
     case 'adam':
     case 'adamw':
-      return { name: p.name, ...common, ...opt('beta1', 'beta1'), ...opt('beta2', 'beta2'), ...opt('epsilon', 'epsilon') };
+      return {
+        name: p.name,
+        ...common,
+        ...opt('beta1', 'beta1'),
+        ...opt('beta2', 'beta2'),
+        ...opt('epsilon', 'epsilon'),
+      };
     case 'rmsprop':
-      return { name: 'rmsprop', ...common, ...opt('rho', 'rho'), ...opt('momentum', 'momentum'), ...opt('epsilon', 'epsilon'), ...(p.centered === true ? { centered: true } : {}) };
+      return {
+        name: 'rmsprop',
+        ...common,
+        ...opt('rho', 'rho'),
+        ...opt('momentum', 'momentum'),
+        ...opt('epsilon', 'epsilon'),
+        ...(p.centered === true ? { centered: true } : {}),
+      };
     case 'proposed':
       return {
         name: 'proposed',

@@ -48,14 +48,19 @@ export interface StagePageData {
 }
 
 function kv(rows: Array<[string, string]>): string {
-  return rows.length === 0 ? '<p class="none">none</p>' : `<table class="kv">${rows.map(([k, v]) => `<tr><th>${h(k)}</th><td>${h(v)}</td></tr>`).join('')}</table>`;
+  return rows.length === 0
+    ? '<p class="none">none</p>'
+    : `<table class="kv">${rows.map(([k, v]) => `<tr><th>${h(k)}</th><td>${h(v)}</td></tr>`).join('')}</table>`;
 }
 
 function table(rows: Array<Record<string, unknown>>): string {
   const cols = rows[0] === undefined ? [] : Object.keys(rows[0]);
   if (cols.length === 0) return '<p class="none">none</p>';
   return `<table class="rows"><thead><tr>${cols.map((c) => `<th>${h(c)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${cols.map((c) => `<td>${h(r[c] === null || r[c] === undefined ? '' : String(r[c]))}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${cols.map((c) => `<td>${h(r[c] === null || r[c] === undefined ? '' : String(r[c]))}</td>`).join('')}</tr>`,
+    )
     .join('')}</tbody></table>`;
 }
 
@@ -71,7 +76,8 @@ export function stagePage(d: StagePageData): string {
     for (const [k, v] of Object.entries(e.packages)) fields.push([`package ${k}`, v]);
     for (const [k, v] of Object.entries(e.outputs)) fields.push([`output ${k}`, v.hash.slice(0, 16)]);
   }
-  const params = e === undefined ? [] : Object.entries(e.params).map(([k, v]): [string, string] => [k, canonicalJson(v)]);
+  const params =
+    e === undefined ? [] : Object.entries(e.params).map(([k, v]): [string, string] => [k, canonicalJson(v)]);
   const metrics = e === undefined ? [] : Object.entries(e.metrics).map(([k, v]): [string, string] => [k, String(v)]);
   const s = d.stage;
   return page(
@@ -98,32 +104,54 @@ export interface MatrixRow {
 }
 
 /** A matrix's stages side by side (params, then metrics), filtered and sorted by the query string. */
-export function matrixPage(group: string, rows: MatrixRow[], sort: string | undefined, desc: boolean, filter: string): string {
+export function matrixPage(
+  group: string,
+  rows: MatrixRow[],
+  sort: string | undefined,
+  desc: boolean,
+  filter: string,
+): string {
   const paramCols = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
   const metricCols = [...new Set(rows.flatMap((r) => Object.keys(r.metrics)))].sort();
   const cell = (r: MatrixRow, c: string): string | number =>
-    c === 'stage' ? r.stage : c === 'state' ? r.state : c.startsWith('metric:') ? (r.metrics[c.slice(7)] ?? '') : canonicalJson((r.params[c.slice(6)] ?? null) as never);
+    c === 'stage'
+      ? r.stage
+      : c === 'state'
+        ? r.state
+        : c.startsWith('metric:')
+          ? (r.metrics[c.slice(7)] ?? '')
+          : canonicalJson((r.params[c.slice(6)] ?? null) as never);
   const needle = filter.trim().toLowerCase();
-  let shown = rows.filter((r) => needle === '' || `${r.stage} ${canonicalJson(r.params as never)}`.toLowerCase().includes(needle));
+  let shown = rows.filter(
+    (r) => needle === '' || `${r.stage} ${canonicalJson(r.params as never)}`.toLowerCase().includes(needle),
+  );
   if (sort !== undefined) {
     shown = [...shown].sort((a, b) => {
       const x = cell(a, sort);
       const y = cell(b, sort);
-      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), 'en', { numeric: true });
+      const c =
+        typeof x === 'number' && typeof y === 'number'
+          ? x - y
+          : String(x).localeCompare(String(y), 'en', { numeric: true });
       return desc ? -c : c;
     });
   }
   const cols = ['stage', 'state', ...paramCols.map((c) => `param:${c}`), ...metricCols.map((c) => `metric:${c}`)];
-  const q = (c: string) => `?sort=${encodeURIComponent(c)}${sort === c && !desc ? '&desc=1' : ''}${needle === '' ? '' : `&filter=${encodeURIComponent(filter)}`}`;
-  const head = cols.map((c) => `<th class="${c.startsWith('metric:') ? 'metric' : ''}"><a href="${h(q(c))}">${h(c.replace(/^(param|metric):/, ''))}${sort === c ? (desc ? ' ▼' : ' ▲') : ''}</a></th>`);
+  const q = (c: string) =>
+    `?sort=${encodeURIComponent(c)}${sort === c && !desc ? '&desc=1' : ''}${needle === '' ? '' : `&filter=${encodeURIComponent(filter)}`}`;
+  const head = cols.map(
+    (c) =>
+      `<th class="${c.startsWith('metric:') ? 'metric' : ''}"><a href="${h(q(c))}">${h(c.replace(/^(param|metric):/, ''))}${sort === c ? (desc ? ' ▼' : ' ▲') : ''}</a></th>`,
+  );
   const body = shown.map(
-    (r) => `<tr><td><a href="/stage/${h(encodeURIComponent(r.stage))}">${h(r.stage)}</a></td>${cols
-      .slice(1)
-      .map((c) => {
-        const v = cell(r, c);
-        return `<td class="${typeof v === 'number' ? 'num' : ''}">${h(typeof v === 'number' ? String(Number(v.toPrecision(5))) : v)}</td>`;
-      })
-      .join('')}</tr>`,
+    (r) =>
+      `<tr><td><a href="/stage/${h(encodeURIComponent(r.stage))}">${h(r.stage)}</a></td>${cols
+        .slice(1)
+        .map((c) => {
+          const v = cell(r, c);
+          return `<td class="${typeof v === 'number' ? 'num' : ''}">${h(typeof v === 'number' ? String(Number(v.toPrecision(5))) : v)}</td>`;
+        })
+        .join('')}</tr>`,
   );
   return page(
     group,

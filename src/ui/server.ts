@@ -23,11 +23,15 @@ const ASSETS: Record<string, { file: () => string; type: string }> = {
   'ui.js': { file: () => fileURLToPath(new URL('../../ui/ui.js', import.meta.url)), type: 'text/javascript' },
   'ui.css': { file: () => fileURLToPath(new URL('../../ui/ui.css', import.meta.url)), type: 'text/css' },
   'vega.min.js': { file: () => join(dirname(require.resolve('vega')), 'vega.min.js'), type: 'text/javascript' },
-  'vega-lite.min.js': { file: () => join(dirname(require.resolve('vega-lite')), 'vega-lite.min.js'), type: 'text/javascript' },
+  'vega-lite.min.js': {
+    file: () => join(dirname(require.resolve('vega-lite')), 'vega-lite.min.js'),
+    type: 'text/javascript',
+  },
 };
 
 // vega compiles its expressions with Function(), hence 'unsafe-eval'; nothing may come from elsewhere.
-const CSP = "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 export interface UiServer {
   url: string;
@@ -54,7 +58,8 @@ export async function startUi(paths: ProjectPaths, graph: PipelineGraph, port: n
   const expected = Buffer.from(token);
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `error: ${(e as Error).message.split('\n')[0]}\n`);
+      if (!res.headersSent)
+        send(res, 500, 'text/plain; charset=utf-8', `error: ${(e as Error).message.split('\n')[0]}\n`);
       else res.end();
     });
   });
@@ -86,15 +91,26 @@ export async function startUi(paths: ProjectPaths, graph: PipelineGraph, port: n
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!allowedHost(req.headers.host)) {
-      send(res, 403, 'text/plain; charset=utf-8', 'refused: the Host header must be 127.0.0.1 or localhost with this port\n');
+      send(
+        res,
+        403,
+        'text/plain; charset=utf-8',
+        'refused: the Host header must be 127.0.0.1 or localhost with this port\n',
+      );
       return;
     }
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
     if (!authorised(req, url)) {
-      send(res, 401, 'text/plain; charset=utf-8', 'unauthorised: open the URL with ?token=... that `pipeline ui` printed\n');
+      send(
+        res,
+        401,
+        'text/plain; charset=utf-8',
+        'unauthorised: open the URL with ?token=... that `pipeline ui` printed\n',
+      );
       return;
     }
-    if (url.searchParams.has('token')) res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    if (url.searchParams.has('token'))
+      res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'text/plain; charset=utf-8', 'only GET\n');
       return;
@@ -111,31 +127,52 @@ export async function startUi(paths: ProjectPaths, graph: PipelineGraph, port: n
       return;
     }
     if (path === '/') {
-      const html = await withSources(async (s) => dagPage(await snapshot(s), [...graph.groups].map(([g, names]) => [g, names.length])));
+      const html = await withSources(async (s) =>
+        dagPage(
+          await snapshot(s),
+          [...graph.groups].map(([g, names]) => [g, names.length]),
+        ),
+      );
       send(res, 200, 'text/html; charset=utf-8', html);
     } else if (path === '/api/state') {
       send(res, 200, 'application/json', JSON.stringify(await withSources(snapshot)));
     } else if (path.startsWith('/stage/')) {
       const name = path.slice('/stage/'.length);
-      if (!graph.stages.has(name)) send(res, 404, 'text/html; charset=utf-8', messagePage('not found', `there is no stage ${name}`));
+      if (!graph.stages.has(name))
+        send(res, 404, 'text/html; charset=utf-8', messagePage('not found', `there is no stage ${name}`));
       else send(res, 200, 'text/html; charset=utf-8', await withSources((s) => stageData(s, name)));
     } else if (path.startsWith('/api/curve/')) {
       const name = path.slice('/api/curve/'.length);
-      const body = await withSources(async (s) => ({ points: await curvePoints(s, name), log: s.live?.stages[name]?.log.slice(-40) ?? null }));
+      const body = await withSources(async (s) => ({
+        points: await curvePoints(s, name),
+        log: s.live?.stages[name]?.log.slice(-40) ?? null,
+      }));
       send(res, 200, 'application/json', JSON.stringify(body));
     } else if (path.startsWith('/matrix/')) {
       const group = path.slice('/matrix/'.length);
       const names = graph.groups.get(group);
-      if (names === undefined) send(res, 404, 'text/html; charset=utf-8', messagePage('not found', `there is no matrix ${group}`));
+      if (names === undefined)
+        send(res, 404, 'text/html; charset=utf-8', messagePage('not found', `there is no matrix ${group}`));
       else {
         const html = await withSources(async (s) => {
           const states = new Map((await snapshot(s)).stages.map((x) => [x.name, x.state]));
           const rows: MatrixRow[] = names.map((n) => {
             const e = s.lock.stages[n];
-            return { stage: n, state: states.get(n) ?? '', params: (e?.params ?? graph.stages.get(n)!.spec.params) as Record<string, unknown>, metrics: e?.metrics ?? {} };
+            return {
+              stage: n,
+              state: states.get(n) ?? '',
+              params: (e?.params ?? graph.stages.get(n)!.spec.params) as Record<string, unknown>,
+              metrics: e?.metrics ?? {},
+            };
           });
           const sort = url.searchParams.get('sort') ?? undefined;
-          return matrixPage(group, rows, sort, url.searchParams.get('desc') === '1', url.searchParams.get('filter') ?? '');
+          return matrixPage(
+            group,
+            rows,
+            sort,
+            url.searchParams.get('desc') === '1',
+            url.searchParams.get('filter') ?? '',
+          );
         });
         send(res, 200, 'text/html; charset=utf-8', html);
       }
@@ -143,7 +180,12 @@ export async function startUi(paths: ProjectPaths, graph: PipelineGraph, port: n
       try {
         send(res, 200, 'text/html; charset=utf-8', await readFile(`${paths.root}/artifacts/report.html`));
       } catch {
-        send(res, 404, 'text/html; charset=utf-8', messagePage('no report yet', 'artifacts/report.html does not exist: the report stage makes it'));
+        send(
+          res,
+          404,
+          'text/html; charset=utf-8',
+          messagePage('no report yet', 'artifacts/report.html does not exist: the report stage makes it'),
+        );
       }
     } else send(res, 404, 'text/html; charset=utf-8', messagePage('not found', `nothing at ${path}`));
   }
@@ -157,7 +199,10 @@ export async function startUi(paths: ProjectPaths, graph: PipelineGraph, port: n
     let runs: Array<Record<string, unknown>> = [];
     let lineage: string | null = null;
     if (store !== undefined) {
-      const records = await store.query('SELECT fingerprint_record FROM results WHERE stage = $s ORDER BY created DESC LIMIT 2', { s: name });
+      const records = await store.query(
+        'SELECT fingerprint_record FROM results WHERE stage = $s ORDER BY created DESC LIMIT 2',
+        { s: name },
+      );
       if (records.length === 2) {
         const [cur, prev] = records.map((r) => JSON.parse(String(r.fingerprint_record)) as Fingerprint);
         changed = explainChange(prev, cur!);
@@ -167,7 +212,10 @@ export async function startUi(paths: ProjectPaths, graph: PipelineGraph, port: n
          FROM runs WHERE stage = $s ORDER BY started DESC LIMIT 10`,
         { s: name },
       );
-      if (entry !== undefined && (await store.query('SELECT 1 FROM results WHERE fingerprint = $f', { f: entry.fingerprint })).length > 0) {
+      if (
+        entry !== undefined &&
+        (await store.query('SELECT 1 FROM results WHERE fingerprint = $f', { f: entry.fingerprint })).length > 0
+      ) {
         lineage = renderLineageAscii(await lineageOf(store, entry.fingerprint));
       }
     }
@@ -181,7 +229,9 @@ export async function startUi(paths: ProjectPaths, graph: PipelineGraph, port: n
   async function curvePoints(s: Sources, name: string): Promise<Array<{ x: number; series: string; value: number }>> {
     const live = s.live?.stages[name];
     if (live !== undefined && live.points.length > 0) {
-      return live.points.flatMap((p) => Object.entries(p.values ?? {}).map(([series, value]) => ({ x: p.done, series, value })));
+      return live.points.flatMap((p) =>
+        Object.entries(p.values ?? {}).map(([series, value]) => ({ x: p.done, series, value })),
+      );
     }
     const entry = s.lock.stages[name];
     const store = s.reads?.reads;
@@ -192,7 +242,9 @@ export async function startUi(paths: ProjectPaths, graph: PipelineGraph, port: n
       const xName = ['step', 'epoch'].find((c) => Array.isArray(t[c]));
       if (xName === undefined) continue;
       const xs = t[xName] as number[];
-      const series = Object.keys(t).filter((c) => c !== xName && /loss|accuracy/.test(c) && (t[c] as unknown[]).every((v) => typeof v === 'number'));
+      const series = Object.keys(t).filter(
+        (c) => c !== xName && /loss|accuracy/.test(c) && (t[c] as unknown[]).every((v) => typeof v === 'number'),
+      );
       return series.flatMap((c) => xs.map((x, i) => ({ x, series: c, value: (t[c] as number[])[i]! })));
     }
     return [];

@@ -35,13 +35,23 @@ function progressText(s: LiveStage): string | null {
  * (stages it has not reached are waiting); otherwise the last stored run of the stage, or
  * `recorded` for a lockfile entry the store has no run for.
  */
-export async function stageStates(graph: PipelineGraph, lock: Lockfile, store: StoreReads | undefined, live: LiveSnapshot | null): Promise<UiSnapshot> {
+export async function stageStates(
+  graph: PipelineGraph,
+  lock: Lockfile,
+  store: StoreReads | undefined,
+  live: LiveSnapshot | null,
+): Promise<UiSnapshot> {
   const last = new Map<string, { status: string; seconds: number; error: string | null }>();
   if (live === null && store !== undefined) {
     const rows = await store.query(
       `SELECT stage, status, seconds, error FROM (SELECT *, row_number() OVER (PARTITION BY stage ORDER BY started DESC) AS n FROM runs) WHERE n = 1`,
     );
-    for (const r of rows) last.set(String(r.stage), { status: String(r.status), seconds: Number(r.seconds), error: r.error === null ? null : String(r.error) });
+    for (const r of rows)
+      last.set(String(r.stage), {
+        status: String(r.status),
+        seconds: Number(r.seconds),
+        error: r.error === null ? null : String(r.error),
+      });
   }
   const stages = graph.order.map((name): UiStage => {
     const node = graph.stages.get(name)!;
@@ -50,11 +60,24 @@ export async function stageStates(graph: PipelineGraph, lock: Lockfile, store: S
       const s = live.stages[name];
       if (s === undefined) return { ...base, state: 'waiting', progress: null, seconds: null, error: null };
       const seconds = s.state === 'running' && s.started !== null ? (Date.now() - s.started) / 1000 : s.seconds;
-      return { ...base, state: s.state, progress: s.state === 'running' ? progressText(s) : null, seconds, error: s.error };
+      return {
+        ...base,
+        state: s.state,
+        progress: s.state === 'running' ? progressText(s) : null,
+        seconds,
+        error: s.error,
+      };
     }
     const r = last.get(name);
-    if (r !== undefined) return { ...base, state: r.status as UiState, progress: null, seconds: r.seconds, error: r.error };
-    return { ...base, state: lock.stages[name] === undefined ? 'not run' : 'recorded', progress: null, seconds: null, error: null };
+    if (r !== undefined)
+      return { ...base, state: r.status as UiState, progress: null, seconds: r.seconds, error: r.error };
+    return {
+      ...base,
+      state: lock.stages[name] === undefined ? 'not run' : 'recorded',
+      progress: null,
+      seconds: null,
+      error: null,
+    };
   });
   return { running: live !== null, version: live?.version ?? 0, stages };
 }

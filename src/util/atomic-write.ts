@@ -13,7 +13,11 @@ let writes = 0;
  *
  * `beforeRename` runs between the two steps (the kill tests stop the process there).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: { beforeRename?: () => void } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: { beforeRename?: () => void } = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   // The pid keeps processes apart, the counter concurrent writes of one process.
   const tmp = `${path}.${process.pid}.${++writes}.tmp`;

@@ -14,7 +14,8 @@ interface ManifestFile {
 /** How each record's rows are picked from the store, written here independently of the exporter. */
 const PICK: Record<string, string> = {
   runs: 'SELECT * FROM s.runs WHERE fingerprint IN (SELECT f FROM fps)',
-  invocations: 'SELECT * FROM s.invocations WHERE invocation IN (SELECT invocation FROM s.runs WHERE fingerprint IN (SELECT f FROM fps))',
+  invocations:
+    'SELECT * FROM s.invocations WHERE invocation IN (SELECT invocation FROM s.runs WHERE fingerprint IN (SELECT f FROM fps))',
   results: 'SELECT * FROM s.results WHERE fingerprint IN (SELECT f FROM fps)',
   params: 'SELECT * FROM s.params WHERE fingerprint IN (SELECT f FROM fps)',
   metrics: 'SELECT * FROM s.metrics WHERE fingerprint IN (SELECT f FROM fps)',
@@ -27,14 +28,29 @@ const PICK: Record<string, string> = {
  * and records/NAME.parquet holds exactly the store's rows for the lockfile's results (compared as
  * sorted JSON rows). Returns the runs read from the bundle, for further checks.
  */
-export async function checkBundleRecords(project: string, bundle: string, lockfile = 'lockfile.json'): Promise<Array<Record<string, unknown>>> {
+export async function checkBundleRecords(
+  project: string,
+  bundle: string,
+  lockfile = 'lockfile.json',
+): Promise<Array<Record<string, unknown>>> {
   const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as { files: ManifestFile[] };
-  for (const f of manifest.files) assert.equal(createHash('sha256').update(readFileSync(join(bundle, f.path))).digest('hex'), f.sha256, f.path);
-  const lock = JSON.parse(readFileSync(join(project, lockfile), 'utf8')) as { stages: Record<string, { fingerprint: string }> };
+  for (const f of manifest.files)
+    assert.equal(
+      createHash('sha256')
+        .update(readFileSync(join(bundle, f.path)))
+        .digest('hex'),
+      f.sha256,
+      f.path,
+    );
+  const lock = JSON.parse(readFileSync(join(project, lockfile), 'utf8')) as {
+    stages: Record<string, { fingerprint: string }>;
+  };
   const fps = Object.values(lock.stages).map((e) => e.fingerprint);
   const db = await (await DuckDBInstance.create(':memory:')).connect();
   const sorted = async (sql: string) =>
-    ((await db.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>).map((r) => JSON.stringify(r)).sort();
+    ((await db.runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>)
+      .map((r) => JSON.stringify(r))
+      .sort();
   try {
     await db.run(`ATTACH '${join(project, 'artifacts/pipeline.duckdb')}' AS s (READ_ONLY)`);
     await db.run(`CREATE TABLE fps AS SELECT unnest([${fps.map((f) => `'${f}'`).join(', ')}]) AS f`);
@@ -48,7 +64,9 @@ export async function checkBundleRecords(project: string, bundle: string, lockfi
       assert.deepEqual(fromBundle, fromStore, `records/${record}.parquet holds the store's rows`);
       assert.equal(entry.rows, fromStore.length, `${record}: row count in the manifest`);
     }
-    return (await db.runAndReadAll(`SELECT * FROM read_parquet('${join(bundle, 'records/runs.parquet')}')`)).getRowObjectsJson() as Array<Record<string, unknown>>;
+    return (
+      await db.runAndReadAll(`SELECT * FROM read_parquet('${join(bundle, 'records/runs.parquet')}')`)
+    ).getRowObjectsJson() as Array<Record<string, unknown>>;
   } finally {
     db.closeSync();
   }

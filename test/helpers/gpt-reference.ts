@@ -25,7 +25,8 @@ export function addInPlace(a: Mat, b: Mat): void {
 /** GPT-2's layer norm: epsilon 1e-5. */
 export const layerNorm = (x: Mat, gain: Float64Array, bias: Float64Array): Mat => layerNormEps(x, gain, bias, 1e-5);
 
-export const gelu = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+export const gelu = (x: number): number =>
+  0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 
 export type Weights = Map<string, { shape: number[]; data: Float64Array }>;
 
@@ -49,14 +50,19 @@ export function referenceHidden(w: Weights, config: GptConfig, ids: readonly num
   const wte = weight(w, 'wte');
   const wpe = weight(w, 'wpe');
   const x = mat(T, d);
-  for (let t = 0; t < T; t++) for (let j = 0; j < d; j++) x.data[t * d + j] = wte.data[ids[t]! * d + j]! + wpe.data[t * d + j]!;
+  for (let t = 0; t < T; t++)
+    for (let j = 0; j < d; j++) x.data[t * d + j] = wte.data[ids[t]! * d + j]! + wpe.data[t * d + j]!;
 
   for (let l = 0; l < layers; l++) {
     const p = `h${l}/`;
     // Attention: q, k, v are column blocks [0, d), [d, 2d), [2d, 3d) of one projection; head h
     // owns columns [h dh, (h+1) dh) of each.
-    const qkv = addBias(matmul(layerNorm(x, vector(w, p + 'ln1/g'), vector(w, p + 'ln1/b')), weight(w, p + 'attn/qkv/w')), vector(w, p + 'attn/qkv/b'));
-    const at = (t: number, block: number, h: number, c: number): number => qkv.data[t * 3 * d + block * d + h * dh + c]!;
+    const qkv = addBias(
+      matmul(layerNorm(x, vector(w, p + 'ln1/g'), vector(w, p + 'ln1/b')), weight(w, p + 'attn/qkv/w')),
+      vector(w, p + 'attn/qkv/b'),
+    );
+    const at = (t: number, block: number, h: number, c: number): number =>
+      qkv.data[t * 3 * d + block * d + h * dh + c]!;
     const heads_ = mat(T, d);
     const scores = new Float64Array(T);
     for (let h = 0; h < heads; h++)
@@ -75,7 +81,10 @@ export function referenceHidden(w: Weights, config: GptConfig, ids: readonly num
       }
     addInPlace(x, addBias(matmul(heads_, weight(w, p + 'attn/proj/w')), vector(w, p + 'attn/proj/b')));
 
-    const inner = addBias(matmul(layerNorm(x, vector(w, p + 'ln2/g'), vector(w, p + 'ln2/b')), weight(w, p + 'mlp/fc/w')), vector(w, p + 'mlp/fc/b'));
+    const inner = addBias(
+      matmul(layerNorm(x, vector(w, p + 'ln2/g'), vector(w, p + 'ln2/b')), weight(w, p + 'mlp/fc/w')),
+      vector(w, p + 'mlp/fc/b'),
+    );
     for (let i = 0; i < inner.data.length; i++) inner.data[i] = gelu(inner.data[i]!);
     addInPlace(x, addBias(matmul(inner, weight(w, p + 'mlp/proj/w')), vector(w, p + 'mlp/proj/b')));
   }
@@ -113,4 +122,3 @@ export function referenceClassLogits(w: Weights, config: GptConfig, ids: readonl
     return s;
   });
 }
-

@@ -11,13 +11,24 @@ import { seeded } from './gpt-reference.ts';
 
 type Entry = [name: string, shape: number[]];
 
-function write(dir: string, config: Record<string, unknown>, entries: Entry[], tokenizerJson: string, seed: number, dtype: TensorToWrite['dtype']): void {
+function write(
+  dir: string,
+  config: Record<string, unknown>,
+  entries: Entry[],
+  tokenizerJson: string,
+  seed: number,
+  dtype: TensorToWrite['dtype'],
+): void {
   const random = seeded(seed);
   const tensors = new Map<string, TensorToWrite>();
   for (const [name, shape] of entries) {
     const norm = /(ln_[12f]|LayerNorm|layer_norm)\.(weight|gamma)$/.test(name);
     const n = shape.reduce((a, b) => a * b, 1);
-    tensors.set(name, { dtype, shape, data: Array.from({ length: n }, () => (norm ? 1 : 0) + 0.1 * (2 * random() - 1)) });
+    tensors.set(name, {
+      dtype,
+      shape,
+      data: Array.from({ length: n }, () => (norm ? 1 : 0) + 0.1 * (2 * random() - 1)),
+    });
   }
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config, null, 2));
@@ -34,7 +45,13 @@ export interface TinySizes {
 }
 
 /** GPT2LMHeadModel's layout: `transformer.` prefix, Conv1D weights `[in, out]`. */
-export function writeGpt2Checkpoint(dir: string, s: TinySizes, tokenizerJson: string, seed = 1, dtype: TensorToWrite['dtype'] = 'F32'): void {
+export function writeGpt2Checkpoint(
+  dir: string,
+  s: TinySizes,
+  tokenizerJson: string,
+  seed = 1,
+  dtype: TensorToWrite['dtype'] = 'F32',
+): void {
   const { d } = s;
   const entries: Entry[] = [
     ['transformer.wte.weight', [s.vocabSize, d]],
@@ -76,7 +93,13 @@ export function writeGpt2Checkpoint(dir: string, s: TinySizes, tokenizerJson: st
 }
 
 /** BertForSequenceClassification's layout: `bert.` prefix, Linear weights `[out, in]`, pooler and MLM head. */
-export function writeBertCheckpoint(dir: string, s: TinySizes, tokenizerJson: string, seed = 1, dtype: TensorToWrite['dtype'] = 'F32'): void {
+export function writeBertCheckpoint(
+  dir: string,
+  s: TinySizes,
+  tokenizerJson: string,
+  seed = 1,
+  dtype: TensorToWrite['dtype'] = 'F32',
+): void {
   const { d } = s;
   const ff = 4 * d;
   const entries: Entry[] = [
@@ -95,7 +118,8 @@ export function writeBertCheckpoint(dir: string, s: TinySizes, tokenizerJson: st
   ];
   for (let l = 0; l < s.layers; l++) {
     const p = `bert.encoder.layer.${l}.`;
-    for (const m of ['query', 'key', 'value']) entries.push([`${p}attention.self.${m}.weight`, [d, d]], [`${p}attention.self.${m}.bias`, [d]]);
+    for (const m of ['query', 'key', 'value'])
+      entries.push([`${p}attention.self.${m}.weight`, [d, d]], [`${p}attention.self.${m}.bias`, [d]]);
     entries.push(
       [`${p}attention.output.dense.weight`, [d, d]],
       [`${p}attention.output.dense.bias`, [d]],
@@ -128,7 +152,13 @@ export function writeBertCheckpoint(dir: string, s: TinySizes, tokenizerJson: st
 }
 
 /** T5ForConditionalGeneration v1.1's layout: gated-GELU feed-forward, untied `lm_head`, relative bias in block 0. */
-export function writeT5Checkpoint(dir: string, s: TinySizes, tokenizerJson: string, seed = 1, dtype: TensorToWrite['dtype'] = 'F32'): void {
+export function writeT5Checkpoint(
+  dir: string,
+  s: TinySizes,
+  tokenizerJson: string,
+  seed = 1,
+  dtype: TensorToWrite['dtype'] = 'F32',
+): void {
   const { d, heads } = s;
   const dKv = d / heads;
   const inner = heads * dKv;
@@ -157,7 +187,11 @@ export function writeT5Checkpoint(dir: string, s: TinySizes, tokenizerJson: stri
     attention(`${x}.0.SelfAttention`);
     attention(`${x}.1.EncDecAttention`);
     feedForward(`${x}.2.DenseReluDense`);
-    entries.push([`${x}.0.layer_norm.weight`, [d]], [`${x}.1.layer_norm.weight`, [d]], [`${x}.2.layer_norm.weight`, [d]]);
+    entries.push(
+      [`${x}.0.layer_norm.weight`, [d]],
+      [`${x}.1.layer_norm.weight`, [d]],
+      [`${x}.2.layer_norm.weight`, [d]],
+    );
   }
   const config = {
     architectures: ['T5ForConditionalGeneration'],
@@ -190,17 +224,38 @@ const LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789'.split('');
  */
 export function wordPieceTokenizer(words: readonly string[]): string {
   const vocab: Record<string, number> = {};
-  for (const t of ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words, ...LETTERS, ...LETTERS.map((c) => `##${c}`)]) vocab[t] ??= Object.keys(vocab).length;
+  for (const t of ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words, ...LETTERS, ...LETTERS.map((c) => `##${c}`)])
+    vocab[t] ??= Object.keys(vocab).length;
   return JSON.stringify({
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: null,
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab,
+    },
   });
 }
 
@@ -209,14 +264,31 @@ export function wordPieceTokenizer(words: readonly string[]): string {
  * `▁word` pieces, single characters, then `sentinels` sentinels counted down from the end, as T5 does.
  */
 export function unigramTokenizer(words: readonly string[], sentinels: number): string {
-  const pieces: [string, number][] = [['<pad>', 0], ['</s>', 0], ['<unk>', 0], ...words.map((w): [string, number] => [`▁${w}`, -3]), ['▁', -4], ...LETTERS.map((c): [string, number] => [c, -6])];
+  const pieces: [string, number][] = [
+    ['<pad>', 0],
+    ['</s>', 0],
+    ['<unk>', 0],
+    ...words.map((w): [string, number] => [`▁${w}`, -3]),
+    ['▁', -4],
+    ...LETTERS.map((c): [string, number] => [c, -6]),
+  ];
   const extra = Array.from({ length: sentinels }, (_, i) => `<extra_id_${sentinels - 1 - i}>`);
-  const special = [...pieces.slice(0, 3).map(([content], id) => ({ id, content })), ...extra.map((content, i) => ({ id: pieces.length + i, content }))];
+  const special = [
+    ...pieces.slice(0, 3).map(([content], id) => ({ id, content })),
+    ...extra.map((content, i) => ({ id: pieces.length + i, content })),
+  ];
   return JSON.stringify({
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: special.map((t) => ({ ...t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: special.map((t) => ({
+      ...t,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: null,
     pre_tokenizer: { type: 'Metaspace', replacement: '▁', add_prefix_space: true, prepend_scheme: 'always' },
     post_processor: null,

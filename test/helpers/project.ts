@@ -35,13 +35,23 @@ export interface CliResult {
 }
 
 /** Starts `pipeline -C dir ...args` in a process group of its own (so a test can kill the group). */
-export function startCli(dir: string, args: string[], env?: Record<string, string>): { child: ChildProcess; done: Promise<CliResult> } {
-  const child = spawn(process.execPath, [BIN, '-C', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, ...env } });
+export function startCli(
+  dir: string,
+  args: string[],
+  env?: Record<string, string>,
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, [BIN, '-C', dir, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -59,7 +69,10 @@ export interface JsonStage {
 }
 
 /** Runs `repro --json` and returns stage name -> status. */
-export async function reproJson(dir: string, ...args: string[]): Promise<{ result: CliResult; stages: JsonStage[]; status: Record<string, string> }> {
+export async function reproJson(
+  dir: string,
+  ...args: string[]
+): Promise<{ result: CliResult; stages: JsonStage[]; status: Record<string, string> }> {
   const result = await cli(dir, 'repro', '--json', ...args);
   const line = result.stdout.trim().split('\n').at(-1) ?? '';
   let stages: JsonStage[];

@@ -53,7 +53,8 @@ export function layerNorm(x: Mat, gain: Float64Array, bias: Float64Array, eps: n
     for (let j = 0; j < x.cols; j++) variance += (x.data[i * x.cols + j]! - mean) ** 2;
     variance /= x.cols;
     const scale = 1 / Math.sqrt(variance + eps);
-    for (let j = 0; j < x.cols; j++) out.data[i * x.cols + j] = (x.data[i * x.cols + j]! - mean) * scale * gain[j]! + bias[j]!;
+    for (let j = 0; j < x.cols; j++)
+      out.data[i * x.cols + j] = (x.data[i * x.cols + j]! - mean) * scale * gain[j]! + bias[j]!;
   }
   return out;
 }

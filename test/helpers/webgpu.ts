@@ -9,7 +9,10 @@ let probed: Promise<string | undefined> | undefined;
  */
 export function webgpuMissing(): Promise<string | undefined> {
   probed ??= findAdapter().then(
-    (found) => (found === undefined ? 'no WebGPU adapter: install a Vulkan driver (scripts/install-vulkan.sh installs lavapipe)' : undefined),
+    (found) =>
+      found === undefined
+        ? 'no WebGPU adapter: install a Vulkan driver (scripts/install-vulkan.sh installs lavapipe)'
+        : undefined,
     (e: unknown) => `Dawn (npm webgpu) did not load: ${(e as Error).message}`,
   );
   return probed;

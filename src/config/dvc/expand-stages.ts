@@ -53,7 +53,13 @@ function loadVars(ctx: VarsContext, vars: PyValue, dir: string, read: ParamsRead
       if (entry.includes('${')) throw new TemplateError('interpolating is not allowed in vars');
       const colon = entry.indexOf(':');
       const file = colon === -1 ? entry : entry.slice(0, colon);
-      const keys = colon === -1 ? null : entry.slice(colon + 1).split(',').filter((k) => k !== '');
+      const keys =
+        colon === -1
+          ? null
+          : entry
+              .slice(colon + 1)
+              .split(',')
+              .filter((k) => k !== '');
       const path = joinDir(dir, file);
       ctx.mergeFile(path, keys === null || keys.length === 0 ? null : keys, read(path));
     } else if (isMapping(entry)) {
@@ -89,7 +95,8 @@ function renderEntry(
     try {
       return f();
     } catch (e) {
-      if (e instanceof TemplateError) throw new RenderFailure(`stage "${name}" ${field}: ${e.message}`, [...yamlPath, field]);
+      if (e instanceof TemplateError)
+        throw new RenderFailure(`stage "${name}" ${field}: ${e.message}`, [...yamlPath, field]);
       throw e;
     }
   };
@@ -146,17 +153,28 @@ export function expandDvcFile(input: DvcFileInput): RenderedStage[] {
   return out;
 }
 
-function expandForeach(input: DvcFileInput, ctx: VarsContext, group: string, def: PyMap, path: Array<string | number>): RenderedStage[] {
+function expandForeach(
+  input: DvcFileInput,
+  ctx: VarsContext,
+  group: string,
+  def: PyMap,
+  path: Array<string | number>,
+): RenderedStage[] {
   const body = def.do;
   if (!isMapping(body)) throw new RenderFailure(`stage "${group}": foreach needs a \`do:\` map`, path);
   let data: PyValue;
   try {
     data = renderValue(def.foreach ?? null, ctx, undefined);
   } catch (e) {
-    if (e instanceof TemplateError) throw new RenderFailure(`stage "${group}" foreach: ${e.message}`, [...path, 'foreach']);
+    if (e instanceof TemplateError)
+      throw new RenderFailure(`stage "${group}" foreach: ${e.message}`, [...path, 'foreach']);
     throw e;
   }
-  if (!isMapOrSeq(data)) throw new RenderFailure(`stage "${group}" foreach: expected list/dictionary, got ${pyTypeName(data)}`, [...path, 'foreach']);
+  if (!isMapOrSeq(data))
+    throw new RenderFailure(`stage "${group}" foreach: expected list/dictionary, got ${pyTypeName(data)}`, [
+      ...path,
+      'foreach',
+    ]);
   const entries = new Map<string, PyValue>();
   const byKey = isMapping(data);
   if (isMapping(data)) for (const [k, v] of Object.entries(data)) entries.set(k, v);
@@ -171,17 +189,26 @@ function expandForeach(input: DvcFileInput, ctx: VarsContext, group: string, def
   return out;
 }
 
-function expandMatrix(input: DvcFileInput, ctx: VarsContext, group: string, def: PyMap, path: Array<string | number>): RenderedStage[] {
+function expandMatrix(
+  input: DvcFileInput,
+  ctx: VarsContext,
+  group: string,
+  def: PyMap,
+  path: Array<string | number>,
+): RenderedStage[] {
   let data: PyValue;
   try {
     data = renderValue(def.matrix ?? null, ctx, undefined);
   } catch (e) {
-    if (e instanceof TemplateError) throw new RenderFailure(`stage "${group}" matrix: ${e.message}`, [...path, 'matrix']);
+    if (e instanceof TemplateError)
+      throw new RenderFailure(`stage "${group}" matrix: ${e.message}`, [...path, 'matrix']);
     throw e;
   }
-  if (!isMapping(data)) throw new RenderFailure(`stage "${group}" matrix: expected a map of axis names to lists`, [...path, 'matrix']);
+  if (!isMapping(data))
+    throw new RenderFailure(`stage "${group}" matrix: expected a map of axis names to lists`, [...path, 'matrix']);
   const axes = Object.entries(data).map(([axis, values]) => {
-    if (!Array.isArray(values)) throw new RenderFailure(`stage "${group}" matrix: axis "${axis}" must be a list`, [...path, 'matrix', axis]);
+    if (!Array.isArray(values))
+      throw new RenderFailure(`stage "${group}" matrix: axis "${axis}" must be a list`, [...path, 'matrix', axis]);
     return { axis, values };
   });
   const body: PyMap = { ...def };
@@ -190,7 +217,12 @@ function expandMatrix(input: DvcFileInput, ctx: VarsContext, group: string, def:
   for (const { axis, values } of axes) {
     const next: typeof combos = [];
     for (const c of combos) {
-      values.forEach((v, i) => next.push({ fragments: [...c.fragments, isMapOrSeq(v) ? `${axis}${i}` : pyStr(v)], item: { ...c.item, [axis]: v } }));
+      values.forEach((v, i) =>
+        next.push({
+          fragments: [...c.fragments, isMapOrSeq(v) ? `${axis}${i}` : pyStr(v)],
+          item: { ...c.item, [axis]: v },
+        }),
+      );
     }
     combos.splice(0, combos.length, ...next);
   }

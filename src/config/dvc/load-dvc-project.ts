@@ -29,7 +29,9 @@ class ParamsFiles {
     else if (!READABLE.test(path)) hit = { missing: `'${path}': only YAML and JSON params files are read` };
     else {
       const r = readYaml(abs, readFileSync(abs, 'utf8'));
-      hit = r.ok ? { data: r.value.data } : { missing: `'${path}' is not valid YAML/JSON: ${r.error[0]?.diagnostic.message ?? ''}` };
+      hit = r.ok
+        ? { data: r.value.data }
+        : { missing: `'${path}' is not valid YAML/JSON: ${r.error[0]?.diagnostic.message ?? ''}` };
     }
     this.cache.set(path, hit);
     return hit;
@@ -50,7 +52,10 @@ class ParamsFiles {
 }
 
 /** The stage specs of every dvc.yaml under root, each expanded and rendered as DVC does. */
-export async function loadDvcSpecs(root: string, files: string[]): Promise<Result<{ specs: StageSpec[]; locator: MultiFileLocator }, ConfigFailure[]>> {
+export async function loadDvcSpecs(
+  root: string,
+  files: string[],
+): Promise<Result<{ specs: StageSpec[]; locator: MultiFileLocator }, ConfigFailure[]>> {
   const maps = new Map<string, SourceMap>();
   const specs: StageSpec[] = [];
   const failures: ConfigFailure[] = [];
@@ -67,7 +72,10 @@ export async function loadDvcSpecs(root: string, files: string[]): Promise<Resul
     const dir = posix.dirname(file) === '.' ? '' : posix.dirname(file);
     if (data === null) continue; // an empty dvc.yaml declares nothing
     if (!isMapping(data)) {
-      failures.push({ reason: 'invalid-value', diagnostic: { message: 'a dvc.yaml must be a map with `stages:`', location: map.locate([]) } });
+      failures.push({
+        reason: 'invalid-value',
+        diagnostic: { message: 'a dvc.yaml must be a map with `stages:`', location: map.locate([]) },
+      });
       continue;
     }
     try {
@@ -80,7 +88,11 @@ export async function loadDvcSpecs(root: string, files: string[]): Promise<Resul
       const location = map.locate(e.yamlPath);
       failures.push(
         reason === 'undefined-variable'
-          ? { reason, variable: /Could not find '([^']*)'/.exec(e.message)?.[1] ?? '', diagnostic: { message: e.message, location } }
+          ? {
+              reason,
+              variable: /Could not find '([^']*)'/.exec(e.message)?.[1] ?? '',
+              diagnostic: { message: e.message, location },
+            }
           : { reason, diagnostic: { message: e.message, location } },
       );
     }

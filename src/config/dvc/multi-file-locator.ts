@@ -11,7 +11,8 @@ export class MultiFileLocator implements Locator {
   locate(path: YamlPath, opts?: { key?: boolean }): Location {
     const [file, ...rest] = path;
     const map = typeof file === 'string' ? this.maps.get(file) : undefined;
-    if (map === undefined) return { file: this.fallbackFile, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+    if (map === undefined)
+      return { file: this.fallbackFile, start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
     return map.locate(rest, opts);
   }
 }

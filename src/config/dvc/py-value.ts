@@ -60,7 +60,10 @@ export function pyRepr(v: PyValue): string {
   if (v === false) return 'False';
   if (typeof v === 'string') return pyStrRepr(v);
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  if (isMapping(v)) return `{${Object.entries(v).map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  if (isMapping(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
   return pyStr(v);
 }
 

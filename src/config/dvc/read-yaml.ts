@@ -16,12 +16,23 @@ export interface ReadYaml {
  */
 export function readYaml(file: string, source: string): Result<ReadYaml, ConfigFailure[]> {
   const lines = new LineCounter();
-  const doc = parseDocument(shieldReferences(source), { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
+  const doc = parseDocument(shieldReferences(source), {
+    lineCounter: lines,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+  });
   const map = new SourceMap(file, source, doc, lines);
   const first = doc.errors[0];
   if (first !== undefined) {
     return err([
-      { reason: 'invalid-yaml', diagnostic: { message: `invalid YAML: ${first.message.split('\n')[0]}`, location: map.range(first.pos[0], first.pos[1]) } },
+      {
+        reason: 'invalid-yaml',
+        diagnostic: {
+          message: `invalid YAML: ${first.message.split('\n')[0]}`,
+          location: map.range(first.pos[0], first.pos[1]),
+        },
+      },
     ]);
   }
   return ok({ data: unshield(toPy(doc.contents, doc, 0)), map });

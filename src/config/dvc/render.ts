@@ -59,7 +59,8 @@ export function renderValue(v: PyValue, ctx: VarsContext, field: string | undefi
   if (Array.isArray(v)) return v.map((x) => renderValue(x, ctx, field));
   if (v instanceof PyFloat || v === null || typeof v !== 'object') return v;
   const out: { [key: string]: PyValue } = {};
-  for (const [k, x] of Object.entries(v)) out[String(keyText(renderString(k, ctx, field)))] = renderValue(x, ctx, field);
+  for (const [k, x] of Object.entries(v))
+    out[String(keyText(renderString(k, ctx, field)))] = renderValue(x, ctx, field);
   return out;
 }
 

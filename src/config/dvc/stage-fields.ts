@@ -7,7 +7,20 @@ import { RenderFailure } from './expand-stages.ts';
 import { isMapping, pyStr, toPlain, type PyValue } from './py-value.ts';
 
 /** The stage keys dvc.yaml allows (vars, foreach, do and matrix are consumed by expansion). */
-const STAGE_FIELDS = ['cmd', 'wdir', 'deps', 'params', 'outs', 'metrics', 'plots', 'frozen', 'always_changed', 'desc', 'meta', 'vars'];
+const STAGE_FIELDS = [
+  'cmd',
+  'wdir',
+  'deps',
+  'params',
+  'outs',
+  'metrics',
+  'plots',
+  'frozen',
+  'always_changed',
+  'desc',
+  'meta',
+  'vars',
+];
 
 /** Reads a params file by project-relative path; undefined when it does not exist. */
 export type ParamsLookup = (path: string) => PyValue | undefined;
@@ -42,11 +55,15 @@ export function toStageSpec(file: string, fileDir: string, stage: RenderedStage,
   for (const key of Object.keys(f)) {
     if (!STAGE_FIELDS.includes(key)) {
       const near = suggest(key, STAGE_FIELDS);
-      throw new RenderFailure(`unknown key "${key}" in stage "${stage.name}"${near === undefined ? '' : ` (did you mean "${near}"?)`}`, at(key));
+      throw new RenderFailure(
+        `unknown key "${key}" in stage "${stage.name}"${near === undefined ? '' : ` (did you mean "${near}"?)`}`,
+        at(key),
+      );
     }
   }
   const cmdValue = f.cmd;
-  if (cmdValue === undefined || cmdValue === null) throw new RenderFailure(`stage "${stage.name}" has no cmd`, stage.yamlPath);
+  if (cmdValue === undefined || cmdValue === null)
+    throw new RenderFailure(`stage "${stage.name}" has no cmd`, stage.yamlPath);
   const cmd = Array.isArray(cmdValue) ? cmdValue.map((c) => pyStr(c)) : [pyStr(cmdValue)];
 
   const list = (field: string): PyValue[] => {
@@ -57,7 +74,8 @@ export function toStageSpec(file: string, fileDir: string, stage: RenderedStage,
   };
 
   const deps = list('deps').map((d, i) => {
-    if (typeof d !== 'string' || d === '') throw new RenderFailure(`stage "${stage.name}": deps[${i}] must be a path`, at('deps', i));
+    if (typeof d !== 'string' || d === '')
+      throw new RenderFailure(`stage "${stage.name}": deps[${i}] must be a path`, at('deps', i));
     return joinDir(stage.wdir, d);
   });
 
@@ -87,10 +105,19 @@ export function toStageSpec(file: string, fileDir: string, stage: RenderedStage,
     else if (isMapping(p)) {
       for (const [pf, keys] of Object.entries(p)) {
         if (keys === null || (Array.isArray(keys) && keys.length === 0)) track(pf, null);
-        else if (Array.isArray(keys)) track(pf, keys.map((k) => pyStr(k)));
-        else throw new RenderFailure(`stage "${stage.name}": params[${i}].${pf} must be a list of keys`, at('params', i));
+        else if (Array.isArray(keys))
+          track(
+            pf,
+            keys.map((k) => pyStr(k)),
+          );
+        else
+          throw new RenderFailure(`stage "${stage.name}": params[${i}].${pf} must be a list of keys`, at('params', i));
       }
-    } else throw new RenderFailure(`stage "${stage.name}": params[${i}] must be a key or a map of file to keys`, at('params', i));
+    } else
+      throw new RenderFailure(
+        `stage "${stage.name}": params[${i}] must be a key or a map of file to keys`,
+        at('params', i),
+      );
   });
 
   const outs: string[] = [];
@@ -106,11 +133,16 @@ export function toStageSpec(file: string, fileDir: string, stage: RenderedStage,
       else if (isMapping(o) && Object.keys(o).length === 1) {
         const [k, v] = Object.entries(o)[0] as [string, PyValue];
         path = k;
-        if (v !== null && !isMapping(v)) throw new RenderFailure(`stage "${stage.name}": ${field}[${i}] flags must be a map`, at(field, i));
+        if (v !== null && !isMapping(v))
+          throw new RenderFailure(`stage "${stage.name}": ${field}[${i}] flags must be a map`, at(field, i));
         // Recorded as declared (cache, persist, push, remote, checkpoint, plot properties, ...); only persist
         // changes how the stage runs here, the rest concern DVC remotes and plots.
         flags = (toPlain(v ?? {}) as JsonObject) ?? {};
-      } else throw new RenderFailure(`stage "${stage.name}": ${field}[${i}] must be a path or a map of one path to its flags`, at(field, i));
+      } else
+        throw new RenderFailure(
+          `stage "${stage.name}": ${field}[${i}] must be a path or a map of one path to its flags`,
+          at(field, i),
+        );
       const rel = joinDir(stage.wdir, path);
       outFlags[rel] = flags;
       outKinds[rel] = field;

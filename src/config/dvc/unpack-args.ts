@@ -33,7 +33,8 @@ export function unpackArgs(dict: { [key: string]: PyValue }): string {
       out += `--${k} ${shlexQuote(v)} `;
     } else if (Array.isArray(v)) {
       v.forEach((item, n) => {
-        if (Array.isArray(item) || isMapping(item)) throw new TemplateError(`Cannot interpolate nested iterable in '${k}'`);
+        if (Array.isArray(item) || isMapping(item))
+          throw new TemplateError(`Cannot interpolate nested iterable in '${k}'`);
         const text = typeof item === 'string' ? shlexQuote(item) : pyStrOfItem(item);
         out += n > 0 ? `${text} ` : `--${k} ${text} `;
       });

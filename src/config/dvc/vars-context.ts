@@ -24,7 +24,11 @@ export class VarsContext {
   }
 
   clone(): VarsContext {
-    return new VarsContext(structuredCloneMap(this.data), new Map(this.sources), new Map([...this.imports].map(([k, v]) => [k, v === null ? null : [...v]])));
+    return new VarsContext(
+      structuredCloneMap(this.data),
+      new Map(this.sources),
+      new Map([...this.imports].map(([k, v]) => [k, v === null ? null : [...v]])),
+    );
   }
 
   /** A view with `item` (and `key`) set for one foreach or matrix iteration; the rest is shared. */
@@ -43,7 +47,9 @@ export class VarsContext {
     if (seen !== undefined) {
       if (keys === null && seen === null) return; // the same whole file twice is allowed
       if (keys === null || seen === null || keys.some((k) => seen.includes(k))) {
-        throw new TemplateError(`cannot load '${path}${keys === null ? '' : `:${keys.join(',')}`}' as it's ${seen === null ? 'already' : 'partially'} loaded`);
+        throw new TemplateError(
+          `cannot load '${path}${keys === null ? '' : `:${keys.join(',')}`}' as it's ${seen === null ? 'already' : 'partially'} loaded`,
+        );
       }
     }
     let selected: PyMap = data;
@@ -71,7 +77,9 @@ export class VarsContext {
         continue;
       }
       if (Object.hasOwn(into, k)) {
-        throw new TemplateError(`cannot redefine '${path}' from '${source}' as it already exists in '${this.sourceOf(path)}'`);
+        throw new TemplateError(
+          `cannot redefine '${path}' from '${source}' as it already exists in '${this.sourceOf(path)}'`,
+        );
       }
       into[k] = isMapping(v) ? structuredCloneMap(v) : v;
       this.sources.set(path, source);
@@ -94,7 +102,8 @@ export class VarsContext {
       const part = raw.trim();
       if (Array.isArray(v)) {
         const i = Number(part);
-        if (!/^[-+]?\d+$/.test(part) || v[i < 0 ? v.length + i : i] === undefined) throw new TemplateError(`Could not find '${expr}'`);
+        if (!/^[-+]?\d+$/.test(part) || v[i < 0 ? v.length + i : i] === undefined)
+          throw new TemplateError(`Could not find '${expr}'`);
         v = v[i < 0 ? v.length + i : i] as PyValue;
       } else if (isMapping(v) && Object.hasOwn(v, part)) {
         v = v[part] as PyValue;

@@ -20,7 +20,11 @@ export interface AssignOptions {
  * assigns, so a mismatch leaves the model untouched: each required variable must be present with
  * exactly its shape; the error names the checkpoint tensor.
  */
-export function assignVariables(variables: ReadonlyMap<string, tf.Variable>, mapped: ReadonlyMap<string, MappedTensor>, options: AssignOptions = {}): void {
+export function assignVariables(
+  variables: ReadonlyMap<string, tf.Variable>,
+  mapped: ReadonlyMap<string, MappedTensor>,
+  options: AssignOptions = {},
+): void {
   const file = options.file ?? 'checkpoint';
   const plan: [tf.Variable, MappedTensor][] = [];
   for (const name of [...variables.keys()].sort()) {
@@ -31,7 +35,9 @@ export function assignVariables(variables: ReadonlyMap<string, tf.Variable>, map
       throw new Error(`${file}: missing the tensor for parameter "${name}"`);
     }
     if (value.shape.length !== variable.shape.length || value.shape.some((d, i) => d !== variable.shape[i])) {
-      throw new Error(`${file}: tensor "${value.source}" has shape [${value.shape.join(', ')}] but the model expects [${variable.shape.join(', ')}]`);
+      throw new Error(
+        `${file}: tensor "${value.source}" has shape [${value.shape.join(', ')}] but the model expects [${variable.shape.join(', ')}]`,
+      );
     }
     plan.push([variable, value]);
   }

@@ -13,14 +13,24 @@ import type { SafeTensors } from './safetensors.ts';
  */
 
 /** Defaults of transformers' BertConfig for fields that old config.json files leave out. */
-const HF_DEFAULTS = { type_vocab_size: 2, layer_norm_eps: 1e-12, hidden_dropout_prob: 0.1, hidden_act: 'gelu', position_embedding_type: 'absolute' } as const;
+const HF_DEFAULTS = {
+  type_vocab_size: 2,
+  layer_norm_eps: 1e-12,
+  hidden_dropout_prob: 0.1,
+  hidden_act: 'gelu',
+  position_embedding_type: 'absolute',
+} as const;
 
 /**
  * Our BertConfig from a Hugging Face BERT config.json. The number of classes is the caller's (the
  * task decides it, not the checkpoint). Refuses what this model does not implement: an activation
  * other than the exact GELU, relative position embeddings, a decoder, another model type.
  */
-export function bertConfigFromHf(config: Record<string, unknown>, numClasses: number, file = 'config.json'): BertConfig {
+export function bertConfigFromHf(
+  config: Record<string, unknown>,
+  numClasses: number,
+  file = 'config.json',
+): BertConfig {
   const fail = (why: string): never => {
     throw new Error(`${file}: ${why}`);
   };
@@ -28,9 +38,11 @@ export function bertConfigFromHf(config: Record<string, unknown>, numClasses: nu
   if (modelType !== undefined && modelType !== 'bert') fail(`model_type is ${JSON.stringify(modelType)}, not "bert"`);
   // transformers' "gelu" is the exact erf GELU; "gelu_new" and the others are approximations.
   const act = configString(config, 'hidden_act', file, HF_DEFAULTS.hidden_act);
-  if (act !== 'gelu') fail(`hidden_act is ${JSON.stringify(act)}; this BERT implements only "gelu" (the exact erf GELU)`);
+  if (act !== 'gelu')
+    fail(`hidden_act is ${JSON.stringify(act)}; this BERT implements only "gelu" (the exact erf GELU)`);
   const positions = configString(config, 'position_embedding_type', file, HF_DEFAULTS.position_embedding_type);
-  if (positions !== 'absolute') fail(`position_embedding_type is ${JSON.stringify(positions)}; this BERT implements only "absolute"`);
+  if (positions !== 'absolute')
+    fail(`position_embedding_type is ${JSON.stringify(positions)}; this BERT implements only "absolute"`);
   if (config.is_decoder === true) fail('is_decoder is true; this BERT is an encoder only');
   const positiveInt = (key: string, fallback?: number): number => configInteger(config, key, file, fallback);
   const out: BertConfig = {
@@ -45,8 +57,10 @@ export function bertConfigFromHf(config: Record<string, unknown>, numClasses: nu
     dropout: configProbability(config, 'hidden_dropout_prob', file, HF_DEFAULTS.hidden_dropout_prob),
     layerNormEps: configPositive(config, 'layer_norm_eps', file, HF_DEFAULTS.layer_norm_eps),
   };
-  if (out.dModel % out.heads !== 0) fail(`hidden_size ${out.dModel} is not divisible by num_attention_heads ${out.heads}`);
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`number of classes must be a positive integer, got ${numClasses}`);
+  if (out.dModel % out.heads !== 0)
+    fail(`hidden_size ${out.dModel} is not divisible by num_attention_heads ${out.heads}`);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    throw new Error(`number of classes must be a positive integer, got ${numClasses}`);
   validateBertConfig(out);
   return out;
 }
@@ -73,11 +87,21 @@ function isUnusedHead(name: string, prefix: string): boolean {
  * mis-shaped tensor, and an unknown tensor inside the encoder or MLM head (a checkpoint with more
  * layers, or another architecture, would otherwise load silently wrong).
  */
-export function bertTensorsFromHf(st: SafeTensors, config: BertConfig, file = 'model.safetensors'): Map<string, MappedTensor> {
+export function bertTensorsFromHf(
+  st: SafeTensors,
+  config: BertConfig,
+  file = 'model.safetensors',
+): Map<string, MappedTensor> {
   const fail = (why: string): never => {
     throw new Error(`${file}: ${why}`);
   };
-  const prefix = st.has('bert.embeddings.word_embeddings.weight') ? 'bert.' : st.has('embeddings.word_embeddings.weight') ? '' : fail('missing the tensor "bert.embeddings.word_embeddings.weight" (nor "embeddings.word_embeddings.weight" of a bare BertModel)');
+  const prefix = st.has('bert.embeddings.word_embeddings.weight')
+    ? 'bert.'
+    : st.has('embeddings.word_embeddings.weight')
+      ? ''
+      : fail(
+          'missing the tensor "bert.embeddings.word_embeddings.weight" (nor "embeddings.word_embeddings.weight" of a bare BertModel)',
+        );
   const { vocabSize: V, contextLength: P, typeVocabSize, dModel: d, dFF, layers, numClasses } = config;
   const used = new Set<string>();
   const out = new Map<string, MappedTensor>();
@@ -102,7 +126,11 @@ export function bertTensorsFromHf(st: SafeTensors, config: BertConfig, file = 'm
   };
   const linear = (ours: string, hf: string, inputs: number, outputs: number): void => {
     const w = read(`${hf}.weight`, [outputs, inputs]);
-    out.set(`${ours}/w`, { shape: [inputs, outputs], data: transpose2d(w.data, outputs, inputs), source: `${hf}.weight` });
+    out.set(`${ours}/w`, {
+      shape: [inputs, outputs],
+      data: transpose2d(w.data, outputs, inputs),
+      source: `${hf}.weight`,
+    });
     copy(`${ours}/b`, `${hf}.bias`, [outputs]);
   };
   const norm = (ours: string, hf: string): void => {
@@ -142,18 +170,26 @@ export function bertTensorsFromHf(st: SafeTensors, config: BertConfig, file = 'm
     if (bias !== other && st.has(other)) {
       const a = out.get('mlm/bias')!.data;
       const b = read(other, [V]).data;
-      if (a.some((x, i) => x !== b[i])) fail(`tensor "${other}" differs from "${bias}"; they are one parameter in BERT`);
+      if (a.some((x, i) => x !== b[i]))
+        fail(`tensor "${other}" differs from "${bias}"; they are one parameter in BERT`);
     }
     const decoder = `${mlm}.decoder.weight`;
     if (st.has(decoder)) {
       const word = out.get('emb/word')!.data;
       const w = read(decoder, [V, d]).data;
-      if (w.some((x, i) => x !== word[i])) fail(`tensor "${decoder}" differs from the word embeddings; this BERT ties its MLM decoder to them`);
+      if (w.some((x, i) => x !== word[i]))
+        fail(`tensor "${decoder}" differs from the word embeddings; this BERT ties its MLM decoder to them`);
     }
   }
 
   const classifier = st.tensors.get('classifier.weight');
-  if (classifier !== undefined && classifier.shape.length === 2 && classifier.shape[0] === numClasses && classifier.shape[1] === d) linear('cls', 'classifier', d, numClasses);
+  if (
+    classifier !== undefined &&
+    classifier.shape.length === 2 &&
+    classifier.shape[0] === numClasses &&
+    classifier.shape[1] === d
+  )
+    linear('cls', 'classifier', d, numClasses);
 
   for (const name of st.tensors.keys()) {
     if (used.has(name) || isUnusedHead(name, prefix)) continue;

@@ -10,14 +10,23 @@ function field(config: Config, key: string, file: string, fallback: unknown): un
 
 export function configInteger(config: Config, key: string, file: string, fallback?: number): number {
   const value = field(config, key, file, fallback);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new Error(`${file}: field "${key}" must be a positive integer, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    throw new Error(`${file}: field "${key}" must be a positive integer, got ${JSON.stringify(value)}`);
   return value;
 }
 
 /** A number that `accept` allows (by default any finite one); `what` says which in the error. */
-export function configNumber(config: Config, key: string, file: string, fallback?: number, accept: (x: number) => boolean = Number.isFinite, what = 'a finite number'): number {
+export function configNumber(
+  config: Config,
+  key: string,
+  file: string,
+  fallback?: number,
+  accept: (x: number) => boolean = Number.isFinite,
+  what = 'a finite number',
+): number {
   const value = field(config, key, file, fallback);
-  if (typeof value !== 'number' || !accept(value)) throw new Error(`${file}: field "${key}" must be ${what}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !accept(value))
+    throw new Error(`${file}: field "${key}" must be ${what}, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -31,12 +40,14 @@ export const configPositive = (config: Config, key: string, file: string, fallba
 
 export function configString(config: Config, key: string, file: string, fallback?: string): string {
   const value = field(config, key, file, fallback);
-  if (typeof value !== 'string') throw new Error(`${file}: field "${key}" must be a string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string')
+    throw new Error(`${file}: field "${key}" must be a string, got ${JSON.stringify(value)}`);
   return value;
 }
 
 export function configBoolean(config: Config, key: string, file: string, fallback?: boolean): boolean {
   const value = field(config, key, file, fallback);
-  if (typeof value !== 'boolean') throw new Error(`${file}: field "${key}" must be true or false, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean')
+    throw new Error(`${file}: field "${key}" must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }

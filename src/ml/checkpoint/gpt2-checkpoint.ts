@@ -12,14 +12,17 @@ import type { SafeTensors } from './safetensors.ts';
 export function gpt2ConfigFromHf(config: Record<string, unknown>, numClasses: number, file = 'config.json'): GptConfig {
   const dModel = configInteger(config, 'n_embd', file);
   const activation = configString(config, 'activation_function', file, 'gelu_new');
-  if (activation !== 'gelu_new' && activation !== 'gelu_pytorch_tanh') throw new Error(`${file}: activation_function "${activation}" is not supported (the GPT-2 decoder uses gelu_new)`);
+  if (activation !== 'gelu_new' && activation !== 'gelu_pytorch_tanh')
+    throw new Error(`${file}: activation_function "${activation}" is not supported (the GPT-2 decoder uses gelu_new)`);
   const epsilon = configNumber(config, 'layer_norm_epsilon', file, 1e-5);
-  if (epsilon !== 1e-5) throw new Error(`${file}: layer_norm_epsilon ${epsilon} is not supported (the GPT-2 decoder uses 1e-5)`);
+  if (epsilon !== 1e-5)
+    throw new Error(`${file}: layer_norm_epsilon ${epsilon} is not supported (the GPT-2 decoder uses 1e-5)`);
   for (const flag of ['scale_attn_by_inverse_layer_idx', 'reorder_and_upcast_attn'] as const) {
     if (config[flag] === true) throw new Error(`${file}: ${flag} is not supported`);
   }
   if (config.scale_attn_weights === false) throw new Error(`${file}: scale_attn_weights false is not supported`);
-  const inner = config.n_inner === null || config.n_inner === undefined ? 4 * dModel : configInteger(config, 'n_inner', file);
+  const inner =
+    config.n_inner === null || config.n_inner === undefined ? 4 * dModel : configInteger(config, 'n_inner', file);
   return {
     vocabSize: configInteger(config, 'vocab_size', file),
     contextLength: configInteger(config, 'n_positions', file),
@@ -38,7 +41,11 @@ export function gpt2ConfigFromHf(config: Record<string, unknown>, numClasses: nu
  * GPT2ForSequenceClassification (`score`, a Linear `[out, in]`, no bias) is transposed. Names
  * may carry the `transformer.` prefix of the LM-head and classification models.
  */
-export function gpt2TensorsFromHf(st: SafeTensors, config: GptConfig, file = 'model.safetensors'): Map<string, MappedTensor> {
+export function gpt2TensorsFromHf(
+  st: SafeTensors,
+  config: GptConfig,
+  file = 'model.safetensors',
+): Map<string, MappedTensor> {
   const prefix = st.has('transformer.wte.weight') ? 'transformer.' : '';
   const out = new Map<string, MappedTensor>();
   const take = (ours: string, theirs: string): void => {
@@ -71,8 +78,16 @@ export function gpt2TensorsFromHf(st: SafeTensors, config: GptConfig, file = 'mo
   if (st.has('score.weight')) {
     const { shape, data } = st.float32('score.weight');
     if (shape.length === 2 && shape[0] === config.numClasses) {
-      out.set('cls/w', { shape: [shape[1]!, shape[0]!], data: transpose2d(data, shape[0]!, shape[1]!), source: 'score.weight' });
-      out.set('cls/b', { shape: [config.numClasses], data: new Float32Array(config.numClasses), source: 'score.weight' });
+      out.set('cls/w', {
+        shape: [shape[1]!, shape[0]!],
+        data: transpose2d(data, shape[0]!, shape[1]!),
+        source: 'score.weight',
+      });
+      out.set('cls/b', {
+        shape: [config.numClasses],
+        data: new Float32Array(config.numClasses),
+        source: 'score.weight',
+      });
     }
   }
   return out;
@@ -80,5 +95,8 @@ export function gpt2TensorsFromHf(st: SafeTensors, config: GptConfig, file = 'mo
 
 /** Loads GPT-2 weights; a classification head the checkpoint lacks stays as initialised. */
 export function loadGpt2Checkpoint(model: Gpt, st: SafeTensors, file = 'model.safetensors'): void {
-  assignVariables(model.variables, gpt2TensorsFromHf(st, model.config, file), { optional: (name) => name.startsWith('cls/'), file });
+  assignVariables(model.variables, gpt2TensorsFromHf(st, model.config, file), {
+    optional: (name) => name.startsWith('cls/'),
+    file,
+  });
 }

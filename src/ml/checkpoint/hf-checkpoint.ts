@@ -29,7 +29,9 @@ function readFile(dir: string, name: string): Buffer {
     return fs.readFileSync(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(`checkpoint ${dir}: cannot read ${name} (${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)})`);
+    throw new Error(
+      `checkpoint ${dir}: cannot read ${name} (${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)})`,
+    );
   }
 }
 
@@ -45,7 +47,9 @@ export function readHfCheckpoint(dir: string): HfCheckpoint {
   }
   const modelType = config.model_type;
   if (typeof modelType !== 'string' || !(modelType in FAMILY_OF_MODEL_TYPE)) {
-    throw new Error(`${configFile}: model_type ${JSON.stringify(modelType)} is not one this pipeline loads (${Object.keys(FAMILY_OF_MODEL_TYPE).join(', ')})`);
+    throw new Error(
+      `${configFile}: model_type ${JSON.stringify(modelType)} is not one this pipeline loads (${Object.keys(FAMILY_OF_MODEL_TYPE).join(', ')})`,
+    );
   }
   const weightsFile = path.join(dir, 'model.safetensors');
   const bytes = readFile(dir, 'model.safetensors');
@@ -73,7 +77,8 @@ export function checkpointSpec(ckpt: HfCheckpoint, numClasses: number, maxTarget
 
 /** Copies the checkpoint's weights into a model built from `checkpointSpec`. */
 export function loadCheckpointWeights(model: LanguageModel, ckpt: HfCheckpoint): void {
-  if (model.family !== FAMILY_OF_MODEL_TYPE[ckpt.modelType]) throw new Error(`checkpoint ${ckpt.dir} holds a ${ckpt.modelType} model, not a ${model.family} one`);
+  if (model.family !== FAMILY_OF_MODEL_TYPE[ckpt.modelType])
+    throw new Error(`checkpoint ${ckpt.dir} holds a ${ckpt.modelType} model, not a ${model.family} one`);
   if (model.family === 'gpt') loadGpt2Checkpoint(model as Gpt, ckpt.tensors, ckpt.weightsFile);
   else if (model.family === 'bert') loadBertCheckpoint(model as Bert, ckpt.tensors, ckpt.weightsFile);
   else loadT5Checkpoint(model as T5, ckpt.tensors, ckpt.weightsFile, ckpt.config);

@@ -9,7 +9,18 @@
 /** Float dtypes a weight may be stored in; others (integer buffers) are listed but not decoded. */
 export type FloatDtype = 'F64' | 'F32' | 'F16' | 'BF16';
 
-const BYTES: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const BYTES: Record<string, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 export interface StoredTensor {
   dtype: string;
@@ -35,10 +46,14 @@ export class SafeTensors {
     if (bytes.length < 8) fail('too short for a safetensors header');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const length = Number(view.getBigUint64(0, true));
-    if (length > bytes.length - 8) fail(`header length ${length} runs past the end of the file (${bytes.length} bytes)`);
+    if (length > bytes.length - 8)
+      fail(`header length ${length} runs past the end of the file (${bytes.length} bytes)`);
     let header: Record<string, unknown>;
     try {
-      header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + length))) as Record<string, unknown>;
+      header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + length))) as Record<
+        string,
+        unknown
+      >;
     } catch (e) {
       return fail(`header is not JSON (${(e as Error).message})`);
     }
@@ -54,19 +69,25 @@ export class SafeTensors {
       const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
       const size = typeof e.dtype === 'string' ? BYTES[e.dtype] : undefined;
       if (size === undefined) fail(`tensor "${name}" has unknown dtype ${JSON.stringify(e.dtype)}`);
-      if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has a bad shape ${JSON.stringify(e.shape)}`);
+      if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0))
+        fail(`tensor "${name}" has a bad shape ${JSON.stringify(e.shape)}`);
       const offsets = e.data_offsets;
-      if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0)) fail(`tensor "${name}" has bad data_offsets ${JSON.stringify(offsets)}`);
+      if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isInteger(o) && o >= 0))
+        fail(`tensor "${name}" has bad data_offsets ${JSON.stringify(offsets)}`);
       const [begin, end] = offsets as [number, number];
       const shape = e.shape as number[];
       const expected = shape.reduce((n, d) => n * d, 1) * size!;
-      if (end - begin !== expected) fail(`tensor "${name}" holds ${end - begin} bytes but ${e.dtype as string} [${shape.join(', ')}] needs ${expected}`);
+      if (end - begin !== expected)
+        fail(
+          `tensor "${name}" holds ${end - begin} bytes but ${e.dtype as string} [${shape.join(', ')}] needs ${expected}`,
+        );
       if (base + end > bytes.length) fail(`tensor "${name}" runs past the end of the file`);
       tensors.set(name, { dtype: e.dtype as string, shape, begin: base + begin, end: base + end });
     }
     const ranges = [...tensors.entries()].sort((a, b) => a[1].begin - b[1].begin);
     for (let i = 1; i < ranges.length; i++) {
-      if (ranges[i]![1].begin < ranges[i - 1]![1].end) fail(`tensors "${ranges[i - 1]![0]}" and "${ranges[i]![0]}" overlap`);
+      if (ranges[i]![1].begin < ranges[i - 1]![1].end)
+        fail(`tensors "${ranges[i - 1]![0]}" and "${ranges[i]![0]}" overlap`);
     }
     return new SafeTensors(bytes, tensors, metadata);
   }
@@ -166,7 +187,10 @@ export interface TensorToWrite {
  * pipeline itself stores weights in its own format). Names are written sorted, so the same
  * tensors always give the same bytes.
  */
-export function writeSafetensors(tensors: ReadonlyMap<string, TensorToWrite>, metadata?: Record<string, string>): Uint8Array {
+export function writeSafetensors(
+  tensors: ReadonlyMap<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Uint8Array {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
@@ -174,7 +198,8 @@ export function writeSafetensors(tensors: ReadonlyMap<string, TensorToWrite>, me
   for (const name of names) {
     const t = tensors.get(name)!;
     const n = t.shape.reduce((a, d) => a * d, 1);
-    if (n !== t.data.length) throw new Error(`tensor "${name}": shape [${t.shape.join(', ')}] needs ${n} values, got ${t.data.length}`);
+    if (n !== t.data.length)
+      throw new Error(`tensor "${name}": shape [${t.shape.join(', ')}] needs ${n} values, got ${t.data.length}`);
     const size = n * BYTES[t.dtype]!;
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
     offset += size;

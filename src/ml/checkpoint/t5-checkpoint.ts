@@ -12,12 +12,23 @@ import type { SafeTensors } from './safetensors.ts';
  * context is n_positions where the file has it (T5's configs say 512), else 512: T5 itself has
  * no absolute positions.
  */
-export function t5ConfigFromHf(config: Record<string, unknown>, numClasses: number, maxTargetLength: number, file = 'config.json'): T5Config {
+export function t5ConfigFromHf(
+  config: Record<string, unknown>,
+  numClasses: number,
+  maxTargetLength: number,
+  file = 'config.json',
+): T5Config {
   const proj = configString(config, 'feed_forward_proj', file, 'relu');
-  if (proj !== 'relu' && proj !== 'gated-gelu') throw new Error(`${file}: field "feed_forward_proj" is ${JSON.stringify(proj)}; supported: "relu" (T5 v1.0), "gated-gelu" (T5 v1.1)`);
+  if (proj !== 'relu' && proj !== 'gated-gelu')
+    throw new Error(
+      `${file}: field "feed_forward_proj" is ${JSON.stringify(proj)}; supported: "relu" (T5 v1.0), "gated-gelu" (T5 v1.1)`,
+    );
   const tie = configBoolean(config, 'tie_word_embeddings', file, true);
   const scale = outputScaling(config, file);
-  if (scale && !tie) throw new Error(`${file}: field "scale_decoder_outputs" is true with a separate lm_head (tie_word_embeddings false); this T5 rescales only a tied output layer`);
+  if (scale && !tie)
+    throw new Error(
+      `${file}: field "scale_decoder_outputs" is true with a separate lm_head (tie_word_embeddings false); this T5 rescales only a tied output layer`,
+    );
   const encoderLayers = configInteger(config, 'num_layers', file);
   const out: T5Config = {
     vocabSize: configInteger(config, 'vocab_size', file),
@@ -89,8 +100,18 @@ function sources(config: T5Config, headFromShared: boolean): Source[] {
     linear(`${param}/wo`, `${hf}.wo.weight`, d, dFF);
   };
   // Tied copies are often saved once: under `shared`, or only as a stack's embed_tokens.
-  out.push({ param: 'shared', names: ['shared.weight', 'encoder.embed_tokens.weight', 'decoder.embed_tokens.weight'], shape: [V, d], linear: false });
-  out.push({ param: 'enc/rel_bias', names: ['encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'], shape: [relativeBuckets, heads], linear: false });
+  out.push({
+    param: 'shared',
+    names: ['shared.weight', 'encoder.embed_tokens.weight', 'decoder.embed_tokens.weight'],
+    shape: [V, d],
+    linear: false,
+  });
+  out.push({
+    param: 'enc/rel_bias',
+    names: ['encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'],
+    shape: [relativeBuckets, heads],
+    linear: false,
+  });
   for (let i = 0; i < config.encoderLayers; i++) {
     const hf = `encoder.block.${i}.layer`;
     attention(`enc/b${i}/attn`, `${hf}.0.SelfAttention`);
@@ -99,7 +120,12 @@ function sources(config: T5Config, headFromShared: boolean): Source[] {
     vector(`enc/b${i}/ln2`, `${hf}.1.layer_norm.weight`);
   }
   vector('enc/ln_f', 'encoder.final_layer_norm.weight');
-  out.push({ param: 'dec/rel_bias', names: ['decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'], shape: [relativeBuckets, heads], linear: false });
+  out.push({
+    param: 'dec/rel_bias',
+    names: ['decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight'],
+    shape: [relativeBuckets, heads],
+    linear: false,
+  });
   for (let i = 0; i < config.decoderLayers; i++) {
     const hf = `decoder.block.${i}.layer`;
     attention(`dec/b${i}/self`, `${hf}.0.SelfAttention`);
@@ -112,7 +138,13 @@ function sources(config: T5Config, headFromShared: boolean): Source[] {
   vector('dec/ln_f', 'decoder.final_layer_norm.weight');
   // Tied (v1.0) checkpoints may also carry lm_head.weight, a copy of shared: not read. A tied
   // but unscaled checkpoint has no lm_head: the separate head starts as the embeddings.
-  if (!config.tieEmbeddings) out.push({ param: 'lm_head', names: headFromShared ? ['shared.weight'] : ['lm_head.weight'], shape: [V, d], linear: true });
+  if (!config.tieEmbeddings)
+    out.push({
+      param: 'lm_head',
+      names: headFromShared ? ['shared.weight'] : ['lm_head.weight'],
+      shape: [V, d],
+      linear: true,
+    });
   return out;
 }
 
@@ -122,7 +154,12 @@ function sources(config: T5Config, headFromShared: boolean): Source[] {
  * embeddings and relative-bias tables as stored). Every tensor the config needs must be there
  * with PyTorch's shape for that config; the error names the tensor.
  */
-export function t5TensorsFromHf(st: SafeTensors, config: T5Config, file = 'model.safetensors', hf: Record<string, unknown> = {}): Map<string, MappedTensor> {
+export function t5TensorsFromHf(
+  st: SafeTensors,
+  config: T5Config,
+  file = 'model.safetensors',
+  hf: Record<string, unknown> = {},
+): Map<string, MappedTensor> {
   const mapped = new Map<string, MappedTensor>();
   const headFromShared = !config.tieEmbeddings && configBoolean(hf, 'tie_word_embeddings', file, false);
   for (const s of sources(config, headFromShared)) {
@@ -130,9 +167,16 @@ export function t5TensorsFromHf(st: SafeTensors, config: T5Config, file = 'model
     if (name === undefined) throw new Error(`${file}: missing tensor "${s.names[0]}" (for parameter "${s.param}")`);
     const { shape, data } = st.float32(name);
     if (shape.length !== s.shape.length || shape.some((dim, i) => dim !== s.shape[i])) {
-      throw new Error(`${file}: tensor "${name}" has shape [${shape.join(', ')}] but the config needs [${s.shape.join(', ')}]`);
+      throw new Error(
+        `${file}: tensor "${name}" has shape [${shape.join(', ')}] but the config needs [${s.shape.join(', ')}]`,
+      );
     }
-    if (s.linear) mapped.set(s.param, { shape: [shape[1]!, shape[0]!], data: transpose2d(data, shape[0]!, shape[1]!), source: name });
+    if (s.linear)
+      mapped.set(s.param, {
+        shape: [shape[1]!, shape[0]!],
+        data: transpose2d(data, shape[0]!, shape[1]!),
+        source: name,
+      });
     else mapped.set(s.param, { shape, data, source: name });
   }
   return mapped;
@@ -142,6 +186,11 @@ export function t5TensorsFromHf(st: SafeTensors, config: T5Config, file = 'model
  * Loads a Hugging Face T5 checkpoint into `model` (built from t5ConfigFromHf of the same
  * config.json, passed as `hf`); all or nothing.
  */
-export function loadT5Checkpoint(model: T5, st: SafeTensors, file = 'model.safetensors', hf: Record<string, unknown> = {}): void {
+export function loadT5Checkpoint(
+  model: T5,
+  st: SafeTensors,
+  file = 'model.safetensors',
+  hf: Record<string, unknown> = {},
+): void {
   assignVariables(model.variables, t5TensorsFromHf(st, model.config, file, hf), { file });
 }

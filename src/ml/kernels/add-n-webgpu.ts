@@ -26,7 +26,8 @@ export function registerAddNWebGpu(): void {
       const gpu = backend as unknown as WebGpuDeviceBackend;
       // One binding is the output.
       const fit = Math.max(2, gpu.device.limits.maxStorageBuffersPerShaderStage - 1);
-      const run = (list: tf.TensorInfo[]): tf.TensorInfo => original.kernelFunc({ inputs: list as unknown as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
+      const run = (list: tf.TensorInfo[]): tf.TensorInfo =>
+        original.kernelFunc({ inputs: list as unknown as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
       let parts = inputs as unknown as tf.TensorInfo[];
       const partial: tf.TensorInfo[] = [];
       while (parts.length > fit) {

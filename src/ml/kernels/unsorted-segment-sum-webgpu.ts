@@ -21,7 +21,8 @@ export function registerUnsortedSegmentSumWebGpu(): void {
   const oneHot = tf.getKernel('OneHot', 'webgpu');
   const matMul = tf.getKernel('BatchMatMul', 'webgpu');
   const reshape = tf.getKernel('Reshape', 'webgpu');
-  if (oneHot === undefined || matMul === undefined || reshape === undefined) throw new Error('the webgpu backend lacks OneHot, BatchMatMul or Reshape');
+  if (oneHot === undefined || matMul === undefined || reshape === undefined)
+    throw new Error('the webgpu backend lacks OneHot, BatchMatMul or Reshape');
   if (tf.getKernel('UnsortedSegmentSum', 'webgpu') !== undefined) tf.unregisterKernel('UnsortedSegmentSum', 'webgpu');
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',

@@ -36,11 +36,22 @@ export const SMALL_BERT: BertConfig = {
 };
 
 export function validateBertConfig(c: BertConfig): void {
-  const positive = ['vocabSize', 'contextLength', 'typeVocabSize', 'layers', 'dModel', 'heads', 'dFF', 'numClasses'] as const;
+  const positive = [
+    'vocabSize',
+    'contextLength',
+    'typeVocabSize',
+    'layers',
+    'dModel',
+    'heads',
+    'dFF',
+    'numClasses',
+  ] as const;
   for (const key of positive) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new Error(`BERT config: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new Error(`BERT config: ${key} must be a positive integer, got ${c[key]}`);
   }
   if (c.dModel % c.heads !== 0) throw new Error(`BERT config: dModel ${c.dModel} is not divisible by heads ${c.heads}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`BERT config: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.layerNormEps > 0 && Number.isFinite(c.layerNormEps))) throw new Error(`BERT config: layerNormEps must be a positive number, got ${c.layerNormEps}`);
+  if (!(c.layerNormEps > 0 && Number.isFinite(c.layerNormEps)))
+    throw new Error(`BERT config: layerNormEps must be a positive number, got ${c.layerNormEps}`);
 }

@@ -12,7 +12,6 @@ import type { ForwardOptions, HeldOutNll, LanguageModel, ParamSubset, SpecialTok
 import type { Dropout } from './model-base.ts';
 import { stackSubset } from './parameters.ts';
 
-
 /** Share of the eligible tokens a masked-LM step predicts (Devlin et al., 2019, section 3.1). */
 const MLM_RATE = 0.15;
 
@@ -57,8 +56,16 @@ export interface MlmMaskingOptions {
  * Face's collator does, guarantees every row a target and keeps the loss's denominator steady.
  * Plain JavaScript over the ids: a few random draws per row, cheap next to the forward pass.
  */
-export function planMaskedLm(ids: ArrayLike<number>, mask: ArrayLike<number>, batch: number, time: number, options: MlmMaskingOptions, rng: Rng): MlmPlan {
-  if (ids.length !== batch * time || mask.length !== batch * time) throw new Error(`masked-LM plan: ids and mask must have ${batch} x ${time} values`);
+export function planMaskedLm(
+  ids: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  batch: number,
+  time: number,
+  options: MlmMaskingOptions,
+  rng: Rng,
+): MlmPlan {
+  if (ids.length !== batch * time || mask.length !== batch * time)
+    throw new Error(`masked-LM plan: ids and mask must have ${batch} x ${time} values`);
   const rate = options.rate ?? MLM_RATE;
   const out = Int32Array.from(ids);
   const positions: number[] = [];
@@ -119,7 +126,8 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
   constructor(config: BertConfig, special: SpecialTokens, seed: number) {
     validateBertConfig(config);
     const missing = (['pad', 'mask', 'cls'] as const).filter((k) => special[k] === undefined);
-    if (missing.length > 0) throw new Error(`BERT needs the special tokens pad, mask and cls; missing: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new Error(`BERT needs the special tokens pad, mask and cls; missing: ${missing.join(', ')}`);
     const ids: [string, number][] = [];
     for (const key of ['pad', 'unk', 'bos', 'eos', 'cls', 'sep', 'mask'] as const) {
       const id = special[key];
@@ -127,10 +135,13 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
     }
     (special.sentinels ?? []).forEach((id, i) => ids.push([`sentinels[${i}]`, id]));
     for (const [key, id] of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) throw new Error(`BERT special token ${key} = ${id} is outside the vocabulary [0, ${config.vocabSize})`);
+      if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize)
+        throw new Error(`BERT special token ${key} = ${id} is outside the vocabulary [0, ${config.vocabSize})`);
     }
     super(config, 'BERT');
-    this.special = Object.freeze(special.sentinels ? { ...special, sentinels: [...special.sentinels] } : { ...special });
+    this.special = Object.freeze(
+      special.sentinels ? { ...special, sentinels: [...special.sentinels] } : { ...special },
+    );
     this.maskId = special.mask!;
     this.excluded = new Set(ids.map(([, id]) => id));
 
@@ -193,7 +204,8 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
     const [batch, time] = ids.shape;
     const { dModel: d, layers } = this.config;
     this.checkContext(ids);
-    if (mask.shape[0] !== batch || mask.shape[1] !== time) throw new Error(`mask has shape [${mask.shape.join(', ')}] but the ids have [${batch}, ${time}]`);
+    if (mask.shape[0] !== batch || mask.shape[1] !== time)
+      throw new Error(`mask has shape [${mask.shape.join(', ')}] but the ids have [${batch}, ${time}]`);
 
     // Hugging Face's order of additions: (word + type) + position.
     const words = tf.reshape(tf.gather(this.params.get('emb/word'), tf.reshape(ids, [-1])), [batch, time, d]);
@@ -212,7 +224,8 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
     const counts = new Int32Array(batch);
     for (let i = 0; i < only.length; i++) {
       const at = only[i]!;
-      if (!(at >= 0 && at < batch * time) || (i > 0 && !(at > only[i - 1]!))) throw new Error('BERT: positions to read must be ascending, distinct and inside the batch');
+      if (!(at >= 0 && at < batch * time) || (i > 0 && !(at > only[i - 1]!)))
+        throw new Error('BERT: positions to read must be ascending, distinct and inside the batch');
       counts[Math.floor(at / time)]! += 1;
     }
     const perRow = Math.max(1, ...counts);
@@ -253,7 +266,9 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
     const q = splitHeads(this.linear(xq, `${l}/attn/q`), batch, queries ? queries.perRow : time, heads);
     const k = splitHeads(this.linear(x, `${l}/attn/k`), batch, time, heads);
     const v = splitHeads(this.linear(x, `${l}/attn/v`), batch, time, heads);
-    const context = mergeHeads(attend(q, k, v, { scale: 1 / Math.sqrt(this.config.dModel / heads), bias: keyBias, dropout: drop }));
+    const context = mergeHeads(
+      attend(q, k, v, { scale: 1 / Math.sqrt(this.config.dModel / heads), bias: keyBias, dropout: drop }),
+    );
     const h = this.norm(tf.add(maybeDrop(this.linear(context, `${l}/attn/out`)), xq), `${l}/attn/ln`);
     const inner = geluErf(this.linear(h, `${l}/ffn/in`));
     return this.norm(tf.add(maybeDrop(this.linear(inner, `${l}/ffn/out`)), h), `${l}/ffn/ln`) as tf.Tensor2D;
@@ -286,7 +301,11 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
   mlmLogits(ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
       const [batch, time] = ids.shape;
-      return tf.reshape(this.mlmHead(this.hidden(ids, mask, undefined)), [batch, time, this.config.vocabSize]) as tf.Tensor3D;
+      return tf.reshape(this.mlmHead(this.hidden(ids, mask, undefined)), [
+        batch,
+        time,
+        this.config.vocabSize,
+      ]) as tf.Tensor3D;
     });
   }
 
@@ -294,7 +313,14 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
   maskingPlan(ids: tf.Tensor2D, mask: tf.Tensor2D, options?: ForwardOptions): MlmPlan {
     const [batch, time] = ids.shape;
     const rng = new Rng(options?.dropoutSeed ?? FIXED_MASKING_SEED).fork('mlm');
-    return planMaskedLm(hostValues(ids), hostValues(mask), batch, time, { maskId: this.maskId, vocabSize: this.config.vocabSize, excluded: this.excluded }, rng);
+    return planMaskedLm(
+      hostValues(ids),
+      hostValues(mask),
+      batch,
+      time,
+      { maskId: this.maskId, vocabSize: this.config.vocabSize, excluded: this.excluded },
+      rng,
+    );
   }
 
   /**
@@ -324,7 +350,11 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
    * into a few forward passes, each cut to the longest row it holds; `tokensPerForward` bounds a
    * pass's copies x positions (memory), without changing the result.
    */
-  async heldOutNll(ids: tf.Tensor2D, mask: tf.Tensor2D, options: { tokensPerForward?: number } = {}): Promise<HeldOutNll> {
+  async heldOutNll(
+    ids: tf.Tensor2D,
+    mask: tf.Tensor2D,
+    options: { tokensPerForward?: number } = {},
+  ): Promise<HeldOutNll> {
     const [batch, time] = ids.shape;
     const idv = hostValues(ids);
     const mv = hostValues(mask);
@@ -337,7 +367,10 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
         if (mv[at]! > 0 && !this.excluded.has(idv[at]!)) copies.push({ row: r, column: j, length });
       }
     }
-    const perForward = Math.max(1, Math.floor((options.tokensPerForward ?? PLL_TOKENS_PER_FORWARD) / Math.max(1, time)));
+    const perForward = Math.max(
+      1,
+      Math.floor((options.tokensPerForward ?? PLL_TOKENS_PER_FORWARD) / Math.max(1, time)),
+    );
     let nll = 0;
     for (let start = 0; start < copies.length; start += perForward) {
       const part = copies.slice(start, start + perForward);
@@ -357,7 +390,12 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
         targets[i] = idv[c.row * time + c.column]!;
       });
       const sum = tf.tidy(() => {
-        const h = this.hidden(tf.tensor2d(chunkIds, [n, width], 'int32'), tf.tensor2d(chunkMask, [n, width], 'float32'), undefined, picks);
+        const h = this.hidden(
+          tf.tensor2d(chunkIds, [n, width], 'int32'),
+          tf.tensor2d(chunkMask, [n, width], 'float32'),
+          undefined,
+          picks,
+        );
         const logits = this.mlmHead(h);
         return tf.sum(sparseCrossEntropy(logits, tf.tensor1d(targets, 'int32')));
       });
@@ -373,6 +411,8 @@ export class Bert extends HeadClassifier<BertConfig> implements LanguageModel {
    * includes it (where it receives no gradient during fine-tuning).
    */
   trainableVariables(subset: ParamSubset): tf.Variable[] {
-    return this.params.select(stackSubset(subset, { layers: this.config.layers, head: 'cls/', top: 'pool/', block: 'l' }));
+    return this.params.select(
+      stackSubset(subset, { layers: this.config.layers, head: 'cls/', top: 'pool/', block: 'l' }),
+    );
   }
 }

@@ -29,7 +29,8 @@ export const SMALL_GPT: GptConfig = {
 export function validateGptConfig(c: GptConfig): void {
   const positive = ['vocabSize', 'contextLength', 'layers', 'dModel', 'heads', 'dFF', 'numClasses'] as const;
   for (const key of positive) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new Error(`GPT config: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new Error(`GPT config: ${key} must be a positive integer, got ${c[key]}`);
   }
   if (c.dModel % c.heads !== 0) throw new Error(`GPT config: dModel ${c.dModel} is not divisible by heads ${c.heads}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`GPT config: dropout must be in [0, 1), got ${c.dropout}`);

@@ -128,6 +128,8 @@ export class Gpt extends HeadClassifier<GptConfig> implements LanguageModel {
   }
 
   trainableVariables(subset: ParamSubset): tf.Variable[] {
-    return this.params.select(stackSubset(subset, { layers: this.config.layers, head: 'cls/', top: 'lnf/', block: 'h' }));
+    return this.params.select(
+      stackSubset(subset, { layers: this.config.layers, head: 'cls/', top: 'lnf/', block: 'h' }),
+    );
   }
 }

@@ -58,7 +58,8 @@ export abstract class ModelBase<C extends CommonModelConfig> {
   /** Refuses ids `[batch, time]` longer than the model's positions. */
   protected checkContext(ids: tf.Tensor2D): void {
     const time = ids.shape[1];
-    if (time > this.config.contextLength) throw new Error(`input has ${time} positions but the context length is ${this.config.contextLength}`);
+    if (time > this.config.contextLength)
+      throw new Error(`input has ${time} positions but the context length is ${this.config.contextLength}`);
   }
 
   abstract trainableVariables(subset: ParamSubset): tf.Variable[];

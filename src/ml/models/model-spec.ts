@@ -13,7 +13,8 @@ import { T5 } from './t5.ts';
  * weights, so that fine-tuning and evaluation rebuild exactly the model the weights belong to
  * (from a checkpoint's config.json or from pipeline.yaml alike).
  */
-export type ModelSpec = { family: 'gpt'; config: GptConfig } | { family: 'bert'; config: BertConfig } | { family: 't5'; config: T5Config };
+export type ModelSpec =
+  { family: 'gpt'; config: GptConfig } | { family: 'bert'; config: BertConfig } | { family: 't5'; config: T5Config };
 
 /** What a model needs from the tokenizer besides the vocabulary size. */
 export interface ModelVocabulary {

@@ -56,7 +56,8 @@ export class Parameters {
 }
 
 /** Number of scalar parameters in a list of variables. */
-export const countParameters = (variables: readonly tf.Variable[]): number => variables.reduce((sum, v) => sum + v.size, 0);
+export const countParameters = (variables: readonly tf.Variable[]): number =>
+  variables.reduce((sum, v) => sum + v.size, 0);
 
 /** Where a model of one stack of blocks keeps what a subset selects, by parameter-name prefix. */
 export interface StackLayout {
@@ -77,7 +78,8 @@ export function stackSubset(subset: ParamSubset, layout: StackLayout): (name: st
   if (subset === 'head') return head;
   const n = Number(subset.slice('last-'.length));
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad parameter subset "${subset}"`);
-  if (n > layout.layers) throw new Error(`parameter subset "${subset}" asks for ${n} blocks but the model has ${layout.layers}`);
+  if (n > layout.layers)
+    throw new Error(`parameter subset "${subset}" asks for ${n} blocks but the model has ${layout.layers}`);
   const first = layout.layers - n;
   const blockName = new RegExp(`^${layout.block}(\\d+)/`);
   return (name) => {

@@ -92,7 +92,8 @@ export function validateT5Config(c: T5Config): void {
     'maxTargetLength',
   ] as const;
   for (const key of positive) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new Error(`T5 config: ${key} must be a positive integer, got ${c[key]}`);
+    if (!Number.isInteger(c[key]) || c[key] < 1)
+      throw new Error(`T5 config: ${key} must be a positive integer, got ${c[key]}`);
   }
   if (c.feedForward !== 'relu' && c.feedForward !== 'gated-gelu') {
     throw new Error(`T5 config: feedForward must be "relu" or "gated-gelu", got ${JSON.stringify(c.feedForward)}`);
@@ -102,9 +103,13 @@ export function validateT5Config(c: T5Config): void {
   if (c.relativeBuckets < 4) throw new Error(`T5 config: relativeBuckets must be at least 4, got ${c.relativeBuckets}`);
   // The logarithmic buckets span exact..maxDistance; the decoder's exact range is buckets / 2.
   if (c.relativeMaxDistance <= Math.floor(c.relativeBuckets / 2)) {
-    throw new Error(`T5 config: relativeMaxDistance (${c.relativeMaxDistance}) must exceed relativeBuckets / 2 (${Math.floor(c.relativeBuckets / 2)})`);
+    throw new Error(
+      `T5 config: relativeMaxDistance (${c.relativeMaxDistance}) must exceed relativeBuckets / 2 (${Math.floor(c.relativeBuckets / 2)})`,
+    );
   }
-  if (typeof c.tieEmbeddings !== 'boolean') throw new Error(`T5 config: tieEmbeddings must be true or false, got ${JSON.stringify(c.tieEmbeddings)}`);
+  if (typeof c.tieEmbeddings !== 'boolean')
+    throw new Error(`T5 config: tieEmbeddings must be true or false, got ${JSON.stringify(c.tieEmbeddings)}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`T5 config: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.layerNormEps > 0 && Number.isFinite(c.layerNormEps))) throw new Error(`T5 config: layerNormEps must be a positive number, got ${c.layerNormEps}`);
+  if (!(c.layerNormEps > 0 && Number.isFinite(c.layerNormEps)))
+    throw new Error(`T5 config: layerNormEps must be a positive number, got ${c.layerNormEps}`);
 }

@@ -9,7 +9,6 @@ import { type T5Config, validateT5Config } from './t5-config.ts';
 import type { ForwardOptions, HeldOutNll, LanguageModel, ParamSubset, SpecialTokens } from './language-model.ts';
 import { type Dropout, ModelBase } from './model-base.ts';
 
-
 /** Fraction of a text's tokens that span corruption hides (Raffel et al., 2020, section 3.1.4). */
 export const NOISE_DENSITY = 0.15;
 /** Mean length of a hidden span. */
@@ -87,7 +86,12 @@ export interface SpanCorruption {
  * <Y> week." -> "<X> for inviting <Y> last <Z>" (Raffel et al., 2020, figure 2), with the spans of
  * `randomSpansNoiseMask`.
  */
-export function corruptSpans(text: readonly number[], sentinels: readonly number[], eos: number, rng: Rng): SpanCorruption {
+export function corruptSpans(
+  text: readonly number[],
+  sentinels: readonly number[],
+  eos: number,
+  rng: Rng,
+): SpanCorruption {
   if (sentinels.length === 0) throw new Error('span corruption needs at least one sentinel token');
   const noise = randomSpansNoiseMask(text.length, rng, sentinels.length);
   const input: number[] = [];
@@ -118,7 +122,12 @@ export function corruptSpans(text: readonly number[], sentinels: readonly number
  * or before the query are told apart. The logarithm is evaluated in float32, as PyTorch does, so
  * a distance on a bucket boundary lands where it does there.
  */
-export function relativePositionBucket(relative: number, bidirectional: boolean, numBuckets: number, maxDistance: number): number {
+export function relativePositionBucket(
+  relative: number,
+  bidirectional: boolean,
+  numBuckets: number,
+  maxDistance: number,
+): number {
   let buckets = numBuckets;
   let offset = 0;
   let n: number;
@@ -138,12 +147,20 @@ export function relativePositionBucket(relative: number, bidirectional: boolean,
 
 const bucketCache = new Map<string, Int32Array>();
 
-function bucketMatrix(queries: number, keys: number, bidirectional: boolean, numBuckets: number, maxDistance: number): Int32Array {
+function bucketMatrix(
+  queries: number,
+  keys: number,
+  bidirectional: boolean,
+  numBuckets: number,
+  maxDistance: number,
+): Int32Array {
   const key = `${queries}:${keys}:${bidirectional}:${numBuckets}:${maxDistance}`;
   let out = bucketCache.get(key);
   if (out === undefined) {
     out = new Int32Array(queries * keys);
-    for (let i = 0; i < queries; i++) for (let j = 0; j < keys; j++) out[i * keys + j] = relativePositionBucket(j - i, bidirectional, numBuckets, maxDistance);
+    for (let i = 0; i < queries; i++)
+      for (let j = 0; j < keys; j++)
+        out[i * keys + j] = relativePositionBucket(j - i, bidirectional, numBuckets, maxDistance);
     bucketCache.set(key, out);
   }
   return out;
@@ -218,28 +235,36 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
     super(config, 'T5');
     const { vocabSize: V, numClasses, maxTargetLength } = config;
     const inVocab = (id: unknown): boolean => Number.isInteger(id) && (id as number) >= 0 && (id as number) < V;
-    if (!inVocab(special.pad)) throw new Error(`T5: the pad token (also the decoder start) must be an id in [0, ${V}), got ${special.pad}`);
-    if (special.eos === undefined || !inVocab(special.eos)) throw new Error(`T5: needs an eos token id in [0, ${V}), got ${special.eos}`);
+    if (!inVocab(special.pad))
+      throw new Error(`T5: the pad token (also the decoder start) must be an id in [0, ${V}), got ${special.pad}`);
+    if (special.eos === undefined || !inVocab(special.eos))
+      throw new Error(`T5: needs an eos token id in [0, ${V}), got ${special.eos}`);
     if (special.eos === special.pad) throw new Error('T5: eos and pad must be different tokens');
     this.eos = special.eos;
     const sentinels = special.sentinels ? [...special.sentinels] : undefined;
     if (sentinels) {
       if (!sentinels.every(inVocab)) throw new Error(`T5: sentinel ids must be in [0, ${V})`);
       if (new Set(sentinels).size !== sentinels.length) throw new Error('T5: sentinel ids must be distinct');
-      if (sentinels.includes(special.pad) || sentinels.includes(special.eos)) throw new Error('T5: a sentinel id is also pad or eos');
+      if (sentinels.includes(special.pad) || sentinels.includes(special.eos))
+        throw new Error('T5: a sentinel id is also pad or eos');
     }
     this.special = Object.freeze({ ...special, ...(sentinels ? { sentinels: Object.freeze(sentinels) } : {}) });
 
-    if (labelTargets.length !== numClasses) throw new Error(`T5: ${labelTargets.length} label targets for ${numClasses} classes`);
+    if (labelTargets.length !== numClasses)
+      throw new Error(`T5: ${labelTargets.length} label targets for ${numClasses} classes`);
     labelTargets.forEach((target, c) => {
-      if (target.length === 0 || target.length > maxTargetLength) throw new Error(`T5: label target ${c} has ${target.length} tokens; it must have 1 to maxTargetLength (${maxTargetLength})`);
+      if (target.length === 0 || target.length > maxTargetLength)
+        throw new Error(
+          `T5: label target ${c} has ${target.length} tokens; it must have 1 to maxTargetLength (${maxTargetLength})`,
+        );
       if (!target.every(inVocab)) throw new Error(`T5: label target ${c} has an id outside [0, ${V})`);
       // Greedy decoding stops at the first eos, so a target must have exactly one, at its end.
       if (target[target.length - 1] !== this.eos || target.indexOf(this.eos) !== target.length - 1) {
         throw new Error(`T5: label target ${c} must end with the eos token (${this.eos}) and contain it nowhere else`);
       }
       const key = target.join(',');
-      if (this.labelIndex.has(key)) throw new Error(`T5: label targets ${this.labelIndex.get(key)} and ${c} are the same tokens`);
+      if (this.labelIndex.has(key))
+        throw new Error(`T5: label targets ${this.labelIndex.get(key)} and ${c} are the same tokens`);
       this.labelIndex.set(key, c);
     });
     this.labelTargets = Object.freeze(labelTargets.map((t) => Object.freeze([...t])));
@@ -302,7 +327,15 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
   }
 
   /** Multi-head attention of rows `xq` `[batch*tq, d]` over precomputed keys and values. */
-  private attention(xq: tf.Tensor2D, memory: CrossMemory, p: string, batch: number, tq: number, bias: tf.Tensor, drop: Dropout): tf.Tensor2D {
+  private attention(
+    xq: tf.Tensor2D,
+    memory: CrossMemory,
+    p: string,
+    batch: number,
+    tq: number,
+    bias: tf.Tensor,
+    drop: Dropout,
+  ): tf.Tensor2D {
     const q = splitHeads(matMul(xq, this.params.get(`${p}/q`)), batch, tq, this.config.heads);
     const mixed = attend(q, memory.k, memory.v, { scale: 1, bias, ...(drop ? { dropout: drop } : {}) });
     return matMul(mergeHeads(mixed), this.params.get(`${p}/o`)) as tf.Tensor2D;
@@ -338,7 +371,11 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
     for (let i = 0; i < this.config.encoderLayers; i++) {
       const b = `enc/b${i}`;
       const h = this.norm(x, `${b}/ln1`);
-      x = this.residual(x, this.attention(h, this.keysValues(h, `${b}/attn`, batch, time), `${b}/attn`, batch, time, bias, drop), drop);
+      x = this.residual(
+        x,
+        this.attention(h, this.keysValues(h, `${b}/attn`, batch, time), `${b}/attn`, batch, time, bias, drop),
+        drop,
+      );
       x = this.residual(x, this.feedForward(this.norm(x, `${b}/ln2`), `${b}/ff`, drop), drop);
     }
     const out = this.norm(x, 'enc/ln_f');
@@ -347,23 +384,42 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
 
   /** Cross-attention keys and values of every decoder block, from the encoder output. */
   private crossMemory(encoded: tf.Tensor2D, batch: number, time: number): CrossMemory[] {
-    return Array.from({ length: this.config.decoderLayers }, (_, i) => this.keysValues(encoded, `dec/b${i}/cross`, batch, time));
+    return Array.from({ length: this.config.decoderLayers }, (_, i) =>
+      this.keysValues(encoded, `dec/b${i}/cross`, batch, time),
+    );
   }
 
   /** Decoder output `[batch*time, d]`, after the final norm. */
-  private decode(ids: tf.Tensor2D, mask: tf.Tensor2D, memory: readonly CrossMemory[], encMask: tf.Tensor2D, drop: Dropout): tf.Tensor2D {
+  private decode(
+    ids: tf.Tensor2D,
+    mask: tf.Tensor2D,
+    memory: readonly CrossMemory[],
+    encMask: tf.Tensor2D,
+    drop: Dropout,
+  ): tf.Tensor2D {
     const [batch, time] = ids.shape;
     let y = tf.gather(this.params.get('shared'), tf.reshape(ids, [-1])) as tf.Tensor2D;
     if (drop) y = drop(y) as tf.Tensor2D;
     // Right padding never reaches a real position through the causal mask; the padding mask
     // keeps padded positions themselves off later padding too, as Hugging Face's combined mask.
-    const selfBias = tf.add(tf.add(this.positionBias('dec/rel_bias', time, time, false), causalBias(time)), paddingBias(mask));
+    const selfBias = tf.add(
+      tf.add(this.positionBias('dec/rel_bias', time, time, false), causalBias(time)),
+      paddingBias(mask),
+    );
     const crossBias = paddingBias(encMask);
     for (let i = 0; i < this.config.decoderLayers; i++) {
       const b = `dec/b${i}`;
       const h = this.norm(y, `${b}/ln1`);
-      y = this.residual(y, this.attention(h, this.keysValues(h, `${b}/self`, batch, time), `${b}/self`, batch, time, selfBias, drop), drop);
-      y = this.residual(y, this.attention(this.norm(y, `${b}/ln2`), memory[i]!, `${b}/cross`, batch, time, crossBias, drop), drop);
+      y = this.residual(
+        y,
+        this.attention(h, this.keysValues(h, `${b}/self`, batch, time), `${b}/self`, batch, time, selfBias, drop),
+        drop,
+      );
+      y = this.residual(
+        y,
+        this.attention(this.norm(y, `${b}/ln2`), memory[i]!, `${b}/cross`, batch, time, crossBias, drop),
+        drop,
+      );
       y = this.residual(y, this.feedForward(this.norm(y, `${b}/ln3`), `${b}/ff`, drop), drop);
     }
     const out = this.norm(y, 'dec/ln_f');
@@ -397,7 +453,12 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
    * Per-position cross-entropy `[batch*targetTime]` of the targets under teacher forcing, and the
    * weights (1 on real target tokens). Each target is fed shifted right behind the start token.
    */
-  private teacherForced(encIds: tf.Tensor2D, encMask: tf.Tensor2D, targets: readonly (readonly number[])[], options: ForwardOptions | undefined): { nll: tf.Tensor1D; weights: tf.Tensor1D } {
+  private teacherForced(
+    encIds: tf.Tensor2D,
+    encMask: tf.Tensor2D,
+    targets: readonly (readonly number[])[],
+    options: ForwardOptions | undefined,
+  ): { nll: tf.Tensor1D; weights: tf.Tensor1D } {
     const padId = this.special.pad;
     const [batch, encTime] = encIds.shape;
     const t = pad(targets, padId);
@@ -408,7 +469,13 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
     const drop = this.dropout(options);
     const encoded = this.encode(encIds, encMask, drop);
     const decMask = tf.tensor2d(t.mask, [t.rows, t.time]);
-    const h = this.decode(tf.tensor2d(inputs, [t.rows, t.time], 'int32'), decMask, this.crossMemory(encoded, batch, encTime), encMask, drop);
+    const h = this.decode(
+      tf.tensor2d(inputs, [t.rows, t.time], 'int32'),
+      decMask,
+      this.crossMemory(encoded, batch, encTime),
+      encMask,
+      drop,
+    );
     const nll = sparseCrossEntropy(this.project(h), tf.tensor1d(t.ids, 'int32'));
     return { nll, weights: tf.reshape(decMask, [-1]) as tf.Tensor1D };
   }
@@ -450,7 +517,10 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
         const next = tf.tidy(() => {
           const decIds = tf.tensor2d(prefixes.flat(), [batch, s], 'int32');
           const h = this.decode(decIds, tf.ones([batch, s]) as tf.Tensor2D, memory, mask, undefined);
-          const last = tf.reshape(tf.slice(tf.reshape(h, [batch, s, d]), [0, s - 1, 0], [batch, 1, d]), [batch, d]) as tf.Tensor2D;
+          const last = tf.reshape(tf.slice(tf.reshape(h, [batch, s, d]), [0, s - 1, 0], [batch, 1, d]), [
+            batch,
+            d,
+          ]) as tf.Tensor2D;
           return tf.argMax(this.project(last), 1);
         });
         const tokens = await next.data();
@@ -473,7 +543,9 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
   private corrupt(ids: tf.Tensor2D, mask: tf.Tensor2D, seed: number): { inputs: number[][]; targets: number[][] } {
     const sentinels = this.special.sentinels;
     if (sentinels === undefined || sentinels.length === 0) {
-      throw new Error('T5 span corruption needs sentinel tokens (special.sentinels, <extra_id_0>, <extra_id_1>, ...); none were given');
+      throw new Error(
+        'T5 span corruption needs sentinel tokens (special.sentinels, <extra_id_0>, <extra_id_1>, ...); none were given',
+      );
     }
     const [batch, time] = ids.shape;
     const idv = hostValues(ids);
@@ -495,7 +567,11 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
     return { inputs, targets };
   }
 
-  private spanCorruptionNll(ids: tf.Tensor2D, mask: tf.Tensor2D, options: ForwardOptions | undefined): { nll: tf.Tensor1D; weights: tf.Tensor1D } {
+  private spanCorruptionNll(
+    ids: tf.Tensor2D,
+    mask: tf.Tensor2D,
+    options: ForwardOptions | undefined,
+  ): { nll: tf.Tensor1D; weights: tf.Tensor1D } {
     this.checkContext(ids);
     const { inputs, targets } = this.corrupt(ids, mask, options?.dropoutSeed ?? EVAL_CORRUPTION_SEED);
     const enc = pad(inputs, this.special.pad);
@@ -542,7 +618,10 @@ export class T5 extends ModelBase<T5Config> implements LanguageModel {
       const n = Number(subset.slice('last-'.length));
       if (!Number.isInteger(n) || n < 1) throw new Error(`bad parameter subset "${subset}"`);
       const most = Math.max(encoderLayers, decoderLayers);
-      if (n > most) throw new Error(`parameter subset "${subset}" asks for ${n} blocks but the model's stacks have ${encoderLayers} (encoder) and ${decoderLayers} (decoder)`);
+      if (n > most)
+        throw new Error(
+          `parameter subset "${subset}" asks for ${n} blocks but the model's stacks have ${encoderLayers} (encoder) and ${decoderLayers} (decoder)`,
+        );
       const first = { enc: Math.max(0, encoderLayers - n), dec: Math.max(0, decoderLayers - n) };
       keep = (name) => {
         if (head.has(name) || name === 'enc/ln_f') return true;

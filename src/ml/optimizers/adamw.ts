@@ -29,7 +29,9 @@ export class AdamW extends tf.AdamOptimizer {
 
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     if (this.weightDecay > 0) {
-      const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
+      const names = Array.isArray(variableGradients)
+        ? variableGradients.map((g) => g.name)
+        : Object.keys(variableGradients);
       const factor = 1 - this.learningRate * this.weightDecay;
       tf.tidy(() => {
         for (const name of names) {

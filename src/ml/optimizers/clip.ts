@@ -5,7 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
  * them together: the direction of the update is kept, only its length is capped (Pascanu et al.,
  * 2013). Returns new tensors and the norm before clipping (a scalar tensor).
  */
-export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { grads: tf.NamedTensorMap; norm: tf.Scalar } {
+export function clipByGlobalNorm(
+  grads: tf.NamedTensorMap,
+  maxNorm: number,
+): { grads: tf.NamedTensorMap; norm: tf.Scalar } {
   if (!(maxNorm > 0)) throw new Error(`clip norm must be positive, got ${maxNorm}`);
   const names = Object.keys(grads);
   const squares = names.map((n) => tf.sum(tf.square(grads[n]!)));

@@ -15,7 +15,8 @@ const ADAMW_WEIGHT_DECAY = 0.01;
  * weight decay 0.01); RMSProp's rho defaults to 0.9 (Hinton's lecture value, Keras's default).
  */
 export function makeOptimizer(config: OptimizerConfig, totalSteps: number): TrainingOptimizer {
-  if (!(config.learningRate > 0)) throw new Error(`${config.name}: learning rate must be positive, got ${config.learningRate}`);
+  if (!(config.learningRate > 0))
+    throw new Error(`${config.name}: learning rate must be positive, got ${config.learningRate}`);
   if (!(totalSteps >= 1)) throw new Error(`totalSteps must be at least 1, got ${totalSteps}`);
   const decay = config.weightDecay ?? 0;
   if (!(decay >= 0)) throw new Error(`${config.name}: weight decay must be >= 0, got ${decay}`);
@@ -24,19 +25,40 @@ export function makeOptimizer(config: OptimizerConfig, totalSteps: number): Trai
   switch (config.name) {
     case 'sgd': {
       const momentum = config.momentum ?? 0;
-      inner = momentum > 0 ? new tf.MomentumOptimizer(config.learningRate, momentum, config.nesterov ?? false) : new tf.SGDOptimizer(config.learningRate);
+      inner =
+        momentum > 0
+          ? new tf.MomentumOptimizer(config.learningRate, momentum, config.nesterov ?? false)
+          : new tf.SGDOptimizer(config.learningRate);
       l2 = decay;
       break;
     }
     case 'adam':
-      inner = new AdamW(config.learningRate, config.beta1 ?? 0.9, config.beta2 ?? 0.999, config.epsilon ?? ADAM_EPSILON, 0);
+      inner = new AdamW(
+        config.learningRate,
+        config.beta1 ?? 0.9,
+        config.beta2 ?? 0.999,
+        config.epsilon ?? ADAM_EPSILON,
+        0,
+      );
       l2 = decay;
       break;
     case 'adamw':
-      inner = new AdamW(config.learningRate, config.beta1 ?? 0.9, config.beta2 ?? 0.999, config.epsilon ?? ADAM_EPSILON, config.weightDecay ?? ADAMW_WEIGHT_DECAY);
+      inner = new AdamW(
+        config.learningRate,
+        config.beta1 ?? 0.9,
+        config.beta2 ?? 0.999,
+        config.epsilon ?? ADAM_EPSILON,
+        config.weightDecay ?? ADAMW_WEIGHT_DECAY,
+      );
       break;
     case 'rmsprop':
-      inner = new RmsProp(config.learningRate, config.rho ?? 0.9, config.momentum ?? 0, config.epsilon ?? ADAM_EPSILON, config.centered ?? false);
+      inner = new RmsProp(
+        config.learningRate,
+        config.rho ?? 0.9,
+        config.momentum ?? 0,
+        config.epsilon ?? ADAM_EPSILON,
+        config.centered ?? false,
+      );
       l2 = decay;
       break;
     case 'proposed':

@@ -84,7 +84,8 @@ export class ProposedOptimizer extends tf.Optimizer {
   constructor(readonly options: ProposedOptions) {
     super();
     const { beta1, beta2, maxBeta1 } = options;
-    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 > 0 && beta2 < 1)) throw new Error(`betas must be in [0, 1), got ${beta1}, ${beta2}`);
+    if (!(beta1 >= 0 && beta1 < 1) || !(beta2 > 0 && beta2 < 1))
+      throw new Error(`betas must be in [0, 1), got ${beta1}, ${beta2}`);
     if (!(maxBeta1 >= beta1 && maxBeta1 < 1)) throw new Error(`maxBeta1 must be in [beta1, 1), got ${maxBeta1}`);
     this.learningRate = options.learningRate;
   }
@@ -145,7 +146,8 @@ export class ProposedOptimizer extends tf.Optimizer {
         }
         let update: tf.Tensor;
         if (adaptiveLr) {
-          update = rectification === undefined ? mHat : tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon)), rectification);
+          update =
+            rectification === undefined ? mHat : tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon)), rectification);
         } else {
           update = tf.div(mHat, tf.add(tf.sqrt(vHat), epsilon));
         }
@@ -178,7 +180,9 @@ export class ProposedOptimizer extends tf.Optimizer {
   }
 
   override async setWeights(): Promise<void> {
-    throw new Error('restoring the proposed optimizer state is not supported; training restarts from the saved weights');
+    throw new Error(
+      'restoring the proposed optimizer state is not supported; training restarts from the saved weights',
+    );
   }
 
   override getConfig(): tf.serialization.ConfigDict {

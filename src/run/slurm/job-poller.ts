@@ -73,7 +73,12 @@ export class JobPoller {
       if (Date.now() - this.failingSince > GIVE_UP_AFTER_MS) {
         for (const [id, w] of this.watches) {
           this.watches.delete(id);
-          w.done({ id, state: 'UNKNOWN', reason: `squeue failed for ${GIVE_UP_AFTER_MS / 60_000} minutes: ${(e as Error).message}`, node: null });
+          w.done({
+            id,
+            state: 'UNKNOWN',
+            reason: `squeue failed for ${GIVE_UP_AFTER_MS / 60_000} minutes: ${(e as Error).message}`,
+            node: null,
+          });
         }
       }
     } finally {

@@ -59,9 +59,21 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
   const say = (line: string): void => void o.out.write(`${line}\n`);
   const manifestPath = join(o.outDir, MANIFEST);
   const host = hostname();
-  const failed = async (reason: 'changed' | 'failed' | 'interrupted', message: string, code: number): Promise<number> => {
+  const failed = async (
+    reason: 'changed' | 'failed' | 'interrupted',
+    message: string,
+    code: number,
+  ): Promise<number> => {
     say(`pipeline run-stage: ${o.stage}: ${message}`);
-    const m: JobManifest = { version: STAGING_VERSION, ok: false, stage: o.stage, fingerprint: o.fingerprint, reason, message, host };
+    const m: JobManifest = {
+      version: STAGING_VERSION,
+      ok: false,
+      stage: o.stage,
+      fingerprint: o.fingerprint,
+      reason,
+      message,
+      host,
+    };
     await writeFileAtomic(manifestPath, `${JSON.stringify(m)}\n`).catch(() => undefined);
     return code;
   };
@@ -78,7 +90,11 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
   if (node === undefined) return failed('changed', `pipeline.yaml has no stage "${o.stage}"`, RUN_STAGE_EXIT.config);
   const request = await readJsonFile<JobRequest>(join(o.outDir, REQUEST));
   if (request !== undefined && (request.version !== STAGING_VERSION || request.stage !== o.stage)) {
-    return failed('failed', `${join(o.outDir, REQUEST)} is not a request for this stage from this version of pipeline`, RUN_STAGE_EXIT.config);
+    return failed(
+      'failed',
+      `${join(o.outDir, REQUEST)} is not a request for this stage from this version of pipeline`,
+      RUN_STAGE_EXIT.config,
+    );
   }
   const upstream = new Map(Object.entries(request?.upstream ?? {}));
 
@@ -89,7 +105,10 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
   try {
     fp = await computeFingerprint(graph, o.stage, upstream, hasher, modules);
   } catch (e) {
-    const hint = request === undefined ? ` (no ${REQUEST} in ${o.outDir}: a stage with upstream stages runs only as submitted by \`pipeline repro --executor slurm\`)` : '';
+    const hint =
+      request === undefined
+        ? ` (no ${REQUEST} in ${o.outDir}: a stage with upstream stages runs only as submitted by \`pipeline repro --executor slurm\`)`
+        : '';
     return failed('changed', `cannot compute the fingerprint: ${(e as Error).message}${hint}`, RUN_STAGE_EXIT.changed);
   }
   const hash = fingerprintHash(fp);
@@ -101,7 +120,9 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
       RUN_STAGE_EXIT.changed,
     );
   }
-  say(`pipeline run-stage: ${o.stage} on ${host}${process.env.SLURM_JOB_ID === undefined ? '' : ` (Slurm job ${process.env.SLURM_JOB_ID})`}, fingerprint ${hash.slice(0, 12)} checked`);
+  say(
+    `pipeline run-stage: ${o.stage} on ${host}${process.env.SLURM_JOB_ID === undefined ? '' : ` (Slurm job ${process.env.SLURM_JOB_ID})`}, fingerprint ${hash.slice(0, 12)} checked`,
+  );
 
   const { spec } = node;
   await clearOuts(o.root, spec);
@@ -133,7 +154,9 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
     // command killed by a signal. Give that SIGTERM a moment to arrive: being stopped is what
     // happened, not a failed command.
     if (!o.signal.aborted && /killed by SIG/.test(outcome.message)) await sleep(500);
-    return outcome.interrupted || o.signal.aborted ? failed('interrupted', 'stopped by a signal before it finished', RUN_STAGE_EXIT.interrupted) : failed('failed', outcome.message, RUN_STAGE_EXIT.failed);
+    return outcome.interrupted || o.signal.aborted
+      ? failed('interrupted', 'stopped by a signal before it finished', RUN_STAGE_EXIT.interrupted)
+      : failed('failed', outcome.message, RUN_STAGE_EXIT.failed);
   }
 
   try {
@@ -149,7 +172,11 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
       files.push({ path, staged: stagedFileName(i), sha256: sha256Hex(bytes) });
     }
     const outputs = await writeValue(join(o.outDir, OUTPUTS), outcome.outputs);
-    const provenance: Record<string, JsonValue> = { ...outcome.provenance, job_node_version: process.version, job_platform: `${process.platform}-${process.arch}` };
+    const provenance: Record<string, JsonValue> = {
+      ...outcome.provenance,
+      job_node_version: process.version,
+      job_platform: `${process.platform}-${process.arch}`,
+    };
     const manifest: JobManifest = {
       version: STAGING_VERSION,
       ok: true,
@@ -166,6 +193,8 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
   } catch (e) {
     return failed('failed', `could not stage the outputs: ${(e as Error).message}`, RUN_STAGE_EXIT.failed);
   }
-  say(`pipeline run-stage: ${o.stage} done in ${((Date.now() - started) / 1000).toFixed(1)}s; outputs staged in ${o.outDir}`);
+  say(
+    `pipeline run-stage: ${o.stage} done in ${((Date.now() - started) / 1000).toFixed(1)}s; outputs staged in ${o.outDir}`,
+  );
   return RUN_STAGE_EXIT.ok;
 }

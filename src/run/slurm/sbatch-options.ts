@@ -1,6 +1,16 @@
 import type { Resources, SlurmSettings } from '../../config/schema.ts';
 
-const RESOURCE_KEYS = ['partition', 'account', 'qos', 'time', 'cpus', 'mem', 'gpus', 'gres', 'constraint'] as const satisfies ReadonlyArray<keyof Resources>;
+const RESOURCE_KEYS = [
+  'partition',
+  'account',
+  'qos',
+  'time',
+  'cpus',
+  'mem',
+  'gpus',
+  'gres',
+  'constraint',
+] as const satisfies ReadonlyArray<keyof Resources>;
 
 /** What a stage's job asks for: the executor's defaults, overridden key by key by the stage's own `resources:`. */
 export function jobResources(settings: SlurmSettings, stage: Resources | undefined): Resources {

@@ -53,7 +53,9 @@ async function run(command: string, args: string[]): Promise<{ stdout: string; s
   const { execa } = await import('execa');
   const r = await execa(command, args, { reject: false, stdin: 'ignore', timeout: 120_000 });
   if ((r as { code?: string }).code === 'ENOENT') {
-    throw new SlurmError(`${command} was not found on PATH: the Slurm executor runs Slurm's client commands, so run it where they work (a login node of the cluster)`);
+    throw new SlurmError(
+      `${command} was not found on PATH: the Slurm executor runs Slurm's client commands, so run it where they work (a login node of the cluster)`,
+    );
   }
   return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode ?? 1 };
 }
@@ -72,7 +74,8 @@ export async function sbatch(args: string[], script: string): Promise<string> {
   const r = await run('sbatch', ['--parsable', ...args, script]);
   // --parsable prints "ID" or "ID;CLUSTER".
   const id = /^(\d+)(?:;\S+)?\s*$/m.exec(r.stdout)?.[1];
-  if (r.exitCode !== 0 || id === undefined) throw new SlurmError(`sbatch refused the job: ${complaint(r.stderr, r.stdout)}`);
+  if (r.exitCode !== 0 || id === undefined)
+    throw new SlurmError(`sbatch refused the job: ${complaint(r.stderr, r.stdout)}`);
   return id;
 }
 
@@ -151,14 +154,27 @@ export async function jobDetails(id: string): Promise<JobDetails | undefined> {
 async function fromSacct(id: string): Promise<JobDetails | undefined> {
   let acct;
   try {
-    acct = await run('sacct', ['--noheader', '--parsable2', '--allocations', `--jobs=${id}`, '--format=State,ExitCode,NodeList,Timelimit']);
+    acct = await run('sacct', [
+      '--noheader',
+      '--parsable2',
+      '--allocations',
+      `--jobs=${id}`,
+      '--format=State,ExitCode,NodeList,Timelimit',
+    ]);
   } catch {
     return undefined;
   }
   const [state, exitCode, node, timeLimit] = (acct.stdout.trim().split('\n')[0] ?? '').split('|');
   if (acct.exitCode !== 0 || state === undefined || state === '') return undefined;
   // sacct writes "CANCELLED by 1234".
-  return { id, state: state.split(' ')[0]!, reason: null, node: orNull(node), exitCode: orNull(exitCode), timeLimit: orNull(timeLimit) };
+  return {
+    id,
+    state: state.split(' ')[0]!,
+    reason: null,
+    node: orNull(node),
+    exitCode: orNull(exitCode),
+    timeLimit: orNull(timeLimit),
+  };
 }
 
 /** The last line for the job in the jobcomp/filetxt file (Key=Value, like scontrol's), if there is one to read. */
@@ -184,12 +200,17 @@ async function fromJobComp(id: string): Promise<JobDetails | undefined> {
     return undefined;
   }
   // Job ids wrap around on a long-lived cluster: the latest line is this job's.
-  const line = text.split('\n').reverse().find((l) => l.startsWith(`JobId=${id} `));
+  const line = text
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(`JobId=${id} `));
   if (line === undefined) return undefined;
   const f = parseScontrolLine(line);
   if (f.JobState === undefined) return undefined;
   // jobcomp writes the time limit in minutes.
   const minutes = Number(f.TimeLimit);
-  const timeLimit = Number.isFinite(minutes) ? `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}:00` : orNull(f.TimeLimit);
+  const timeLimit = Number.isFinite(minutes)
+    ? `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}:00`
+    : orNull(f.TimeLimit);
   return { id, state: f.JobState, reason: null, node: orNull(f.NodeList), exitCode: orNull(f.ExitCode), timeLimit };
 }

@@ -102,7 +102,13 @@ export class SlurmExecutor implements StageExecutor {
   }
 
   async run(task: StageTask, io: ExecutorIO, signal: AbortSignal): Promise<StageOutcome> {
-    const interrupted = (job?: JobReport): StageOutcome => ({ ok: false, message: 'interrupted', tail: [], interrupted: true, ...(job === undefined ? {} : { job }) });
+    const interrupted = (job?: JobReport): StageOutcome => ({
+      ok: false,
+      message: 'interrupted',
+      tail: [],
+      interrupted: true,
+      ...(job === undefined ? {} : { job }),
+    });
     if (signal.aborted) return interrupted();
     const dir = join(this.runDir, stageDirName(task.name));
     await rm(dir, { recursive: true, force: true });
@@ -133,12 +139,21 @@ export class SlurmExecutor implements StageExecutor {
       '--out',
       dir,
     ];
-    await writeFileAtomic(script, `#!/bin/bash\n# pipeline: stage ${JSON.stringify(task.name)}, fingerprint ${task.hash}\nexec ${command.map(shellWord).join(' ')}\n`);
+    await writeFileAtomic(
+      script,
+      `#!/bin/bash\n# pipeline: stage ${JSON.stringify(task.name)}, fingerprint ${task.hash}\nexec ${command.map(shellWord).join(' ')}\n`,
+    );
 
     const resources = jobResources(this.opts.settings, task.node.spec.resources);
     // The user's extra options first, so a stage's resources and the options the executor
     // depends on (the log file, the directory) win where they name the same thing.
-    const args = [...(this.opts.settings.sbatch_args ?? []), ...sbatchOptions(resources), `--job-name=${task.name}`, `--output=${log}`, `--chdir=${this.opts.root}`];
+    const args = [
+      ...(this.opts.settings.sbatch_args ?? []),
+      ...sbatchOptions(resources),
+      `--job-name=${task.name}`,
+      `--output=${log}`,
+      `--chdir=${this.opts.root}`,
+    ];
     const id = await sbatch(args, script);
     this.submitted++;
     this.inFlight.add(id);
@@ -164,7 +179,13 @@ export class SlurmExecutor implements StageExecutor {
     const job: JobReport = { id, state: details.state, exitCode: details.exitCode, node: details.node };
     if (signal.aborted) {
       if (final === undefined) {
-        return { ok: false, message: `interrupted; Slurm job ${id} may still be queued (${this.cancelError ?? 'it did not leave the queue after scancel'})`, tail: [], interrupted: true, job };
+        return {
+          ok: false,
+          message: `interrupted; Slurm job ${id} may still be queued (${this.cancelError ?? 'it did not leave the queue after scancel'})`,
+          tail: [],
+          interrupted: true,
+          job,
+        };
       }
       return interrupted(job);
     }
@@ -175,12 +196,30 @@ export class SlurmExecutor implements StageExecutor {
       try {
         const outputs = await this.install(dir, task, manifest);
         await rm(dir, { recursive: true, force: true });
-        return { ok: true, outputs, provenance: manifest.provenance, host: manifest.host, job: { ...job, state: 'COMPLETED' } };
+        return {
+          ok: true,
+          outputs,
+          provenance: manifest.provenance,
+          host: manifest.host,
+          job: { ...job, state: 'COMPLETED' },
+        };
       } catch (e) {
-        return { ok: false, message: `Slurm job ${id} COMPLETED, but what it left does not check out: ${(e as Error).message} (log: ${logName})`, tail: await tailOf(log), interrupted: false, job };
+        return {
+          ok: false,
+          message: `Slurm job ${id} COMPLETED, but what it left does not check out: ${(e as Error).message} (log: ${logName})`,
+          tail: await tailOf(log),
+          interrupted: false,
+          job,
+        };
       }
     }
-    return { ok: false, message: `${failureMessage(details, manifest, resources.mem)} (log: ${logName})`, tail: await tailOf(log), interrupted: false, job };
+    return {
+      ok: false,
+      message: `${failureMessage(details, manifest, resources.mem)} (log: ${logName})`,
+      tail: await tailOf(log),
+      interrupted: false,
+      job,
+    };
   }
 
   /**
@@ -197,7 +236,8 @@ export class SlurmExecutor implements StageExecutor {
         const key = `${kind}:${hash}`;
         let staged = this.staged.get(key);
         if (staged === undefined) {
-          staged = (async () => writeValue(join(this.runDir, 'inputs', `${kind}-${hash}.v8`), await task.read(kind, hash)))();
+          staged = (async () =>
+            writeValue(join(this.runDir, 'inputs', `${kind}-${hash}.v8`), await task.read(kind, hash)))();
           this.staged.set(key, staged);
           staged.catch(() => this.staged.delete(key));
         }
@@ -220,20 +260,36 @@ export class SlurmExecutor implements StageExecutor {
    * Checks every staged file against the manifest's hash and puts the out files into the work
    * tree, where the scheduler reads and hashes them again as it does after a local run.
    */
-  private async install(dir: string, task: StageTask, manifest: Extract<JobManifest, { ok: true }>): Promise<StageOutputs> {
-    if (manifest.fingerprint !== task.hash) throw new Error(`the manifest is for fingerprint ${manifest.fingerprint.slice(0, 12)}, not ${task.hash.slice(0, 12)}`);
+  private async install(
+    dir: string,
+    task: StageTask,
+    manifest: Extract<JobManifest, { ok: true }>,
+  ): Promise<StageOutputs> {
+    if (manifest.fingerprint !== task.hash)
+      throw new Error(
+        `the manifest is for fingerprint ${manifest.fingerprint.slice(0, 12)}, not ${task.hash.slice(0, 12)}`,
+      );
     const declared = [...task.node.spec.outs, ...task.node.spec.metrics];
     const listed = manifest.files.map((f) => f.path);
     const missing = declared.filter((p) => !listed.includes(p));
-    if (missing.length > 0 || listed.length !== declared.length) throw new Error(`the manifest lists ${listed.join(', ') || 'no files'} where the stage declares ${declared.join(', ') || 'none'}`);
+    if (missing.length > 0 || listed.length !== declared.length)
+      throw new Error(
+        `the manifest lists ${listed.join(', ') || 'no files'} where the stage declares ${declared.join(', ') || 'none'}`,
+      );
     const files: Array<[string, Buffer]> = [];
     for (const f of manifest.files) {
       const bytes = await readFile(join(dir, f.staged));
       const found = sha256Hex(bytes);
-      if (found !== f.sha256) throw new Error(`${f.path}: the staged copy has sha256 ${found.slice(0, 12)}, the job wrote ${f.sha256.slice(0, 12)}`);
+      if (found !== f.sha256)
+        throw new Error(
+          `${f.path}: the staged copy has sha256 ${found.slice(0, 12)}, the job wrote ${f.sha256.slice(0, 12)}`,
+        );
       files.push([f.path, bytes]);
     }
-    const outputs = (await readValue({ file: join(dir, manifest.outputs.file), sha256: manifest.outputs.sha256 })) as StageOutputs;
+    const outputs = (await readValue({
+      file: join(dir, manifest.outputs.file),
+      sha256: manifest.outputs.sha256,
+    })) as StageOutputs;
     for (const [path, bytes] of files) await restoreFile(this.opts.root, path, bytes);
     return outputs;
   }
@@ -267,7 +323,12 @@ export class SlurmExecutor implements StageExecutor {
 }
 
 function describeState(s: JobStatus): string {
-  const extra = s.state === 'PENDING' && s.reason !== null ? ` (${s.reason})` : s.state === 'RUNNING' && s.node !== null ? ` on ${s.node}` : '';
+  const extra =
+    s.state === 'PENDING' && s.reason !== null
+      ? ` (${s.reason})`
+      : s.state === 'RUNNING' && s.node !== null
+        ? ` on ${s.node}`
+        : '';
   return `Slurm job ${s.id} ${s.state}${extra}`;
 }
 
@@ -279,7 +340,11 @@ export function describeExit(exitCode: string | null): string {
 }
 
 /** One line saying how a job ended: its Slurm state, exit code, and what the stage itself reported. */
-export function failureMessage(d: JobDetails, manifest: JobManifest | undefined, mem: string | number | undefined): string {
+export function failureMessage(
+  d: JobDetails,
+  manifest: JobManifest | undefined,
+  mem: string | number | undefined,
+): string {
   const said = manifest !== undefined && !manifest.ok ? `: ${manifest.message}` : '';
   const exit = describeExit(d.exitCode);
   switch (d.state) {

@@ -88,7 +88,10 @@ export async function writeValue(path: string, value: unknown): Promise<StagedFi
 export async function readValue(staged: StagedFile): Promise<unknown> {
   const bytes = await readFile(staged.file);
   const found = sha256Hex(bytes);
-  if (found !== staged.sha256) throw new Error(`${staged.file}: sha256 ${found.slice(0, 12)} where ${staged.sha256.slice(0, 12)} was written (a partial copy on the shared filesystem?)`);
+  if (found !== staged.sha256)
+    throw new Error(
+      `${staged.file}: sha256 ${found.slice(0, 12)} where ${staged.sha256.slice(0, 12)} was written (a partial copy on the shared filesystem?)`,
+    );
   return deserialize(bytes);
 }
 
