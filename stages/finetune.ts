@@ -58,6 +58,8 @@ export default defineStage<Params>(async (ctx) => {
             done: p.step,
             total: p.totalSteps,
             note: `epoch ${p.epoch} ${p.phase} loss ${p.loss.toFixed(3)} ~${tokensPerSecond} tok/s`,
+            // `pipeline ui` draws these as the training and validation curves while the stage runs.
+            values: p.phase === 'train' ? { loss: p.loss } : { validation_loss: p.loss },
           });
         },
       },

@@ -89,6 +89,7 @@ export default defineStage<Params>(async (ctx) => {
             done: p.step,
             total: p.totalSteps,
             note: `epoch ${p.epoch} ${p.phase} loss ${p.loss.toFixed(3)}`,
+            values: p.phase === 'train' ? { loss: p.loss } : { validation_loss: p.loss },
           }),
       });
       outputs.tables.loss_curve = { step: curve.lossCurve.map((_, i) => i + 1), loss: curve.lossCurve };

@@ -57,7 +57,8 @@ function projectWithCheckpoints(): { dir: string; vocab: Record<string, number> 
   return { dir, vocab: { gpt2: gpt2.vocabSize, bert: bert.vocabSize, t5: t5.vocabSize } };
 }
 
-const lockOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8'));
+// A profile run records its state in lockfile.PROFILE.json.
+const lockOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'lockfile.ckpt.json'), 'utf8'));
 
 describe('a study started from a Hugging Face checkpoint', () => {
   it("uses each checkpoint's tokenizer and sizes, hashes its bytes, and names a broken tensor in one line", async () => {
@@ -86,8 +87,11 @@ describe('a study started from a Hugging Face checkpoint', () => {
       2 * d +
       (d * 2 + 2);
     assert.equal(lock.stages['pretrain@gpt2'].metrics.parameters, expected);
+    // A profile run's results are addressed through its lockfile, lockfile.ckpt.json.
     const exported = await cli(
       dir,
+      '--profile',
+      'ckpt',
       'export',
       'pretrain@t5:json:spec',
       '--format',
@@ -131,7 +135,7 @@ describe('a study started from a Hugging Face checkpoint', () => {
       lock.stages['pretrain@gpt2'],
       'the earlier result is still what the lockfile records',
     );
-    const verify = await cli(dir, 'verify');
+    const verify = await cli(dir, '--profile', 'ckpt', 'verify');
     assert.equal(verify.code, 0, verify.stderr);
   });
 });

@@ -3,6 +3,7 @@
  * to follow, scancel to stop. Nothing here keeps state; the executor and the poller do.
  */
 import { open } from 'node:fs/promises';
+import { UserError } from '../../errors.ts';
 
 /** A job as squeue or scontrol describe it. */
 export interface JobStatus {
@@ -47,7 +48,8 @@ export function isFinal(state: string): boolean {
   return !ACTIVE.has(state);
 }
 
-export class SlurmError extends Error {}
+/** What the cluster's commands refused or reported: the user's (or the cluster's) to act on, not a bug. */
+export class SlurmError extends UserError {}
 
 async function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   const { execa } = await import('execa');
