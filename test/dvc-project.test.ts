@@ -216,6 +216,22 @@ describe('running a DVC project as it is', () => {
     assert.match(first, /dvc\.yaml:6:12: error: .*Could not find 'item\.b'/);
   });
 
+  it('refuses an alias bomb in dvc.yaml with a located one-line error and exit 2', async () => {
+    // Nine levels of nine aliases: 9^9 nodes if expanded.
+    const levels = ['a0: &a0 [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i <= 9; i++)
+      levels.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    const dir = makeProject({ 'dvc.yaml': `vars:\n  - ${levels.join('\n    ')}\nstages:\n  t:\n    cmd: echo hi\n` });
+    const r = await cli(dir, 'dag');
+    assert.equal(r.code, 2, r.stderr);
+    const first = r.stderr.split('\n')[0] ?? '';
+    assert.match(first, /dvc\.yaml:\d+:\d+: error: invalid YAML: aliases here expand to too many nodes/);
+  });
+
   it('names a subfolder dvc.yaml stage sub/dvc.yaml:stage and skips .dvc, .git and node_modules', async () => {
     const dir = makeProject({
       'dvc.yaml': 'stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n',

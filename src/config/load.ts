@@ -1,4 +1,3 @@
-import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { err, ok, type Result } from '../result.ts';
 import { largestAliasRange } from './alias-expansion.ts';
@@ -16,6 +15,7 @@ import {
 } from './schema.ts';
 import { SourceMap, type YamlPath } from './source-map.ts';
 import { suggest } from './suggest.ts';
+import { MAX_ALIAS_COUNT, parseLocatedDocument } from './yaml-document.ts';
 
 export interface LoadedPipeline {
   file: string;
@@ -59,27 +59,11 @@ function restoreReferences(value: unknown): unknown {
   return value;
 }
 
-/** Alias expansions a file may make; more is refused as a resource-exhaustion attack. */
-const MAX_ALIAS_COUNT = 100;
-
 /** Parses a YAML file of ours (pipeline or profile) with positions kept and `${...}` restored. */
 function parseYaml(file: string, source: string): Result<{ data: unknown; map: SourceMap }, ConfigFailure[]> {
-  const lines = new LineCounter();
-  const doc = parseDocument(protectReferences(source), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const map = new SourceMap(file, source, doc, lines);
-  const first = doc.errors[0];
-  if (first !== undefined) {
-    // Later syntax errors are nearly always echoes of the first; one clear line beats a cascade.
-    return err([
-      {
-        reason: 'invalid-yaml',
-        diagnostic: {
-          message: `invalid YAML: ${first.message.split('\n')[0]}`,
-          location: map.range(first.pos[0], first.pos[1]),
-        },
-      },
-    ]);
-  }
+  const parsed = parseLocatedDocument(file, source, protectReferences(source));
+  if (!parsed.ok) return parsed;
+  const { doc, map } = parsed.value;
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });

@@ -1,7 +1,9 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
 import { err, ok, type Result } from '../../result.ts';
+import { largestAliasRange } from '../alias-expansion.ts';
 import type { ConfigFailure } from '../failure.ts';
-import { SourceMap } from '../source-map.ts';
+import type { SourceMap } from '../source-map.ts';
+import { parseLocatedDocument } from '../yaml-document.ts';
 import { PyFloat, type PyValue } from './py-value.ts';
 
 export interface ReadYaml {
@@ -15,27 +17,40 @@ export interface ReadYaml {
  * for errors.
  */
 export function readYaml(file: string, source: string): Result<ReadYaml, ConfigFailure[]> {
-  const lines = new LineCounter();
-  const doc = parseDocument(shieldReferences(source), {
-    lineCounter: lines,
-    prettyErrors: false,
-    uniqueKeys: true,
-    merge: true,
-  });
-  const map = new SourceMap(file, source, doc, lines);
-  const first = doc.errors[0];
-  if (first !== undefined) {
+  const parsed = parseLocatedDocument(file, source, shieldReferences(source), { merge: true });
+  if (!parsed.ok) return parsed;
+  const { doc, map } = parsed.value;
+  const aliases = { left: MAX_ALIAS_EXPANSIONS };
+  try {
+    return ok({ data: unshield(toPy(doc.contents, doc, 0, aliases)), map });
+  } catch (e) {
+    if (!(e instanceof YamlTooLarge)) throw e;
+    // The same refusal, and the same place, as pipeline.yaml's (the yaml package's own count).
+    const at = e.aliases ? largestAliasRange(doc) : undefined;
     return err([
       {
         reason: 'invalid-yaml',
-        diagnostic: {
-          message: `invalid YAML: ${first.message.split('\n')[0]}`,
-          location: map.range(first.pos[0], first.pos[1]),
-        },
+        diagnostic: { message: `invalid YAML: ${e.message}`, location: map.range(at?.[0] ?? 0, at?.[1] ?? 0) },
       },
     ]);
   }
-  return ok({ data: unshield(toPy(doc.contents, doc, 0)), map });
+}
+
+/**
+ * Alias expansions a dvc.yaml or params file may make. Higher than pipeline.yaml's budget: real
+ * DVC projects share settings through `<<: *defaults` in every stage, and each use counts here;
+ * an alias bomb (nested anchors) still passes it within a few levels.
+ */
+const MAX_ALIAS_EXPANSIONS = 10_000;
+
+/** A document that expands past the alias budget, or nests past any file a person writes. */
+class YamlTooLarge extends Error {
+  constructor(
+    message: string,
+    readonly aliases: boolean,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -58,10 +73,18 @@ function unshield(v: PyValue): PyValue {
   return out;
 }
 
-function toPy(node: unknown, doc: Document.Parsed, depth: number): PyValue {
-  if (depth > 200) throw new Error('YAML nested too deeply');
+function toPy(node: unknown, doc: Document.Parsed, depth: number, aliases: { left: number }): PyValue {
+  if (depth > 200) throw new YamlTooLarge('nested more than 200 levels deep', false);
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) return toPy(node.resolve(doc), doc, depth + 1);
+  if (isAlias(node)) {
+    // Each expansion counts, so nested anchors cannot multiply into an exponential document.
+    if (--aliases.left < 0)
+      throw new YamlTooLarge(
+        `aliases here expand to too many nodes (more than ${MAX_ALIAS_EXPANSIONS} alias expansions)`,
+        true,
+      );
+    return toPy(node.resolve(doc), doc, depth + 1, aliases);
+  }
   if (isScalar(node)) {
     const v = node.value;
     if (typeof v === 'number') {
@@ -73,19 +96,19 @@ function toPy(node: unknown, doc: Document.Parsed, depth: number): PyValue {
     if (v === null || typeof v === 'boolean' || typeof v === 'string') return v;
     return String(v);
   }
-  if (isSeq(node)) return node.items.map((i) => toPy(i, doc, depth + 1));
+  if (isSeq(node)) return node.items.map((i) => toPy(i, doc, depth + 1, aliases));
   if (isMap(node)) {
     const out: { [key: string]: PyValue } = {};
     for (const pair of node.items) {
       const k = isScalar(pair.key) ? pair.key.value : pair.key;
       if (k === '<<') continue;
-      out[String(k)] = toPy(pair.value as Node | null, doc, depth + 1);
+      out[String(k)] = toPy(pair.value as Node | null, doc, depth + 1, aliases);
     }
     // Merge keys (`<<: *base`) are resolved by the parser only in toJS; do it here too.
     for (const pair of node.items) {
       const k = isScalar(pair.key) ? pair.key.value : pair.key;
       if (k !== '<<') continue;
-      const merged = toPy(pair.value as Node | null, doc, depth + 1);
+      const merged = toPy(pair.value as Node | null, doc, depth + 1, aliases);
       for (const src of Array.isArray(merged) ? merged : [merged]) {
         if (src !== null && typeof src === 'object' && !Array.isArray(src) && !(src instanceof PyFloat)) {
           for (const [mk, mv] of Object.entries(src)) if (!(mk in out)) out[mk] = mv;
