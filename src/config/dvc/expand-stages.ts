@@ -82,6 +82,17 @@ export function fileContext(input: DvcFileInput): VarsContext {
 }
 
 /** Renders one stage body (an entry, or a foreach/matrix template) in `ctx`. */
+/** Runs `f`, turning a template error into a failure located at the stage's `field`. */
+function inField(stage: string, field: string, path: Array<string | number>, f: () => PyValue): PyValue {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TemplateError)
+      throw new RenderFailure(`stage "${stage}" ${field}: ${e.message}`, [...path, field]);
+    throw e;
+  }
+}
+
 function renderEntry(
   input: DvcFileInput,
   ctx: VarsContext,
@@ -91,15 +102,7 @@ function renderEntry(
   yamlPath: Array<string | number>,
   item: PyValue | undefined,
 ): RenderedStage {
-  const at = (field: string, f: () => PyValue): PyValue => {
-    try {
-      return f();
-    } catch (e) {
-      if (e instanceof TemplateError)
-        throw new RenderFailure(`stage "${name}" ${field}: ${e.message}`, [...yamlPath, field]);
-      throw e;
-    }
-  };
+  const at = (field: string, f: () => PyValue): PyValue => inField(name, field, yamlPath, f);
   let wdir = input.dir;
   if (body.wdir !== undefined && body.wdir !== null && body.wdir !== '') {
     const raw = body.wdir;
@@ -162,14 +165,7 @@ function expandForeach(
 ): RenderedStage[] {
   const body = def.do;
   if (!isMapping(body)) throw new RenderFailure(`stage "${group}": foreach needs a \`do:\` map`, path);
-  let data: PyValue;
-  try {
-    data = renderValue(def.foreach ?? null, ctx, undefined);
-  } catch (e) {
-    if (e instanceof TemplateError)
-      throw new RenderFailure(`stage "${group}" foreach: ${e.message}`, [...path, 'foreach']);
-    throw e;
-  }
+  const data = inField(group, 'foreach', path, () => renderValue(def.foreach ?? null, ctx, undefined));
   if (!isMapOrSeq(data))
     throw new RenderFailure(`stage "${group}" foreach: expected list/dictionary, got ${pyTypeName(data)}`, [
       ...path,
@@ -196,14 +192,7 @@ function expandMatrix(
   def: PyMap,
   path: Array<string | number>,
 ): RenderedStage[] {
-  let data: PyValue;
-  try {
-    data = renderValue(def.matrix ?? null, ctx, undefined);
-  } catch (e) {
-    if (e instanceof TemplateError)
-      throw new RenderFailure(`stage "${group}" matrix: ${e.message}`, [...path, 'matrix']);
-    throw e;
-  }
+  const data = inField(group, 'matrix', path, () => renderValue(def.matrix ?? null, ctx, undefined));
   if (!isMapping(data))
     throw new RenderFailure(`stage "${group}" matrix: expected a map of axis names to lists`, [...path, 'matrix']);
   const axes = Object.entries(data).map(([axis, values]) => {
