@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { ProjectPaths } from '../project.ts';
 import { exportArtifact, exportBundle, findArtifact, type ExportFormat } from '../store/export.ts';
 import { readLockfile } from '../store/lockfile.ts';
-import { openReads } from '../live/open-reads.ts';
+import { withStoreReads } from './with-store-reads.ts';
 import { EXIT } from './common.ts';
 
 export interface ExportOptions {
@@ -31,28 +31,22 @@ export async function exportCommand(
     return EXIT.config;
   }
   const lock = await readLockfile(paths.lockfile);
-  const opened = await openReads(paths);
-  if (opened === undefined) {
-    process.stderr.write(`error: there is no store at ${paths.store}\n`);
-    return EXIT.stageFailed;
-  }
-  const store = opened.reads;
-  try {
-    if (o.bundle !== undefined) {
-      const dir = resolve(o.bundle);
-      const entries = await exportBundle(store, lock, paths.root, dir);
-      process.stdout.write(`wrote ${entries.length} files and manifest.json to ${dir}\n`);
-    } else {
-      const info = await findArtifact(store, artifact!, lock);
-      const file = resolve(o.output!);
-      await exportArtifact(store, info, o.format, file);
-      process.stdout.write(`wrote ${info.kind} artifact ${info.hash.slice(0, 12)} to ${file}\n`);
+  return withStoreReads(paths, async ({ reads: store }) => {
+    try {
+      if (o.bundle !== undefined) {
+        const dir = resolve(o.bundle);
+        const entries = await exportBundle(store, lock, paths.root, dir);
+        process.stdout.write(`wrote ${entries.length} files and manifest.json to ${dir}\n`);
+      } else {
+        const info = await findArtifact(store, artifact!, lock);
+        const file = resolve(o.output!);
+        await exportArtifact(store, info, o.format, file);
+        process.stdout.write(`wrote ${info.kind} artifact ${info.hash.slice(0, 12)} to ${file}\n`);
+      }
+      return EXIT.ok;
+    } catch (e) {
+      process.stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
+      return EXIT.stageFailed;
     }
-    return EXIT.ok;
-  } catch (e) {
-    process.stderr.write(`error: ${(e as Error).message.split('\n')[0]}\n`);
-    return EXIT.stageFailed;
-  } finally {
-    await opened.close();
-  }
+  });
 }

@@ -1,7 +1,7 @@
 import type { ProjectPaths } from '../project.ts';
 import { lineageOf, renderLineageAscii, renderLineageMermaid, resolveResult } from '../store/lineage.ts';
 import { readLockfile } from '../store/lockfile.ts';
-import { openReads } from '../live/open-reads.ts';
+import { withStoreReads } from './with-store-reads.ts';
 import { EXIT } from './common.ts';
 
 export type LineageFormat = 'ascii' | 'mermaid' | 'json';
@@ -13,13 +13,7 @@ export async function lineageCommand(
   o: { format: LineageFormat },
 ): Promise<number> {
   const lock = await readLockfile(paths.lockfile);
-  const opened = await openReads(paths);
-  if (opened === undefined) {
-    process.stderr.write(`error: there is no store at ${paths.store}\n`);
-    return EXIT.stageFailed;
-  }
-  const store = opened.reads;
-  try {
+  return withStoreReads(paths, async ({ reads: store }) => {
     const fingerprint = await resolveResult(store, target, lock.stages[target]?.fingerprint);
     if (fingerprint === undefined) {
       process.stderr.write(`error: "${target}" is neither a stage with a stored result nor a stored artifact\n`);
@@ -34,7 +28,5 @@ export async function lineageCommand(
           : renderLineageAscii(node);
     process.stdout.write(`${text}\n`);
     return EXIT.ok;
-  } finally {
-    await opened.close();
-  }
+  });
 }

@@ -1,4 +1,4 @@
-import { openReads } from '../live/open-reads.ts';
+import { withStoreReads } from './with-store-reads.ts';
 import type { ProjectPaths } from '../project.ts';
 import { ReadRefused } from '../store/read-connection.ts';
 import { EXIT } from './common.ts';
@@ -19,12 +19,7 @@ export async function queryCommand(
   sql: string,
   o: { json?: boolean; csv?: boolean },
 ): Promise<number> {
-  const opened = await openReads(paths);
-  if (opened === undefined) {
-    process.stderr.write(`error: there is no store at ${paths.store}\n`);
-    return EXIT.stageFailed;
-  }
-  try {
+  return withStoreReads(paths, async (opened) => {
     let rows: Array<Record<string, unknown>>;
     try {
       rows = await opened.reads.query(sql);
@@ -47,7 +42,5 @@ export async function queryCommand(
         `${formatTable([columns, ...rows.map((r) => columns.map((c) => cellText(r[c])))])}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`,
       );
     return EXIT.ok;
-  } finally {
-    await opened.close();
-  }
+  });
 }

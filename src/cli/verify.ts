@@ -6,7 +6,7 @@ import type { ProjectPaths } from '../project.ts';
 import { rerunStages } from '../run/rerun.ts';
 import { LiveReporter, PlainReporter, type Reporter } from '../run/reporter.ts';
 import { readLockfile } from '../store/lockfile.ts';
-import { openReads } from '../live/open-reads.ts';
+import { withStoreReads } from './with-store-reads.ts';
 import { verifyStore } from '../store/verify.ts';
 import { describeFailure } from '../errors.ts';
 import { EXIT } from './common.ts';
@@ -19,32 +19,28 @@ export async function verifyCommand(paths: ProjectPaths, o: { json?: boolean }):
     return EXIT.stageFailed;
   }
   const lock = existsSync(paths.lockfile) ? await readLockfile(paths.lockfile) : undefined;
-  const opened = await openReads(paths);
-  if (opened === undefined) {
-    process.stderr.write(`error: there is no store at ${paths.store} to verify\n`);
-    return EXIT.stageFailed;
-  }
-  const store = opened.reads;
-  try {
-    const mismatches = await verifyStore(store, lock);
-    if (o.json) process.stdout.write(`${JSON.stringify({ ok: mismatches.length === 0, mismatches })}\n`);
-    else if (mismatches.length === 0) {
-      const counts = await storeCounts(store);
-      const lockName = basename(paths.lockfile);
-      process.stdout.write(
-        `verified: ${counts.artifacts} artifacts and ${counts.results} results match their hashes${lock === undefined ? '' : `, and ${lockName} agrees with the store`}\n`,
-      );
-    } else {
-      const short = (s: string | null) => (s === null ? '' : s.length > 16 ? s.slice(0, 16) : s);
-      process.stdout.write(`${mismatches.length} problem(s) found:\n`);
-      process.stdout.write(
-        `${formatTable([['problem', 'artifact', 'stage', 'expected', 'found'], ...mismatches.map((m) => [m.problem, short(m.artifact), m.stage ?? '', short(m.expected), short(m.found)])], 90)}\n`,
-      );
-    }
-    return mismatches.length === 0 ? EXIT.ok : EXIT.stageFailed;
-  } finally {
-    await opened.close();
-  }
+  return withStoreReads(
+    paths,
+    async ({ reads: store }) => {
+      const mismatches = await verifyStore(store, lock);
+      if (o.json) process.stdout.write(`${JSON.stringify({ ok: mismatches.length === 0, mismatches })}\n`);
+      else if (mismatches.length === 0) {
+        const counts = await storeCounts(store);
+        const lockName = basename(paths.lockfile);
+        process.stdout.write(
+          `verified: ${counts.artifacts} artifacts and ${counts.results} results match their hashes${lock === undefined ? '' : `, and ${lockName} agrees with the store`}\n`,
+        );
+      } else {
+        const short = (s: string | null) => (s === null ? '' : s.length > 16 ? s.slice(0, 16) : s);
+        process.stdout.write(`${mismatches.length} problem(s) found:\n`);
+        process.stdout.write(
+          `${formatTable([['problem', 'artifact', 'stage', 'expected', 'found'], ...mismatches.map((m) => [m.problem, short(m.artifact), m.stage ?? '', short(m.expected), short(m.found)])], 90)}\n`,
+        );
+      }
+      return mismatches.length === 0 ? EXIT.ok : EXIT.stageFailed;
+    },
+    ' to verify',
+  );
 }
 
 export interface RerunCliOptions {

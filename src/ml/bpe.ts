@@ -52,6 +52,21 @@ export interface EncodeOptions {
   maxLength?: number;
 }
 
+/**
+ * tokenizer.json's `added_tokens` entries for special tokens, with the flags Hugging Face's
+ * tokenizers writes for them (matched whole, never normalised or split).
+ */
+export function addedTokens(tokens: readonly { id: number; content: string }[]) {
+  return tokens.map((t) => ({
+    ...t,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  }));
+}
+
 interface TokenizerJson {
   added_tokens: { id: number; content: string; special: boolean }[];
   model: { type: string; vocab: Record<string, number>; merges: ([string, string] | string)[] };
@@ -118,15 +133,7 @@ export class BpeTokenizer {
 
     const spec: TokenizerJson = {
       ...learned,
-      added_tokens: SPECIAL_TOKENS.map((content, id) => ({
-        id,
-        content,
-        single_word: false,
-        lstrip: false,
-        rstrip: false,
-        normalized: false,
-        special: true,
-      })),
+      added_tokens: addedTokens(SPECIAL_TOKENS.map((content, id) => ({ id, content }))),
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
       model: { ...learned.model, vocab, merges },
     };

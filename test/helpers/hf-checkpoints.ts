@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { addedTokens } from '../../src/ml/bpe.ts';
 import { type TensorToWrite, writeSafetensors } from '../../src/ml/checkpoint/safetensors.ts';
 import { seeded } from './gpt-reference.ts';
 
@@ -44,14 +45,19 @@ export interface TinySizes {
   layers: number;
 }
 
+/**
+ * A writer for one architecture's layout: the layout names the tensors and the config, the
+ * writer fills them with seeded values and adds the tokenizer, the same way for every family.
+ */
+function checkpointWriter(layout: (s: TinySizes) => { config: Record<string, unknown>; entries: Entry[] }) {
+  return (dir: string, s: TinySizes, tokenizerJson: string, seed = 1, dtype: TensorToWrite['dtype'] = 'F32'): void => {
+    const { config, entries } = layout(s);
+    write(dir, config, entries, tokenizerJson, seed, dtype);
+  };
+}
+
 /** GPT2LMHeadModel's layout: `transformer.` prefix, Conv1D weights `[in, out]`. */
-export function writeGpt2Checkpoint(
-  dir: string,
-  s: TinySizes,
-  tokenizerJson: string,
-  seed = 1,
-  dtype: TensorToWrite['dtype'] = 'F32',
-): void {
+export const writeGpt2Checkpoint = checkpointWriter((s) => {
   const { d } = s;
   const entries: Entry[] = [
     ['transformer.wte.weight', [s.vocabSize, d]],
@@ -89,17 +95,11 @@ export function writeGpt2Checkpoint(
     vocab_size: s.vocabSize,
     resid_pdrop: 0.1,
   };
-  write(dir, config, entries, tokenizerJson, seed, dtype);
-}
+  return { config, entries };
+});
 
 /** BertForSequenceClassification's layout: `bert.` prefix, Linear weights `[out, in]`, pooler and MLM head. */
-export function writeBertCheckpoint(
-  dir: string,
-  s: TinySizes,
-  tokenizerJson: string,
-  seed = 1,
-  dtype: TensorToWrite['dtype'] = 'F32',
-): void {
+export const writeBertCheckpoint = checkpointWriter((s) => {
   const { d } = s;
   const ff = 4 * d;
   const entries: Entry[] = [
@@ -148,17 +148,11 @@ export function writeBertCheckpoint(
     hidden_dropout_prob: 0.1,
     position_embedding_type: 'absolute',
   };
-  write(dir, config, entries, tokenizerJson, seed, dtype);
-}
+  return { config, entries };
+});
 
 /** T5ForConditionalGeneration v1.1's layout: gated-GELU feed-forward, untied `lm_head`, relative bias in block 0. */
-export function writeT5Checkpoint(
-  dir: string,
-  s: TinySizes,
-  tokenizerJson: string,
-  seed = 1,
-  dtype: TensorToWrite['dtype'] = 'F32',
-): void {
+export const writeT5Checkpoint = checkpointWriter((s) => {
   const { d, heads } = s;
   const dKv = d / heads;
   const inner = heads * dKv;
@@ -213,8 +207,8 @@ export function writeT5Checkpoint(
     pad_token_id: 0,
     eos_token_id: 1,
   };
-  write(dir, config, entries, tokenizerJson, seed, dtype);
-}
+  return { config, entries };
+});
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789'.split('');
 
@@ -230,15 +224,7 @@ export function wordPieceTokenizer(words: readonly string[]): string {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: addedTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((content, id) => ({ id, content }))),
     normalizer: {
       type: 'BertNormalizer',
       clean_text: true,
@@ -281,14 +267,7 @@ export function unigramTokenizer(words: readonly string[], sentinels: number): s
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: special.map((t) => ({
-      ...t,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: addedTokens(special),
     normalizer: null,
     pre_tokenizer: { type: 'Metaspace', replacement: '▁', add_prefix_space: true, prepend_scheme: 'always' },
     post_processor: null,
