@@ -187,20 +187,22 @@ export function buildGraph(
   if (cycle !== undefined) {
     const first = stages.get(cycle[0] ?? '');
     // An edge made by params_from alone is pointed at where it is written, not at `deps:`.
-    const viaParams =
-      first?.deps.some((d) => d.kind === 'stage' && d.stage === cycle[1]) === true
-        ? undefined
-        : first?.spec.paramsFrom?.find((p) => p.stage === cycle[1]);
+    const viaParams = cycle.slice(0, -1).flatMap((n, i) => {
+      const node = stages.get(n);
+      if (node === undefined || node.deps.some((d) => d.kind === 'stage' && d.stage === cycle[i + 1])) return [];
+      const source = node.spec.paramsFrom?.find((p) => p.stage === cycle[i + 1]);
+      return source === undefined ? [] : [{ spec: node.spec, param: source.param }];
+    })[0];
     return err([
       {
         reason: 'cycle',
         cycle,
         diagnostic: {
-          message: `dependency cycle: ${cycle.join(' -> ')} (each stage depends on the next${viaParams === undefined ? '' : `; ${first?.spec.name} through params_from.${viaParams.param}`})`,
+          message: `dependency cycle: ${cycle.join(' -> ')} (each stage depends on the next${viaParams === undefined ? '' : `; ${viaParams.spec.name} through params_from.${viaParams.param}`})`,
           location:
             viaParams === undefined
               ? map.locate([...(first?.spec.yamlPath ?? []), 'deps'])
-              : map.locate([...(first?.spec.yamlPath ?? []), 'params_from', viaParams.param], { key: true }),
+              : map.locate([...viaParams.spec.yamlPath, 'params_from', viaParams.param], { key: true }),
         },
       },
     ]);
