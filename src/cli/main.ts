@@ -148,8 +148,15 @@ program
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => {
     const { paths, graph } = await graphOrExit();
-    const changes = paramsDiff(graph, await readLockfile(paths.lockfile));
-    process.stdout.write(`${o.json ? JSON.stringify(changes) : renderParamsDiff(changes)}\n`);
+    // The store only when a stage takes params from another's output: reading it costs a moment.
+    const needsStore = [...graph.stages.values()].some((n) => n.spec.paramsFrom !== undefined);
+    const store = needsStore ? await openReads(paths) : undefined;
+    try {
+      const changes = await paramsDiff(graph, await readLockfile(paths.lockfile), store?.reads);
+      process.stdout.write(`${o.json ? JSON.stringify(changes) : renderParamsDiff(changes)}\n`);
+    } finally {
+      await store?.close();
+    }
   });
 
 program

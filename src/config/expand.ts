@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { JsonObject, JsonValue } from '../fingerprint/canonical-json.ts';
 import { err, ok, type Result } from '../result.ts';
 import type { ConfigFailure } from './failure.ts';
@@ -12,7 +13,7 @@ import {
   type StageYaml,
 } from './schema.ts';
 import type { YamlPath } from './source-map.ts';
-import type { StageSpec } from './stage-spec.ts';
+import type { ParamSource, StageSpec } from './stage-spec.ts';
 
 type Scalar = string | number | boolean;
 
@@ -194,6 +195,7 @@ function resolveStage({
       );
   });
   const resources = resolveResources(decl, scope, base, at, failures);
+  const paramsFrom = resolveParamSources(decl, name, params, scope, base, at, failures);
   if (failures.length > 0) return err(failures);
   return ok({
     name,
@@ -212,7 +214,83 @@ function resolveStage({
     yamlPath: base,
     // Only when declared, so specs without resources stay as they were (and cached ones match).
     ...(resources === undefined ? {} : { resources }),
+    ...(paramsFrom === undefined ? {} : { paramsFrom }),
   });
+}
+
+/**
+ * `params_from:` with `${...}` resolved in each source, and each param path checked against the
+ * declared params: it may replace a declared value or add one, but not reach through a value that
+ * is not an object. Only `uses:` stages take it: a command's `${...}` values are interpolated
+ * into its text when the file is loaded, before any stage has run.
+ */
+function resolveParamSources(
+  decl: StageYaml,
+  name: string,
+  params: JsonObject,
+  scope: Scope,
+  base: YamlPath,
+  at: StageDeclaration['at'],
+  failures: ConfigFailure[],
+): ParamSource[] | undefined {
+  if (decl.params_from === undefined) return undefined;
+  const invalid = (message: string, path: YamlPath, key = false): void =>
+    void failures.push({ reason: 'invalid-value', diagnostic: { message, location: at(path, key) } });
+  if (decl.uses === undefined) {
+    invalid(
+      `params_from of stage "${name}" needs a \`uses:\` stage: a command's \`\${...}\` values are set when pipeline.yaml is loaded, before any stage runs`,
+      [...base, 'params_from'],
+      true,
+    );
+    return undefined;
+  }
+  const sources: ParamSource[] = [];
+  const paths = Object.keys(decl.params_from);
+  for (const [param, raw] of Object.entries(decl.params_from)) {
+    const path: YamlPath = [...base, 'params_from', param];
+    const overlap = paths.find((other) => other !== param && param.startsWith(`${other}.`));
+    if (overlap !== undefined) {
+      invalid(`params_from of stage "${name}" sets both "${overlap}" and "${param}", which is inside it`, path, true);
+      continue;
+    }
+    const segments = param.split('.');
+    let value: JsonValue | undefined = params;
+    for (let i = 0; i < segments.length - 1 && value !== undefined; i++) {
+      value = (value as JsonObject)[segments[i]!];
+      if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+        const prefix = segments.slice(0, i + 1).join('.');
+        invalid(
+          `params_from.${param} of stage "${name}": param ${prefix} is ${JSON.stringify(value)}, not an object, so ${param} cannot be set inside it`,
+          path,
+          true,
+        );
+        value = undefined;
+      }
+    }
+    const fields: Partial<Record<'stage' | 'json' | 'key', string>> = {};
+    for (const field of ['stage', 'json', 'key'] as const) {
+      const text = raw[field];
+      if (text === undefined) continue;
+      const r = interpolate(text, scope);
+      if (!r.ok) failures.push(undefinedVar(r.error.variable, r.error.message, at([...path, field])));
+      else if (typeof r.value !== 'string' || r.value === '')
+        invalid(
+          `params_from.${param}.${field} of stage "${name}": expected a non-empty string, got ${JSON.stringify(r.value)}`,
+          [...path, field],
+        );
+      else fields[field] = r.value;
+    }
+    if (fields.stage === undefined || fields.json === undefined) continue;
+    const where = at(path, true);
+    sources.push({
+      param,
+      stage: fields.stage,
+      json: fields.json,
+      ...(fields.key === undefined ? {} : { key: fields.key }),
+      at: `${basename(where.file)}:${where.start.line}:${where.start.column}`,
+    });
+  }
+  return sources;
 }
 
 /** `resources:` with `${...}` resolved, each value checked again now that it is known. */

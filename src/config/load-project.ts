@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
  * Bump when parsing, validation or expansion changes what a given pipeline.yaml expands to, so
  * cached expansions made by the old code are not reused.
  */
-const EXPANSION_VERSION = 2;
+const EXPANSION_VERSION = 3;
 
 interface CachedExpansion {
   key: string;

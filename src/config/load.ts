@@ -4,6 +4,7 @@ import { largestAliasRange } from './alias-expansion.ts';
 import type { ConfigFailure } from './failure.ts';
 import {
   EXECUTOR_KEYS,
+  PARAM_SOURCE_KEYS,
   pipelineSchema,
   profileSchema,
   RESOURCE_ALIASES,
@@ -158,6 +159,8 @@ function keysAt(path: Array<string | number>): { known: string[]; where: string 
   if (first === 'stages' && path.length === 2) return { known: STAGE_KEYS, where: ` in stage "${String(second)}"` };
   if (first === 'stages' && path.length === 3 && third === 'resources')
     return { known: RESOURCE_KEYS, where: ` in resources of stage "${String(second)}"` };
+  if (first === 'stages' && path.length === 4 && third === 'params_from')
+    return { known: PARAM_SOURCE_KEYS, where: ` in params_from.${String(path[3])} of stage "${String(second)}"` };
   if (first === 'executor' && path.length === 1) return { known: EXECUTOR_KEYS, where: ' in executor' };
   if (first === 'executor' && path.length === 2 && second === 'slurm')
     return { known: SLURM_KEYS, where: ' in executor.slurm' };

@@ -176,6 +176,21 @@ const matrixAxis = z
   .union([z.array(z.union([z.string(), z.number(), z.boolean()])).min(1), z.string()])
   .describe('The values of one matrix axis, or a `${var}` naming a list in `vars:`.');
 
+const paramSourceSchema = z
+  .strictObject({
+    stage: z
+      .string()
+      .min(1)
+      .describe('The upstream stage, by expanded name (`select@${item.arch}`); it becomes a dependency.'),
+    json: z.string().min(1).describe('The name of one of its `json` outputs.'),
+    key: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('A dotted path inside that JSON value (`optimizer.learning_rate`); absent: the whole value.'),
+  })
+  .describe("Where a param's value comes from: a json output of an upstream stage.");
+
 export const stageSchema = z
   .strictObject({
     desc: z.string().optional().describe('What the stage does, for `pipeline dag` and `show`.'),
@@ -197,6 +212,15 @@ export const stageSchema = z
       .record(z.string(), jsonValue)
       .optional()
       .describe('Parameters passed to the stage; usable as `${name}` in cmd, deps and outs.'),
+    params_from: z
+      .record(
+        z.string().regex(/^[^.]+(\.[^.]+)*$/, 'expected a param path such as optimizer or optimizer.learning_rate'),
+        paramSourceSchema,
+      )
+      .optional()
+      .describe(
+        "Params whose values come from an upstream stage's JSON output, by param path (dotted for nested values). Resolved once that stage is done, before this stage's fingerprint is computed.",
+      ),
     outs: stringList.optional().describe('Files the stage writes; stored, and restored on a cache hit.'),
     metrics: stringList
       .optional()
@@ -246,6 +270,7 @@ export type PipelineYaml = z.infer<typeof pipelineSchema>;
 
 /** Keys a stage may have, for "did you mean" suggestions. */
 export const STAGE_KEYS = Object.keys(stageSchema.shape);
+export const PARAM_SOURCE_KEYS = Object.keys(paramSourceSchema.shape);
 export const TOP_KEYS = Object.keys(pipelineSchema.shape);
 export const RESOURCE_KEYS: string[] = resourceKeys;
 export const EXECUTOR_KEYS = Object.keys(executorSchema.shape);

@@ -34,6 +34,11 @@ export interface StageSpec {
   cwd?: string;
   /** Outs kept in place while the stage runs (`persist: true`) instead of removed first. */
   persist?: string[];
+  /**
+   * From `params_from:`, interpolated: params whose values are read from an upstream stage's json
+   * output once it is done. Absent when not declared.
+   */
+  paramsFrom?: ParamSource[];
   /** Set for stages read from a dvc.yaml: what only DVC's semantics need. */
   dvc?: DvcStageInfo;
 }
@@ -53,4 +58,18 @@ export interface DvcStageInfo {
   meta?: JsonValue;
   /** Tracked params that could not be read (file or key absent): the stage cannot run until they are. */
   missingParams: string[];
+}
+
+/** One `params_from:` entry: the param it sets and where its value is read. */
+export interface ParamSource {
+  /** The param path, dotted for a nested value (`optimizer.learning_rate`). */
+  param: string;
+  /** The upstream stage, by expanded name. */
+  stage: string;
+  /** The name of one of that stage's json outputs. */
+  json: string;
+  /** A dotted path inside that JSON value; absent: the whole value. */
+  key?: string;
+  /** Where the entry is written (`pipeline.yaml:12:7`, relative to the project root), for failures at run time. */
+  at: string;
 }

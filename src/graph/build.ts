@@ -4,7 +4,7 @@ import type { ConfigFailure } from '../config/failure.ts';
 import { suggest } from '../config/suggest.ts';
 import type { Locator } from '../config/source-map.ts';
 import type { ExecutorSettings } from '../config/schema.ts';
-import type { StageSpec } from '../config/stage-spec.ts';
+import type { ParamSource, StageSpec } from '../config/stage-spec.ts';
 import { err, ok, type Result } from '../result.ts';
 import { PathTrie } from './path-trie.ts';
 
@@ -164,6 +164,18 @@ export function buildGraph(
       }
       deps.push({ kind: 'file', path: rel });
     });
+    for (const source of s.paramsFrom ?? []) {
+      const failure = sourceFailure(s, source, byName, groups);
+      if (failure === undefined) upstream.add(source.stage);
+      else
+        report(`${s.group}|params_from|${source.param}`, {
+          ...failure,
+          diagnostic: {
+            message: failure.diagnostic.message,
+            location: map.locate([...s.yamlPath, 'params_from', source.param], { key: true }),
+          },
+        });
+    }
     stages.set(s.name, { spec: s, deps, upstream: [...upstream] });
   }
   if (failures.length > 0) return err(failures);
@@ -173,14 +185,24 @@ export function buildGraph(
     stages,
   );
   if (cycle !== undefined) {
-    const first = stages.get(cycle[0] ?? '')?.spec;
+    const first = stages.get(cycle[0] ?? '');
+    // An edge made by params_from alone is pointed at where it is written, not at `deps:`.
+    const viaParams = cycle.slice(0, -1).flatMap((n, i) => {
+      const node = stages.get(n);
+      if (node === undefined || node.deps.some((d) => d.kind === 'stage' && d.stage === cycle[i + 1])) return [];
+      const source = node.spec.paramsFrom?.find((p) => p.stage === cycle[i + 1]);
+      return source === undefined ? [] : [{ spec: node.spec, param: source.param }];
+    })[0];
     return err([
       {
         reason: 'cycle',
         cycle,
         diagnostic: {
-          message: `dependency cycle: ${cycle.join(' -> ')} (each stage depends on the next)`,
-          location: map.locate([...(first?.yamlPath ?? []), 'deps']),
+          message: `dependency cycle: ${cycle.join(' -> ')} (each stage depends on the next${viaParams === undefined ? '' : `; ${viaParams.spec.name} through params_from.${viaParams.param}`})`,
+          location:
+            viaParams === undefined
+              ? map.locate([...(first?.spec.yamlPath ?? []), 'deps'])
+              : map.locate([...viaParams.spec.yamlPath, 'params_from', viaParams.param], { key: true }),
         },
       },
     ]);
@@ -193,6 +215,40 @@ export function buildGraph(
     stages,
   );
   return ok({ root, stages, order, groups, downstream, ...(executor === undefined ? {} : { executor }) });
+}
+
+/** Why a params_from entry names no stage it can read from, if it does not; located by the caller. */
+function sourceFailure(
+  s: StageSpec,
+  source: ParamSource,
+  byName: ReadonlyMap<string, StageSpec>,
+  groups: ReadonlyMap<string, string[]>,
+): ConfigFailure | undefined {
+  const what = `params_from.${source.param} of stage "${s.name}"`;
+  const nowhere = { message: '' };
+  if (source.stage === s.name)
+    return {
+      reason: 'cycle',
+      cycle: [s.name, s.name],
+      diagnostic: { ...nowhere, message: `${what} names the stage itself` },
+    };
+  if (byName.has(source.stage)) return undefined;
+  const members = groups.get(source.stage);
+  if (members !== undefined)
+    return {
+      reason: 'invalid-value',
+      diagnostic: {
+        message: `${what} names the matrix "${source.stage}" (${members.length} stages): name one expansion, such as "${members[0]}"`,
+      },
+    };
+  const near = suggest(source.stage, [...byName.keys()]);
+  return {
+    reason: 'missing-dependency',
+    dependency: source.stage,
+    diagnostic: {
+      message: `${what} reads from "${source.stage}", which is not a stage${near === undefined ? '' : ` (did you mean "${near}"?)`}`,
+    },
+  };
 }
 
 function findCycle(names: string[], stages: Map<string, StageNode>): string[] | undefined {

@@ -9,8 +9,8 @@ import type { PipelineGraph, StageNode } from '../graph/build.ts';
 import { loadGraph } from '../graph/load-graph.ts';
 import { selectStages } from '../graph/select.ts';
 import { projectPaths, type ProjectPaths } from '../project.ts';
-import { readLockfile } from '../store/lockfile.ts';
-import type { ArtifactStore, StoredResult } from '../store/store.ts';
+import { readLockfile, type LockEntry, type ParamOrigin } from '../store/lockfile.ts';
+import type { ArtifactStore, OutputRef, StoredResult } from '../store/store.ts';
 import { restoreOuts, StoreAccess } from './cache-lookup.ts';
 import { clearOuts, collectOutputs } from './collect-outputs.ts';
 import { Committer } from './committer.ts';
@@ -26,6 +26,7 @@ import type { Reporter, StageReport } from './reporter.ts';
 import { jobProvenance, runRecord, type RunFacts } from './run-record.ts';
 import { Scheduler, type Settled, type StageHandler, type Visit } from './scheduler.ts';
 import { assembleInputs } from './stage-inputs.ts';
+import { notKnownYet, resolveParams } from './params-from.ts';
 import type { JobReport, StageOutcome } from './stage-outcome.ts';
 
 export interface ReproOptions {
@@ -109,6 +110,10 @@ class ReproRun implements StageHandler<string> {
   private committer: Committer | undefined;
   /** A failure of the whole run (the store cannot be opened), thrown once every stage settled. */
   private fatal: { error: unknown } | undefined;
+  /** Each settled stage's outputs, where `params_from` values are read (a dry run has no lockfile entry for a restore). */
+  private readonly outputs = new Map<string, Readonly<Record<string, OutputRef>>>();
+  /** Where each stage's `params_from` values came from, for its lockfile entry. */
+  private readonly origins = new Map<string, Record<string, ParamOrigin>>();
 
   constructor(
     private readonly opts: ReproOptions,
@@ -175,19 +180,30 @@ class ReproRun implements StageHandler<string> {
   /** An upstream stage outside the selection (with --downstream) counts as its recorded result. */
   outside(name: string): Settled<string> {
     const entry = this.lock.get(name);
-    return entry === undefined
-      ? { ok: false, kind: 'skipped', reason: `upstream ${name} has no recorded result (run it first)` }
-      : { ok: true, value: entry.outputs_hash };
+    if (entry === undefined)
+      return { ok: false, kind: 'skipped', reason: `upstream ${name} has no recorded result (run it first)` };
+    const node = this.graph.stages.get(name);
+    // Its recorded result was made with the values params_from resolved then: downstream sees those.
+    if (node?.spec.paramsFrom !== undefined)
+      this.graph.stages.set(name, { ...node, spec: { ...node.spec, params: entry.params } });
+    this.outputs.set(name, entry.outputs);
+    return { ok: true, value: entry.outputs_hash };
   }
 
   blocked(name: string, upstream: string, why: Extract<Settled<string>, { ok: false }>): Settled<string> {
     const wouldRun = why.kind === 'would-run';
+    // A param read from the stage that will run is named, with where it comes from.
+    const pending = (this.graph.stages.get(name)?.spec.paramsFrom ?? []).filter((p) => p.stage === upstream);
     this.finish({
       name,
       status: wouldRun ? 'would-run' : 'skipped',
       fingerprint: null,
       seconds: 0,
-      reasons: [wouldRun ? `upstream ${upstream} will run` : why.reason],
+      reasons: wouldRun
+        ? pending.length > 0
+          ? pending.map(notKnownYet)
+          : [`upstream ${upstream} will run`]
+        : [why.reason],
     });
     return { ok: false, kind: wouldRun ? 'would-run' : 'skipped', reason: `upstream ${upstream} did not complete` };
   }
@@ -209,8 +225,13 @@ class ReproRun implements StageHandler<string> {
   }
 
   async visit(name: string, v: Visit<string>): Promise<Settled<string>> {
-    const node = this.graph.stages.get(name);
+    let node = this.graph.stages.get(name);
     if (node === undefined) throw new Error(`unknown stage ${name}`);
+    if (node.spec.paramsFrom !== undefined) {
+      const resolved = await this.resolveParams(name, node);
+      if (!resolved.ok) return resolved.settled;
+      node = resolved.node;
+    }
     if (node.spec.dvc?.frozen === true) {
       const frozen = await frozenResult(node.spec, this.lock.get(name), this.hasher);
       this.finish({
@@ -247,10 +268,13 @@ class ReproRun implements StageHandler<string> {
     });
     if (plan.kind === 'up-to-date') {
       this.finish({ name, status: 'cached', cache: 'lockfile', fingerprint: hash, seconds: 0, reasons: [] });
-      return { ok: true, value: this.lock.get(name)!.outputs_hash };
+      const entry = this.lock.get(name)!;
+      this.outputs.set(name, entry.outputs);
+      return { ok: true, value: entry.outputs_hash };
     }
     if (plan.kind === 'in-store') {
       if (this.opts.dry) {
+        this.outputs.set(name, plan.found.outputs);
         this.finish({
           name,
           status: 'cached',
@@ -278,6 +302,48 @@ class ReproRun implements StageHandler<string> {
     } finally {
       release();
     }
+  }
+
+  /**
+   * Puts the values `params_from` names into the stage's params, now that its sources are done,
+   * and the stage with them into the graph, so its fingerprint, its context and every stage
+   * downstream (which hashes this stage's params) see the selected values.
+   */
+  private async resolveParams(
+    name: string,
+    node: StageNode,
+  ): Promise<{ ok: true; node: StageNode } | { ok: false; settled: Settled<string> }> {
+    let unreadable: string | undefined;
+    const readJson = async (hash: string) => {
+      const store = await this.store.open();
+      if (store === undefined) throw new Error('there is no store');
+      return store.readJson(hash);
+    };
+    let r: Awaited<ReturnType<typeof resolveParams>>;
+    try {
+      r = await resolveParams(node.spec, (s) => this.outputs.get(s), readJson);
+    } catch (e) {
+      // Planning while a run holds the store: the values are there but cannot be read now.
+      if (!this.opts.dry) throw e;
+      unreadable = (e as Error).message;
+      r = { kind: 'unknown', reasons: [] };
+    }
+    if (r.kind === 'resolved') {
+      const resolved = { ...node, spec: r.spec };
+      this.graph.stages.set(name, resolved);
+      this.origins.set(name, r.origins);
+      return { ok: true, node: resolved };
+    }
+    if (r.kind === 'failed' && !this.opts.dry) return { ok: false, settled: this.fail(name, null, 0, r.message, []) };
+    const reasons =
+      r.kind === 'failed'
+        ? [r.message]
+        : unreadable !== undefined
+          ? [`params_from values cannot be read from the store now (${unreadable})`]
+          : r.reasons;
+    if (!this.opts.dry) throw new Error(`stage ${name}: ${reasons.join('; ')}`);
+    this.finish({ name, status: 'would-run', fingerprint: null, seconds: 0, reasons });
+    return { ok: false, settled: { ok: false, kind: 'would-run', reason: 'would run' } };
   }
 
   private facts(
@@ -309,7 +375,8 @@ class ReproRun implements StageHandler<string> {
     const store = await this.store.writable();
     await restoreOuts(this.opts.root, store, this.hasher, found);
     await store.recordRun(runRecord(this.facts(name, found.fingerprint, 'cached', started)));
-    this.lock.set(name, lockEntry(fp, found));
+    this.lock.set(name, lockEntry(fp, found, this.origins.get(name)));
+    this.outputs.set(name, found.outputs);
     this.finish({
       name,
       status: 'cached',
@@ -430,7 +497,8 @@ class ReproRun implements StageHandler<string> {
         job,
       );
     }
-    this.lock.set(name, lockEntry(fp, result));
+    this.lock.set(name, lockEntry(fp, result, this.origins.get(name)));
+    this.outputs.set(name, result.outputs);
     if (adopted) this.finish({ name, status: 'cached', cache: 'dvc.lock', fingerprint: hash, seconds, reasons });
     else
       this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons, ...(job === undefined ? {} : { job }) });
@@ -459,12 +527,13 @@ class ReproRun implements StageHandler<string> {
   }
 }
 
-function lockEntry(fp: Fingerprint, result: StoredResult) {
+function lockEntry(fp: Fingerprint, result: StoredResult, origins?: Record<string, ParamOrigin>): LockEntry {
   return {
     ...fp,
     fingerprint: result.fingerprint,
     outputs: result.outputs,
     outputs_hash: result.outputsHash,
     metrics: result.metrics,
+    ...(origins === undefined ? {} : { params_from: origins }),
   };
 }

@@ -17,6 +17,21 @@ export interface LockEntry extends Fingerprint {
   /** Hash of the whole output set: what downstream stages see as this stage's content. */
   outputs_hash: string;
   metrics: Record<string, number>;
+  /**
+   * For each param set by `params_from:`, where its value was read. Not part of the fingerprint:
+   * the value itself is (in `params`), and the source stage's outputs are not, unless it is
+   * also listed in `deps`.
+   */
+  params_from?: Record<string, ParamOrigin>;
+}
+
+/** Where a `params_from` value was read: a json output (and a key in it) of an upstream stage. */
+export interface ParamOrigin {
+  stage: string;
+  json: string;
+  key?: string;
+  /** The content hash of that json output. */
+  hash: string;
 }
 
 export interface Lockfile {

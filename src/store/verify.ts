@@ -25,7 +25,7 @@ const mismatch = (problem: string, m: Partial<Omit<Mismatch, 'problem'>> = {}): 
 
 /** The fingerprint fields of a lockfile entry, without what the lockfile adds about outputs. */
 export function recordOf(entry: LockEntry): Fingerprint {
-  const { fingerprint: _f, outputs: _o, outputs_hash: _h, metrics: _m, ...record } = entry;
+  const { fingerprint: _f, outputs: _o, outputs_hash: _h, metrics: _m, params_from: _p, ...record } = entry;
   return record;
 }
 

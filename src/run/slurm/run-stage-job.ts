@@ -5,7 +5,8 @@ import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDiagnostic } from '../../config/diagnostic.ts';
 import { loadGraph } from '../../graph/load-graph.ts';
-import type { JsonValue } from '../../fingerprint/canonical-json.ts';
+import type { JsonObject, JsonValue } from '../../fingerprint/canonical-json.ts';
+import type { PipelineGraph } from '../../graph/build.ts';
 import { computeFingerprint } from '../../fingerprint/compute.ts';
 import { FileHasher } from '../../fingerprint/file-hasher.ts';
 import { explainChange, fingerprintHash, type Fingerprint } from '../../fingerprint/fingerprint.ts';
@@ -97,6 +98,7 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
     );
   }
   const upstream = new Map(Object.entries(request?.upstream ?? {}));
+  if (request !== undefined) adoptResolvedParams(graph, o.stage, request);
 
   // Fresh hashes, no caches: the point is to see the files as this node sees them.
   const hasher = await FileHasher.open(o.root, undefined);
@@ -197,4 +199,36 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
     `pipeline run-stage: ${o.stage} done in ${((Date.now() - started) / 1000).toFixed(1)}s; outputs staged in ${o.outDir}`,
   );
   return RUN_STAGE_EXIT.ok;
+}
+
+/**
+ * `params_from` values were resolved by the coordinator from the store, which a node does not
+ * open: they are taken from the request (this stage's record, and the upstream stages as its
+ * context sees them), so the fingerprint is checked on everything else.
+ */
+function adoptResolvedParams(graph: PipelineGraph, stage: string, request: JobRequest): void {
+  const adopt = (name: string, params: JsonObject | undefined): void => {
+    const node = graph.stages.get(name);
+    if (node?.spec.paramsFrom === undefined || params === undefined) return;
+    const merged = structuredClone(node.spec.params);
+    for (const { param } of node.spec.paramsFrom) {
+      const segments = param.split('.');
+      let from: JsonValue | undefined = params;
+      for (const seg of segments) from = isObject(from) ? from[seg] : undefined;
+      if (from === undefined) continue;
+      let into = merged;
+      for (const seg of segments.slice(0, -1)) {
+        if (!isObject(into[seg])) into[seg] = {};
+        into = into[seg] as JsonObject;
+      }
+      into[segments.at(-1)!] = from;
+    }
+    graph.stages.set(name, { ...node, spec: { ...node.spec, params: merged } });
+  };
+  adopt(stage, request.record.params);
+  for (const input of request.inputs) adopt(input.name, input.params);
+}
+
+function isObject(v: JsonValue | undefined): v is JsonObject {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
