@@ -171,7 +171,7 @@ export class ProposedOptimizer extends tf.Optimizer {
   }
 
   override async getWeights(): Promise<NamedTensor[]> {
-    const out: NamedTensor[] = [];
+    const out: NamedTensor[] = [await this.saveIterations()];
     for (const [name, s] of [...this.slots.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
       out.push({ name: `${name}/m`, tensor: s.m }, { name: `${name}/v`, tensor: s.v });
       if (s.p) out.push({ name: `${name}/p`, tensor: s.p });
@@ -179,10 +179,47 @@ export class ProposedOptimizer extends tf.Optimizer {
     return out;
   }
 
-  override async setWeights(): Promise<void> {
-    throw new Error(
-      'restoring the proposed optimizer state is not supported; training restarts from the saved weights',
-    );
+  /** Updates applied so far: the bias corrections and RAdam's rectification depend on it. */
+  get stepCount(): number {
+    return this.step;
+  }
+
+  /**
+   * Replaces the state with one read back from `getWeights` (names `VARIABLE/m`, `/v`, `/p`) and
+   * the step count it was taken at, so training continues exactly where it stopped.
+   */
+  restore(weights: readonly NamedTensor[], step: number): void {
+    const byVariable = new Map<string, Partial<Record<'m' | 'v' | 'p', tf.Tensor>>>();
+    for (const { name, tensor } of weights) {
+      const cut = name.lastIndexOf('/');
+      const slot = name.slice(cut + 1);
+      if (cut < 0 || (slot !== 'm' && slot !== 'v' && slot !== 'p'))
+        throw new Error(`optimizer state "${name}" is not a slot of the proposed optimizer`);
+      const entry = byVariable.get(name.slice(0, cut)) ?? {};
+      entry[slot] = tensor;
+      byVariable.set(name.slice(0, cut), entry);
+    }
+    for (const s of this.slots.values()) {
+      s.m.dispose();
+      s.v.dispose();
+      s.p?.dispose();
+    }
+    this.slots.clear();
+    for (const [name, { m, v, p }] of byVariable) {
+      if (m === undefined || v === undefined || (this.options.adaptiveMomentum !== (p !== undefined)))
+        throw new Error(`optimizer state of "${name}" lacks a slot this configuration needs`);
+      this.slots.set(name, {
+        m: tf.variable(m, false),
+        v: tf.variable(v, false),
+        p: p === undefined ? undefined : tf.variable(p, false),
+      });
+    }
+    this.step = step;
+  }
+
+  override async setWeights(weights: NamedTensor[]): Promise<void> {
+    const rest = await this.extractIterations(weights);
+    this.restore(rest, this.iterations);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
