@@ -19,7 +19,9 @@ export default defineStage<SearchParams>(async (ctx) => {
     .filter((i) => /^search-rung\d+$/.test(i.group))
     .sort((a, b) => Number(a.group.slice('search-rung'.length)) - Number(b.group.slice('search-rung'.length)));
   if (rungInputs.length !== plan.rungs.length)
-    throw new Error(`select needs one search-rung input per declared rung (${plan.rungs.length}), found ${rungInputs.length}`);
+    throw new Error(
+      `select needs one search-rung input per declared rung (${plan.rungs.length}), found ${rungInputs.length}`,
+    );
   const rungs: TableData[] = [];
   for (const input of rungInputs) rungs.push(await input.table('trials'));
   const trials: Record<string, Cell[]> = emptyTrialTable(names);
@@ -41,7 +43,11 @@ export default defineStage<SearchParams>(async (ctx) => {
     selected = {
       trial: best.trial,
       values: Object.fromEntries(names.map((n) => [n, t[n]![best.i] as number])),
-      validation: { accuracy: best.validation_accuracy, loss: best.validation_loss, macro_f1: best.validation_macro_f1 },
+      validation: {
+        accuracy: best.validation_accuracy,
+        loss: best.validation_loss,
+        macro_f1: best.validation_macro_f1,
+      },
     };
     break;
   }

@@ -131,7 +131,9 @@ async function runEpochs<V extends { loss: number }>(
   if (!(Number.isInteger(fromStep) && Number.isInteger(toStep) && 0 <= fromStep && fromStep < toStep))
     throw new Error(`a step range needs integers 0 <= from < to, got [${fromStep}, ${toStep})`);
   if (toStep > stepsPerEpoch * options.epochs)
-    throw new Error(`step ${toStep} is past the end of ${options.epochs} epochs (${stepsPerEpoch * options.epochs} steps)`);
+    throw new Error(
+      `step ${toStep} is past the end of ${options.epochs} epochs (${stepsPerEpoch * options.epochs} steps)`,
+    );
   if (fromStep > 0 && range.optimizerState === undefined)
     throw new Error(`continuing from step ${fromStep} needs the optimizer state saved there`);
   const optimizer = makeOptimizer(options.optimizer, totalSteps);

@@ -10,6 +10,14 @@ interface SlotVariable {
 }
 
 /**
+ * Class membership by prototype chain: tfjs's Optimizer defines Symbol.hasInstance as a duck-type
+ * test, so `x instanceof tf.AdamOptimizer` holds for every optimizer.
+ */
+function isA<T extends object>(o: object, cls: abstract new (...args: never[]) => T): o is T {
+  return Object.prototype.isPrototypeOf.call(cls.prototype, o);
+}
+
+/**
  * Where each tfjs optimizer class keeps its state. tfjs's own getWeights/setWeights do not round
  * trip exactly: Adam's setWeights recomputes beta^t with pow() instead of restoring the running
  * product, which differs in the last bits, so a continued run would drift from an uninterrupted
@@ -17,14 +25,18 @@ interface SlotVariable {
  * extends SGD).
  */
 const LAYOUTS: { is: (o: tf.Optimizer) => boolean; slots: string[]; scalars: string[] }[] = [
-  { is: (o) => o instanceof tf.AdamOptimizer, slots: ['accumulatedFirstMoment', 'accumulatedSecondMoment'], scalars: ['accBeta1', 'accBeta2'] },
   {
-    is: (o) => o instanceof tf.RMSPropOptimizer,
+    is: (o) => isA(o, tf.AdamOptimizer),
+    slots: ['accumulatedFirstMoment', 'accumulatedSecondMoment'],
+    scalars: ['accBeta1', 'accBeta2'],
+  },
+  {
+    is: (o) => isA(o, tf.RMSPropOptimizer),
     slots: ['accumulatedMeanSquares', 'accumulatedMoments', 'accumulatedMeanGrads'],
     scalars: [],
   },
-  { is: (o) => o instanceof tf.MomentumOptimizer, slots: ['accumulations'], scalars: [] },
-  { is: (o) => o instanceof tf.SGDOptimizer, slots: [], scalars: [] },
+  { is: (o) => isA(o, tf.MomentumOptimizer), slots: ['accumulations'], scalars: [] },
+  { is: (o) => isA(o, tf.SGDOptimizer), slots: [], scalars: [] },
 ];
 
 type Fields = Record<string, unknown>;
@@ -47,10 +59,14 @@ export async function saveOptimizerState(optimizer: TrainingOptimizer): Promise<
   const step = tf.scalar(optimizer.step, 'int32');
   tensors.set('step', step);
   const inner = optimizer.inner;
-  if (inner instanceof ProposedOptimizer) {
+  if (isA(inner, ProposedOptimizer)) {
     if (inner.stepCount !== optimizer.step)
       throw new Error(`optimizer counted ${inner.stepCount} updates but training ${optimizer.step}`);
-    for (const { name, tensor } of await inner.getWeights()) if (name !== 'iter') tensors.set(`proposed/${name}`, tensor);
+    inner.slotList().forEach((s, i) => {
+      tensors.set(`proposed/${pad(i)}/m`, s.m);
+      tensors.set(`proposed/${pad(i)}/v`, s.v);
+      if (s.p !== undefined) tensors.set(`proposed/${pad(i)}/p`, s.p);
+    });
   } else {
     const layout = layoutOf(inner);
     const fields = inner as unknown as Fields;
@@ -97,16 +113,19 @@ export function restoreOptimizerState(optimizer: TrainingOptimizer, bytes: Uint8
   }
   optimizer.resumeAt(step);
   const inner = optimizer.inner;
-  if (inner instanceof ProposedOptimizer) {
-    const weights = [...state].map(([name, tensor]) => {
-      if (!name.startsWith('proposed/')) throw new Error(`optimizer state "${name}" is not the proposed optimizer's`);
-      return { name: name.slice('proposed/'.length), tensor };
-    });
-    try {
-      inner.restore(weights, step);
-    } finally {
-      for (const v of state.values()) v.dispose();
+  if (isA(inner, ProposedOptimizer)) {
+    const slots: Partial<Record<'m' | 'v' | 'p', tf.Variable>>[] = [];
+    for (const [name, variable] of state) {
+      const [kind, index, slot] = name.split('/');
+      if (kind !== 'proposed' || !(slot === 'm' || slot === 'v' || slot === 'p'))
+        throw new Error(`optimizer state "${name}" is not the proposed optimizer's`);
+      (slots[Number(index)] ??= {})[slot] = variable;
     }
+    const weights = slots.map(({ m, v, p }, i) => {
+      if (m === undefined || v === undefined) throw new Error(`optimizer state ${i} lacks its moment estimates`);
+      return { m, v, p };
+    });
+    inner.restore(weights, step);
     return;
   }
   const layout = layoutOf(inner);
