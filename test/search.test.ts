@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +113,33 @@ describe('search space and quasi-random trials', () => {
       }
     });
   }
+
+  it("changing one variant's search space changes only that variant's search and selection stages", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'search-space-'));
+    try {
+      const source = readFileSync(join(REPO, 'pipeline.yaml'), 'utf8');
+      const line = '      adamw: {learning_rate: {min: 1.0e-5, max: 1.0e-2, scale: log}}';
+      assert.ok(source.includes(line));
+      writeFileSync(join(dir, 'pipeline.yaml'), source.replace(line, line.replace('1.0e-5', '1.0e-6')));
+      const before = await loadStageSpecs(REPO, join(REPO, 'pipeline.yaml'));
+      const after = await loadStageSpecs(dir, join(dir, 'pipeline.yaml'));
+      assert.ok(before.ok && after.ok);
+      const params = (specs: { name: string; params: JsonObject }[]) =>
+        new Map(specs.map((s) => [s.name, JSON.stringify(s.params)]));
+      const a = params(before.value.specs);
+      const b = params(after.value.specs);
+      assert.deepEqual([...a.keys()], [...b.keys()]);
+      const changed = [...a.keys()].filter((k) => a.get(k) !== b.get(k)).sort();
+      assert.deepEqual(
+        changed,
+        ['bert', 'gpt2', 't5']
+          .flatMap((arch) => ['search-rung1', 'search-rung2', 'select'].map((g) => `${g}@${arch}-adamw`))
+          .sort(),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 /** A task a model must read to solve: filler words and one keyword that decides the label. */
