@@ -82,6 +82,8 @@ export default defineStage<SearchParams>(async (ctx) => {
     metrics: {
       ...Object.fromEntries(names.map((n) => [`selected_${n}`, values[n]!])),
       trials: plan.trials,
+      // What the search cost: updates over all its rungs (0 without a search).
+      train_steps: rungInputs.reduce((n, i) => n + (i.metrics.train_steps ?? 0), 0),
       diverged_trial_rungs: diverged,
       ...(selected === undefined ? {} : { selected_validation_accuracy: selected.validation.accuracy as number }),
     },

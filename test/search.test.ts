@@ -311,6 +311,8 @@ describe('search stages', () => {
     assert.equal(trials.promoted!.slice(4).filter(Boolean).length, 1);
     assert.deepEqual(Object.keys(a.rung1.blobs!).length, 4, 'weights and optimizer state of the two promoted trials');
     assert.deepEqual(a.rung2.blobs, {}, 'the last rung keeps no state');
+    // 96 training texts in batches of 8: 12 updates per epoch; 4 trials x 6, then 2 x 6 more.
+    assert.equal(a.select.metrics!.train_steps, 4 * 6 + 2 * 6);
   });
 
   it('a diverged trial is recorded, not thrown, and the selection still comes out', async () => {

@@ -134,6 +134,7 @@ async function runEpochs<V extends { loss: number }>(
     throw new Error(
       `step ${toStep} is past the end of ${options.epochs} epochs (${stepsPerEpoch * options.epochs} steps)`,
     );
+  if (toStep > totalSteps) throw new Error(`step ${toStep} is past the schedule's ${totalSteps} steps`);
   if (fromStep > 0 && range.optimizerState === undefined)
     throw new Error(`continuing from step ${fromStep} needs the optimizer state saved there`);
   const optimizer = makeOptimizer(options.optimizer, totalSteps);
