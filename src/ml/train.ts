@@ -11,7 +11,39 @@ import {
 import type { LanguageModel, ParamSubset } from './models/language-model.ts';
 import type { OptimizerConfig } from './optimizers/config.ts';
 import { makeOptimizer } from './optimizers/make-optimizer.ts';
+import { restoreOptimizerState, saveOptimizerState } from './optimizers/optimizer-state.ts';
 import { Rng } from './rng.ts';
+
+/**
+ * A non-finite training loss. Its own class so that a caller for whom divergence is a result
+ * (a hyperparameter search trial) can record it, while every other failure still fails the stage.
+ */
+export class TrainingDiverged extends Error {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+  ) {
+    super(`training diverged: loss ${loss} at step ${step}`);
+  }
+}
+
+/**
+ * A slice [fromStep, toStep) of a longer run: a successive-halving rung trains its survivors in
+ * pieces, and each piece must continue the uninterrupted run exactly (same schedule position,
+ * same batches in the same order, same dropout draws, same optimizer state).
+ */
+export interface StepRange {
+  /** Updates already done (0: a fresh start). Non-zero needs `optimizerState`. */
+  fromStep: number;
+  /** Updates done when this call returns; may end mid-epoch. */
+  toStep: number;
+  /** The whole run's length in updates, over which the learning-rate schedule is laid. */
+  totalSteps: number;
+  /** The optimizer state saved by the call that ended at `fromStep` (`TrainingCurve.optimizerState`). */
+  optimizerState?: Uint8Array;
+  /** Return the optimizer state at `toStep`, so that a later call can continue from it. */
+  saveOptimizerState?: boolean;
+}
 
 export interface TrainProgress {
   phase: 'train' | 'validate';
@@ -45,6 +77,12 @@ export interface TrainOptions {
   labelNames?: readonly string[];
   onProgress?: (progress: TrainProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Train only part of a run of `epochs` (see StepRange); `epochs` then only bounds the range.
+   * Validation runs after each epoch completed inside the range and at `toStep` if it ends
+   * mid-epoch.
+   */
+  range?: StepRange;
 }
 
 export interface TrainingCurve<V> {
@@ -52,13 +90,19 @@ export interface TrainingCurve<V> {
   lossCurve: number[];
   /** Learning rate of every update. */
   learningRates: number[];
-  /** Per epoch: mean training loss, then the validation metrics after that epoch. */
+  /**
+   * Per epoch: mean training loss, then the validation metrics after that epoch. With a `range`
+   * that ends mid-epoch the last entry's `epoch` is fractional (updates / updates per epoch), and
+   * an entry's training loss covers the updates of that epoch made in this call.
+   */
   epochs: { epoch: number; trainLoss: number; validation: V }[];
   steps: number;
   /** Seconds spent in updates only. */
   trainSeconds: number;
   /** Seconds for the whole call, validation included. */
   seconds: number;
+  /** With `range.saveOptimizerState`: the optimizer's state after the last update. */
+  optimizerState?: Uint8Array;
 }
 
 type StepLoss = (ids: tf.Tensor2D, mask: tf.Tensor2D, rows: readonly number[], dropoutSeed: number) => tf.Scalar;
@@ -81,10 +125,24 @@ async function runEpochs<V extends { loss: number }>(
   if (sequences.length === 0) throw new Error('no training examples');
   const variables = model.trainableVariables(options.subset ?? 'all');
   const stepsPerEpoch = Math.ceil(sequences.length / options.batchSize);
-  const totalSteps = stepsPerEpoch * options.epochs;
+  const range = options.range ?? { fromStep: 0, toStep: stepsPerEpoch * options.epochs, totalSteps: 0 };
+  const totalSteps = options.range?.totalSteps ?? stepsPerEpoch * options.epochs;
+  const { fromStep, toStep } = range;
+  if (!(Number.isInteger(fromStep) && Number.isInteger(toStep) && 0 <= fromStep && fromStep < toStep))
+    throw new Error(`a step range needs integers 0 <= from < to, got [${fromStep}, ${toStep})`);
+  if (toStep > stepsPerEpoch * options.epochs)
+    throw new Error(
+      `step ${toStep} is past the end of ${options.epochs} epochs (${stepsPerEpoch * options.epochs} steps)`,
+    );
+  if (toStep > totalSteps) throw new Error(`step ${toStep} is past the schedule's ${totalSteps} steps`);
+  if (fromStep > 0 && range.optimizerState === undefined)
+    throw new Error(`continuing from step ${fromStep} needs the optimizer state saved there`);
   const optimizer = makeOptimizer(options.optimizer, totalSteps);
   const rng = new Rng(options.seed);
   const dropout = rng.fork('dropout');
+  // One dropout seed is drawn per update; drawing those of the updates already done puts the
+  // stream where the uninterrupted run has it.
+  for (let i = 0; i < fromStep; i++) dropout.tfSeed();
   const curve: TrainingCurve<V> = {
     lossCurve: [],
     learningRates: [],
@@ -95,10 +153,16 @@ async function runEpochs<V extends { loss: number }>(
   };
   const elapsed = (): number => (performance.now() - started) / 1000;
   try {
-    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    if (range.optimizerState !== undefined) restoreOptimizerState(optimizer, range.optimizerState, fromStep);
+    let step = fromStep;
+    for (let epoch = Math.floor(fromStep / stepsPerEpoch) + 1; step < toStep; epoch++) {
+      // The permutation is a pure function of (seed, epoch), so a continuation sees the same one.
       const order = rng.fork(`shuffle:${epoch}`).permutation(sequences.length);
+      const batches = chunk(order, options.batchSize);
       let epochLoss = 0;
-      for (const rows of chunk(order, options.batchSize)) {
+      let epochRows = 0;
+      for (let b = step - (epoch - 1) * stepsPerEpoch; b < batches.length && step < toStep; b++) {
+        const rows = batches[b]!;
         options.signal?.throwIfAborted();
         const stepStart = performance.now();
         const batch = padBatch(sequences, rows, model.contextLength, options.padId, options.prePadded);
@@ -107,25 +171,27 @@ async function runEpochs<V extends { loss: number }>(
         const lossTensor = tf.tidy(() => {
           const { ids, mask } = batchTensors(batch);
           const { value, grads } = tf.variableGrads(() => stepLoss(ids, mask, rows, dropoutSeed), variables);
-          const step = optimizer.apply(grads);
-          learningRate = step.learningRate;
-          step.gradNorm?.dispose();
+          const update = optimizer.apply(grads);
+          learningRate = update.learningRate;
+          update.gradNorm?.dispose();
           return value;
         });
         // An asynchronous read: a GPU backend cannot read synchronously, and it lets the
         // event loop (progress, abort) run while the device finishes the step.
         const loss = (await lossTensor.data())[0]!;
         lossTensor.dispose();
-        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} at step ${curve.steps + 1}`);
+        if (!Number.isFinite(loss)) throw new TrainingDiverged(step + 1, loss);
         curve.trainSeconds += (performance.now() - stepStart) / 1000;
         curve.steps += 1;
+        step += 1;
         curve.lossCurve.push(loss);
         curve.learningRates.push(learningRate);
         epochLoss += loss * rows.length;
+        epochRows += rows.length;
         options.onProgress?.({
           phase: 'train',
           epoch,
-          step: curve.steps,
+          step,
           totalSteps,
           loss,
           learningRate,
@@ -135,16 +201,18 @@ async function runEpochs<V extends { loss: number }>(
       }
       options.signal?.throwIfAborted();
       const validation = await validate();
-      curve.epochs.push({ epoch, trainLoss: epochLoss / sequences.length, validation });
+      const reached = step === epoch * stepsPerEpoch ? epoch : step / stepsPerEpoch;
+      curve.epochs.push({ epoch: reached, trainLoss: epochLoss / epochRows, validation });
       options.onProgress?.({
         phase: 'validate',
         epoch,
-        step: curve.steps,
+        step,
         totalSteps,
         loss: validation.loss,
         elapsedSeconds: elapsed(),
       });
     }
+    if (range.saveOptimizerState === true) curve.optimizerState = await saveOptimizerState(optimizer);
   } finally {
     optimizer.dispose();
   }

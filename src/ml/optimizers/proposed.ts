@@ -78,6 +78,8 @@ export class ProposedOptimizer extends tf.Optimizer {
   }
 
   private readonly slots = new Map<string, Slots>();
+  /** Restored state not yet bound to variables (see `restore`). */
+  private pending: Slots[] | undefined;
   private step = 0;
   private learningRate: number;
 
@@ -111,6 +113,7 @@ export class ProposedOptimizer extends tf.Optimizer {
     const entries: [string, tf.Tensor][] = Array.isArray(variableGradients)
       ? variableGradients.map((g) => [g.name, g.tensor])
       : Object.entries(variableGradients).filter((e): e is [string, tf.Tensor] => e[1] != null);
+    this.bindPending(entries.map(([name]) => name));
     this.step += 1;
     const t = this.step;
     const { beta1, beta2, epsilon, weightDecay, adaptiveLr, adaptiveMomentum, maxBeta1 } = this.options;
@@ -162,12 +165,7 @@ export class ProposedOptimizer extends tf.Optimizer {
 
   override dispose(): void {
     super.dispose();
-    for (const s of this.slots.values()) {
-      s.m.dispose();
-      s.v.dispose();
-      s.p?.dispose();
-    }
-    this.slots.clear();
+    this.disposeSlots();
   }
 
   override async getWeights(): Promise<NamedTensor[]> {
@@ -179,10 +177,60 @@ export class ProposedOptimizer extends tf.Optimizer {
     return out;
   }
 
-  override async setWeights(): Promise<void> {
-    throw new Error(
-      'restoring the proposed optimizer state is not supported; training restarts from the saved weights',
-    );
+  /** Updates applied so far: the bias corrections and RAdam's rectification depend on it. */
+  get stepCount(): number {
+    return this.step;
+  }
+
+  /**
+   * The state in the order of the variables' names, which is the order gradients are applied in
+   * (TrainingOptimizer sorts them). Positional rather than by name: a registered variable's name
+   * carries a per-instance prefix (`gpt1/`, `gpt2/`), so a model rebuilt in another process has
+   * other names for the same parameters, while their order is the same.
+   */
+  slotList(): Slots[] {
+    return [...this.slots.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, s]) => s);
+  }
+
+  /**
+   * Continues from `slotList()`'s state after `step` updates: the slots are bound to the
+   * variables, by position, at the next update. Takes ownership of the given variables (a copy
+   * over the same data would be freed under the original on its first assign).
+   */
+  restore(slots: readonly Slots[], step: number): void {
+    for (const [i, s] of slots.entries()) {
+      if (this.options.adaptiveMomentum !== (s.p !== undefined))
+        throw new Error(`optimizer state ${i} lacks a slot this configuration needs, or has one it does not`);
+    }
+    this.disposeSlots();
+    this.pending = [...slots];
+    this.step = step;
+  }
+
+  private disposeSlots(): void {
+    for (const s of [...this.slots.values(), ...(this.pending ?? [])]) {
+      s.m.dispose();
+      s.v.dispose();
+      s.p?.dispose();
+    }
+    this.slots.clear();
+    this.pending = undefined;
+  }
+
+  /** Binds restored slots to this update's variables, checking that they fit. */
+  private bindPending(names: readonly string[]): void {
+    const pending = this.pending;
+    if (pending === undefined) return;
+    if (pending.length !== names.length)
+      throw new Error(`restored optimizer state holds ${pending.length} parameters, this update has ${names.length}`);
+    names.forEach((name, i) => {
+      const shape = variableNamed(name).shape;
+      const s = pending[i]!;
+      if (s.m.shape.join() !== shape.join())
+        throw new Error(`restored optimizer state ${i} has shape [${s.m.shape}], parameter "${name}" [${shape}]`);
+      this.slots.set(name, s);
+    });
+    this.pending = undefined;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -39,6 +39,12 @@ export class TrainingOptimizer {
     return this.steps;
   }
 
+  /** Continue a run after `step` updates (its state restored separately): the schedule resumes there. */
+  resumeAt(step: number): void {
+    if (!(Number.isInteger(step) && step >= 0)) throw new Error(`a step count must be an integer >= 0, got ${step}`);
+    this.steps = step;
+  }
+
   apply(grads: tf.NamedTensorMap): StepInfo {
     this.steps += 1;
     const learningRate = learningRateAt(this.config.learningRate, this.config.schedule, this.steps, this.totalSteps);
