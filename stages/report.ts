@@ -93,6 +93,19 @@ export default defineStage<Params>(async (ctx) => {
     ],
   });
 
+  sections.push({
+    kind: 'text',
+    id: 'methods',
+    title: 'Which test each claim rests on',
+    paragraphs: [
+      '"The optimizers differ" (per architecture and metric): Welch\'s ANOVA, which does not assume the optimizers share one variance across seeds; the classic one-way ANOVA the paper used is shown beside it. Where an optimizer gave the same value on every seed, Welch\'s test is undefined and the report says so.',
+      '"X beats Y": the probability of improvement P(X > Y) = U / (n m) from the Mann-Whitney U over seeds, which assumes nothing about the shape or spread of either; Tukey HSD (equal variances assumed) is listed for the pairs it rejects.',
+      '"X scores about m": the mean over seeds with a 95 % percentile-bootstrap interval (a description of five seeds, not a test).',
+      '"Balancing changes the variance across groups by X %": the per-run variance of group accuracies, fine-tuned models trained on each training split with the same optimizer and seed, and P(as-is > balanced) over those runs.',
+      'Time to target: the median over seeds of the steps until the validation loss first reached the threshold; "not reached" is never turned into a number.',
+    ],
+  });
+
   // Table 1: with a search, the space and what it selected (read from the select stages);
   // without one, the hyperparameters actually used, read from the fine-tunes' resolved params.
   if (searches.length > 0) sections.push(table1FromSearches(searches));
