@@ -1,4 +1,11 @@
-import { oneWayAnova, StatsInputError, tukeyHsd } from '../src/stats/index.ts';
+import {
+  bootstrapMeanInterval,
+  oneWayAnova,
+  probabilityOfImprovement,
+  StatsInputError,
+  tukeyHsd,
+  welchAnova,
+} from '../src/stats/index.ts';
 import { defineStage, type JsonObject } from '../src/stage-api.ts';
 import { distinct, mean, runsOf, std } from '../src/study/group-runs.ts';
 
@@ -7,11 +14,18 @@ interface Params extends JsonObject {
   alpha: number;
   /** Evaluate metrics to test, e.g. test_accuracy, test_macro_f1, test_perplexity. */
   metrics: string[];
+  /** Resamples of each percentile-bootstrap interval of a mean (95 %, or 1 - alpha). */
+  bootstrap_resamples: number;
+  /** Seed of the bootstrap's resampling, so the intervals are reproduced byte for byte. */
+  bootstrap_seed: number;
 }
 
 /**
  * Per architecture and metric: one-way ANOVA across optimizer variants over seeds, then Tukey
- * HSD for every pair, with a verdict at `alpha`. A comparison the data cannot support (every
+ * HSD for every pair, with a verdict at `alpha`; beside them the tests that fit five seeds and
+ * unequal spreads: Welch's ANOVA (no shared variance assumed), a percentile-bootstrap interval
+ * of each optimizer's mean, and for every ordered pair the probability of improvement
+ * P(X > Y) = U / (n m) from the Mann-Whitney U. A comparison the data cannot support (every
  * seed gave the same value, say) becomes a row saying why, not a failed stage.
  */
 export default defineStage<Params>(async (ctx) => {
@@ -37,6 +51,35 @@ export default defineStage<Params>(async (ctx) => {
     low: [] as number[],
     high: [] as number[],
     reject: [] as boolean[],
+  };
+  const welch = {
+    arch: [] as string[],
+    metric: [] as string[],
+    f: [] as (number | null)[],
+    p: [] as (number | null)[],
+    df_between: [] as (number | null)[],
+    df_within: [] as (number | null)[],
+    significant: [] as (boolean | null)[],
+    note: [] as string[],
+  };
+  const bootstrap = {
+    arch: [] as string[],
+    variant: [] as string[],
+    metric: [] as string[],
+    mean: [] as number[],
+    low: [] as number[],
+    high: [] as number[],
+    confidence: [] as number[],
+    resamples: [] as number[],
+  };
+  // Both orders of every pair, so a reader finds P(X > Y) for the pair in the order asked.
+  const improvement = {
+    arch: [] as string[],
+    metric: [] as string[],
+    x: [] as string[],
+    y: [] as string[],
+    u: [] as number[],
+    probability: [] as number[],
   };
   const summary = {
     arch: [] as string[],
@@ -66,7 +109,54 @@ export default defineStage<Params>(async (ctx) => {
         summary.n.push(groups[i]!.length);
         summary.mean.push(mean(groups[i]!));
         summary.std.push(std(groups[i]!));
+        const interval = bootstrapMeanInterval(groups[i]!, {
+          seed: ctx.params.bootstrap_seed,
+          resamples: ctx.params.bootstrap_resamples,
+          confidence: 1 - ctx.params.alpha,
+        });
+        bootstrap.arch.push(arch);
+        bootstrap.variant.push(v);
+        bootstrap.metric.push(metric);
+        bootstrap.mean.push(interval.mean);
+        bootstrap.low.push(interval.low);
+        bootstrap.high.push(interval.high);
+        bootstrap.confidence.push(1 - ctx.params.alpha);
+        bootstrap.resamples.push(interval.resamples);
       });
+      variants.forEach((x, i) =>
+        variants.forEach((y, j) => {
+          if (i === j) return;
+          const r = probabilityOfImprovement(groups[i]!, groups[j]!);
+          improvement.arch.push(arch);
+          improvement.metric.push(metric);
+          improvement.x.push(x);
+          improvement.y.push(y);
+          improvement.u.push(r.u);
+          improvement.probability.push(r.probability);
+        }),
+      );
+      welch.arch.push(arch);
+      welch.metric.push(metric);
+      try {
+        const w = welchAnova(groups);
+        welch.f.push(w.f);
+        welch.p.push(w.p);
+        welch.df_between.push(w.dfBetween);
+        welch.df_within.push(w.dfWithin);
+        welch.significant.push(w.p < ctx.params.alpha);
+        welch.note.push('');
+      } catch (e) {
+        if (!(e instanceof StatsInputError)) throw e;
+        welch.f.push(null);
+        welch.p.push(null);
+        welch.df_between.push(null);
+        welch.df_within.push(null);
+        welch.significant.push(null);
+        // Name the optimizer rather than the group index the library knows.
+        welch.note.push(
+          `not testable: ${e.message.replace(/group (\d+)/, (_, g: string) => `${variants[Number(g)]!}`)}`,
+        );
+      }
       anova.arch.push(arch);
       anova.metric.push(metric);
       anova.groups.push(variants.length);
@@ -129,11 +219,12 @@ export default defineStage<Params>(async (ctx) => {
     `${anova.arch.length} ANOVAs, ${significant} significant at alpha ${ctx.params.alpha}; ${tukey.a.length} Tukey pairs`,
   );
   return {
-    tables: { anova, tukey, summary },
+    tables: { anova, tukey, summary, welch, bootstrap, improvement },
     metrics: {
       anovas: anova.arch.length,
       significant_anovas: significant,
       tukey_pairs_rejected: tukey.reject.filter(Boolean).length,
+      welch_anovas_significant: welch.significant.filter((x) => x === true).length,
     },
     measurements: timing,
   };

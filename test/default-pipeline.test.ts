@@ -125,6 +125,23 @@ describe('the default study (smoke profile)', () => {
       assert.ok(m.test_accuracy >= 0 && m.test_accuracy <= 1);
     }
     assert.equal(typeof lock.stages['evaluate@t5-adamw-1'].metrics.test_no_label_rate, 'number');
+    // The balanced branch reuses gpt2's tokenizer and validation/test splits; only training differs.
+    for (const out of ['blob:tokenizer.json', 'table:validation_ids', 'table:test_ids'])
+      assert.equal(
+        lock.stages['tokenize-balanced@gpt2'].outputs[out].hash,
+        lock.stages['tokenize@gpt2'].outputs[out].hash,
+        out,
+      );
+    assert.notEqual(
+      lock.stages['tokenize-balanced@gpt2'].outputs['table:train_ids'].hash,
+      lock.stages['tokenize@gpt2'].outputs['table:train_ids'].hash,
+    );
+    for (const variant of ['sgd', 'adamw', 'proposed', 'proposed-no-lr'])
+      for (const seed of [1, 2])
+        assert.equal(
+          typeof lock.stages[`evaluate-balanced@gpt2-${variant}-${seed}`].metrics['test_accuracy_hard-ham-1'],
+          'number',
+        );
     // The three tokenize stages learn the same vocabulary from the same data.
     assert.equal(
       lock.stages['tokenize@bert'].outputs['blob:tokenizer.json'].hash,
@@ -156,7 +173,9 @@ describe('the default study (smoke profile)', () => {
         )
       ).stdout,
     );
-    assert.deepEqual(measured, [{ n: 24 + 24 + 3 }], 'training time is measured, outside the hashes');
+    // Fine-tunes and their evaluations (24 each), pre-trains (3), and the balanced-data branch for
+    // gpt2 (8 fine-tunes, 8 evaluations).
+    assert.deepEqual(measured, [{ n: 24 + 24 + 3 + 8 + 8 }], 'training time is measured, outside the hashes');
     const again = await reproJson(a, '--profile', 'smoke');
     assert.ok(again.stages.every((s) => s.status === 'cached'));
 
@@ -188,6 +207,8 @@ describe('the default study (smoke profile)', () => {
         'table-1',
         'fairness-spread',
         ...['gpt2', 'bert', 't5'].flatMap((a) => [`table-2-${a}`, `table-3-${a}`, `groups-${a}`]),
+        ...['gpt2', 'bert', 't5'].map((a) => `improvement-${a}`),
+        'fairness-baseline-spread',
       ])
         assert.ok((await page.locator(`#${id} table tbody tr`).count()) >= 2, id);
       for (const id of [
@@ -198,6 +219,7 @@ describe('the default study (smoke profile)', () => {
         'convergence-t5',
         'accuracy-t5',
         'fairness-groups',
+        'fairness-baseline-groups',
       ]) {
         const marks = await page.locator(`#${id} figure > svg`).evaluate(
           (el) =>
@@ -217,6 +239,14 @@ describe('the default study (smoke profile)', () => {
     }
     for (const arch of ['gpt2', 'bert', 't5'])
       assert.match(readFileSync(join(a, 'artifacts/report.md'), 'utf8'), new RegExp(`^## Table 2 \\(${arch}\\)`, 'm'));
+    // Figures 1-2 from the fine-tuned models; time to target never shows a number for "not reached".
+    const reportMd = readFileSync(join(a, 'artifacts/report.md'), 'utf8');
+    assert.match(
+      reportMd,
+      /gpt2: (balancing the training data changes the variance of accuracy across groups by -?\d+\.\d %|relative change not defined)/,
+    );
+    assert.match(reportMd, /^## Figure 1: test accuracy per group of fine-tuned models \(gpt2\)/m);
+    assert.doesNotMatch(reportMd, /\| -1 \(/, 'no -1 step counts');
 
     // Changing only the significance level reruns the statistics and the report, nothing else.
     writeFileSync(

@@ -171,6 +171,75 @@ export function groupMetricSpec(
   };
 }
 
+export interface SearchPoint {
+  /** One colour per series, e.g. the optimizer. */
+  series: string;
+  /** The searched hyperparameter (e.g. the learning rate): positive, drawn on a log axis. */
+  x: number;
+  /** The validation metric; null for a trial that diverged (drawn at `failedAt`, as a cross). */
+  y: number | null;
+  /** trained, majority class (all predictions one class) or diverged. */
+  status: 'trained' | 'majority class' | 'diverged';
+  /** The trial the search selected: drawn with a ring around it. */
+  selected: boolean;
+}
+
+const SEARCH_STATUS = ['trained', 'majority class', 'diverged'];
+
+/**
+ * A hyperparameter search: the validation metric of every trial against a log-scaled
+ * hyperparameter, coloured by series, shaped by outcome, the selected trials ringed. A trial
+ * without a metric (diverged) is drawn at `failedAt` rather than left out: failed trials are
+ * part of what the search found.
+ */
+export function searchSpec(
+  points: readonly SearchPoint[],
+  opts: { xTitle: string; yTitle: string; failedAt: number; seriesTitle?: string },
+): Spec {
+  expectFinite(opts.failedAt, 'failedAt');
+  const values = points.map((p, i) => {
+    expectFinite(p.x, `search point ${i} x`);
+    if (p.x <= 0) throw new RangeError(`search point ${i}: x ${p.x} must be positive for a log axis`);
+    if (p.y !== null) expectFinite(p.y, `search point ${i} y`);
+    if (!SEARCH_STATUS.includes(p.status)) throw new RangeError(`search point ${i}: status ${String(p.status)}`);
+    return { series: p.series, x: p.x, y: p.y ?? opts.failedAt, status: p.status, selected: p.selected };
+  });
+  const x = { field: 'x', type: 'quantitative', title: opts.xTitle, scale: { type: 'log' }, axis: { format: '.0e' } };
+  const y = { field: 'y', type: 'quantitative', title: opts.yTitle, scale: { zero: false } };
+  return {
+    $schema: SCHEMA,
+    data: { values },
+    width: 420,
+    height: 260,
+    layer: [
+      {
+        mark: { type: 'point', filled: true, size: 60, opacity: 0.8 },
+        encoding: {
+          x,
+          y,
+          color: {
+            field: 'series',
+            type: 'nominal',
+            title: opts.seriesTitle ?? 'optimizer',
+            scale: { domain: firstSeen(values.map((v) => v.series)) },
+          },
+          shape: {
+            field: 'status',
+            type: 'nominal',
+            title: 'trial',
+            scale: { domain: SEARCH_STATUS, range: ['circle', 'square', 'cross'] },
+          },
+        },
+      },
+      {
+        transform: [{ filter: 'datum.selected' }],
+        mark: { type: 'point', filled: false, size: 260, strokeWidth: 2, color: '#111' },
+        encoding: { x, y },
+      },
+    ],
+  };
+}
+
 function firstSeen(values: readonly string[]): string[] {
   return [...new Set(values)];
 }

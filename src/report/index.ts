@@ -12,5 +12,5 @@ export { renderCharts } from './render-charts.ts';
 export { renderHtml } from './render-html.ts';
 export { renderMarkdown } from './render-markdown.ts';
 export { writeReport } from './write-report.ts';
-export { barWithErrorSpec, groupMetricSpec, lossCurveSpec } from './charts.ts';
-export type { ErrorBar, GroupMetricPoint, LossPoint } from './charts.ts';
+export { barWithErrorSpec, groupMetricSpec, lossCurveSpec, searchSpec } from './charts.ts';
+export type { ErrorBar, GroupMetricPoint, LossPoint, SearchPoint } from './charts.ts';

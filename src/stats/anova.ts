@@ -1,5 +1,5 @@
-import { regularizedBeta } from './beta.ts';
 import { StatsInputError } from './errors.ts';
+import { fSurvival } from './f-distribution.ts';
 import { summarizeGroups } from './groups.ts';
 
 export interface AnovaResult {
@@ -62,15 +62,4 @@ export function oneWayAnova(groups: number[][]): AnovaResult {
 
   const f = ssBetween / dfBetween / (ssWithin / dfWithin);
   return { f, p: fSurvival(f, dfBetween, dfWithin), dfBetween, dfWithin };
-}
-
-/**
- * P(F(d1, d2) > f) = I_x(d2/2, d1/2) with x = d2 / (d2 + d1 f). Both x and
- * 1 - x are formed from their own numerators so that neither is the result
- * of a cancelling subtraction.
- */
-function fSurvival(f: number, d1: number, d2: number): number {
-  if (f <= 0) return 1;
-  const denom = d2 + d1 * f;
-  return regularizedBeta(d2 / denom, d2 / 2, d1 / 2, (d1 * f) / denom);
 }

@@ -51,9 +51,14 @@ export async function readTokenized(tokenize: UpstreamStage, family: ModelFamily
   };
 }
 
-/** The one upstream stage of a group (`tokenize`, `pretrain`), by declared name. */
+/**
+ * The one upstream stage of a group (`tokenize`, `pretrain`), by declared name; failing that, of
+ * one branch of it (`tokenize-balanced`, `finetune-balanced`), so that a branch reuses a stage
+ * module unchanged.
+ */
 export function inputOf(inputs: readonly UpstreamStage[], group: string): UpstreamStage {
-  const found = inputs.filter((i) => i.group === group);
+  const exact = inputs.filter((i) => i.group === group);
+  const found = exact.length > 0 ? exact : inputs.filter((i) => i.group.startsWith(`${group}-`));
   if (found.length !== 1) throw new Error(`expected exactly one "${group}" input, found ${found.length}`);
   return found[0]!;
 }
