@@ -99,7 +99,7 @@ function patchTape(): void {
 export async function profileFamilies<T>(
   work: () => T | Promise<T>,
   as?: Family,
-): Promise<{ result: T; ms: Map<Family, number> }> {
+): Promise<{ result: T; ms: Map<Family, number>; byKernel: Map<string, number> }> {
   patchTape();
   const registered = (name: string): boolean => tf.getKernel(name, tf.getBackend()) !== undefined;
   forced = as;
@@ -117,13 +117,16 @@ export async function profileFamilies<T>(
       return [];
     });
     const ms = new Map<Family, number>();
+    const byKernel = new Map<string, number>();
     for (const k of info.kernels as unknown as ProfiledKernel[]) {
       // customGrad's forward appears as a scope wrapping its kernels: count the kernels only.
       if (!registered(k.name)) continue;
       const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
       ms.set(k.family!, (ms.get(k.family!) ?? 0) + t);
+      const key = `${k.family}: ${k.name}`;
+      byKernel.set(key, (byKernel.get(key) ?? 0) + t);
     }
-    return { result, ms };
+    return { result, ms, byKernel };
   } finally {
     forced = undefined;
   }

@@ -101,14 +101,44 @@ export interface ProfileRow {
   ms: Map<Family, number>;
 }
 
+/** Per family, the median over repeated measurements (the machine may be loaded). */
+function medianFamilies(runs: Map<Family, number>[]): Map<Family, number> {
+  const out = new Map<Family, number>();
+  for (const f of FAMILIES) {
+    const xs = runs.map((r) => r.get(f) ?? 0).sort((a, b) => a - b);
+    const m = xs[Math.floor(xs.length / 2)]!;
+    if (m > 0) out.set(f, m);
+  }
+  return out;
+}
+
+let repeats = 3;
+/** Kernel names and their ms, per family, of the last measurement of each row (--detail). */
+export const details = new Map<string, Map<string, number>>();
+
+async function repeated(
+  label: string,
+  once: () => Promise<{ ms: Map<Family, number>; byKernel: Map<string, number> }>,
+  times = repeats,
+): Promise<Map<Family, number>> {
+  const runs: Map<Family, number>[] = [];
+  for (let i = 0; i < times; i++) {
+    const r = await once();
+    runs.push(r.ms);
+    details.set(label, r.byKernel);
+  }
+  return medianFamilies(runs);
+}
+
 async function trainStep(
+  label: string,
   model: LanguageModel,
   loss: () => tf.Scalar,
   optimizer: OptimizerConfig,
 ): Promise<Map<Family, number>> {
   const opt = makeOptimizer(optimizer, 100);
   const variables = model.trainableVariables('all');
-  const step = async (): Promise<Map<Family, number>> => {
+  const step = async (): Promise<{ ms: Map<Family, number>; byKernel: Map<string, number> }> => {
     const g = await profileFamilies(() =>
       tf.tidy(() => {
         const { value, grads } = tf.variableGrads(loss, variables);
@@ -119,15 +149,24 @@ async function trainStep(
     await g.result.value.data();
     tf.dispose([g.result.value, ...Object.values(g.result.grads)]);
     u.result?.dispose();
-    return addFamilies(g.ms, u.ms);
+    return { ms: addFamilies(g.ms, u.ms), byKernel: new Map([...g.byKernel, ...u.byKernel]) };
   };
   await step();
-  const ms = await step();
+  const ms = await repeated(label, step);
   opt.dispose();
   return ms;
 }
 
-async function evaluation(model: LanguageModel, ids: tf.Tensor2D, mask: tf.Tensor2D): Promise<ProfileRow['ms'][]> {
+async function evaluation(
+  label: string,
+  model: LanguageModel,
+  ids: tf.Tensor2D,
+  mask: tf.Tensor2D,
+  scoreRows: number,
+): Promise<ProfileRow['ms'][]> {
+  // The held-out score of BERT runs a forward pass per scored token: profiled on fewer rows.
+  const scoreIds = tf.slice(ids, [0, 0], [scoreRows, -1]);
+  const scoreMask = tf.slice(mask, [0, 0], [scoreRows, -1]);
   const labels = tf.tensor1d(
     Array.from({ length: ids.shape[0] }, (_, i) => i % 2),
     'int32',
@@ -139,14 +178,14 @@ async function evaluation(model: LanguageModel, ids: tf.Tensor2D, mask: tf.Tenso
     await model.predictClasses(ids, mask);
   };
   const score = async (): Promise<void> => {
-    await model.heldOutNll(ids, mask);
+    await model.heldOutNll(scoreIds, scoreMask);
   };
   await classify();
   await score();
-  const c = await profileFamilies(classify);
-  const s = await profileFamilies(score);
-  labels.dispose();
-  return [c.ms, s.ms];
+  const c = await repeated(`${label} classify`, () => profileFamilies(classify));
+  const s = await repeated(`${label} score`, () => profileFamilies(score), model.family === 'bert' ? 1 : repeats);
+  tf.dispose([labels, scoreIds, scoreMask]);
+  return [c, s];
 }
 
 /** Profiles every architecture; one row per (architecture, piece of work). */
@@ -170,6 +209,7 @@ export async function profileArchitectures(): Promise<ProfileRow[]> {
       arch,
       what: `fine-tuning step (batch ${sizes.trainBatch})`,
       ms: await trainStep(
+        `${arch} finetune`,
         model,
         () => model.classificationLoss(ids, mask, labels, { dropoutSeed: 3 }),
         sizes.optimizer,
@@ -178,16 +218,26 @@ export async function profileArchitectures(): Promise<ProfileRow[]> {
     rows.push({
       arch,
       what: `pre-training step (batch ${sizes.trainBatch})`,
-      ms: await trainStep(model, () => model.lmLoss(ids, mask, { dropoutSeed: 3 }), sizes.optimizer),
+      ms: await trainStep(
+        `${arch} pretrain`,
+        model,
+        () => model.lmLoss(ids, mask, { dropoutSeed: 3 }),
+        sizes.optimizer,
+      ),
     });
     tf.dispose([ids, mask, labels]);
     const [eIds, eMask] = batchOf(spec.family, sizes.evalBatch, params.context_length, rng) as [
       tf.Tensor2D,
       tf.Tensor2D,
     ];
-    const [classify, score] = await evaluation(model, eIds, eMask);
+    const scoreRows = Math.min(sizes.evalBatch, 16);
+    const [classify, score] = await evaluation(arch, model, eIds, eMask, scoreRows);
     rows.push({ arch, what: `evaluation: classify (batch ${sizes.evalBatch})`, ms: classify! });
-    rows.push({ arch, what: `evaluation: held-out LM score (batch ${sizes.evalBatch})`, ms: score! });
+    rows.push({
+      arch,
+      what: `evaluation: held-out LM score (${scoreRows} rows${spec.family === 'bert' ? ', pseudo-log-likelihood' : ''})`,
+      ms: score!,
+    });
     tf.dispose([eIds, eMask]);
     model.dispose();
   }
@@ -209,21 +259,41 @@ export function profileTable(title: string, rows: ProfileRow[]): string {
 }
 
 /** Profiles with each variant of the fast paths in turn and prints one table per variant. */
-export async function printProfiles(variants: readonly string[], backendName: string): Promise<void> {
+export async function printProfiles(
+  variants: readonly string[],
+  backendName: string,
+  options: { repeats?: number; detail?: boolean } = {},
+): Promise<void> {
+  repeats = options.repeats ?? 3;
   for (const variant of variants) {
     if (variant !== 'fast' && variant !== 'baseline') throw new Error(`unknown variant ${variant} (fast, baseline)`);
     setFastPaths(variant === 'fast');
     const rows = await profileArchitectures();
-    console.log(`\n${profileTable(`${backendName}, ${variant === 'fast' ? 'after' : 'before'} (${variant})`, rows)}`);
+    console.log(
+      `\n${profileTable(`${backendName}, ${variant === 'fast' ? 'after' : 'before'} (${variant}; ms, median of ${repeats})`, rows)}`,
+    );
+    if (options.detail)
+      for (const [label, byKernel] of details) {
+        const top = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12);
+        console.log(`${label}: ${top.map(([k, t]) => `${k} ${t.toFixed(1)}`).join(', ')}`);
+      }
   }
   setFastPaths(true);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { values } = parseArgs({
-    options: { backend: { type: 'string' }, variants: { type: 'string', default: 'baseline,fast' } },
+    options: {
+      backend: { type: 'string' },
+      variants: { type: 'string', default: 'baseline,fast' },
+      repeats: { type: 'string', default: '3' },
+      detail: { type: 'boolean', default: false },
+    },
   });
   const backend = await chooseBackend(values.backend ? [values.backend] : undefined);
   console.log(`backend ${backend.name} ${backend.version}, ${new Date().toISOString()}`);
-  await printProfiles(values.variants!.split(','), backend.name);
+  await printProfiles(values.variants!.split(','), backend.name, {
+    repeats: Number(values.repeats),
+    detail: values.detail!,
+  });
 }
