@@ -330,8 +330,13 @@ class Gpt(torch.nn.Module):
         for b in s.blocks: x = b(x)
         # As in tfjs: the blocks see all T positions, the tied head only the T - 1 with a target.
         return s.lnf(x)[:, :-1] @ s.wte.weight.T
+import ctypes
+# torch.set_num_threads does not reach Debian's OpenBLAS, which would otherwise use every core
+# even in the "one thread" run: set its thread count through its own entry point.
+openblas = next((ctypes.CDLL(p) for p in blas if 'libopenblas' in p), None)
 for threads in (1, os.cpu_count()):
     torch.set_num_threads(threads)
+    if openblas is not None: openblas.openblas_set_num_threads(threads)
     m = Gpt(); opt = torch.optim.AdamW(m.parameters(), lr=${adamw.learningRate}, weight_decay=${adamw.weightDecay ?? 0})
     ids = torch.randint(5, V, (B, T))
     times = []

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from '../src/ml/backend.ts';
 import { attend } from '../src/ml/ops/attention.ts';
 import { sparseCrossEntropy } from '../src/ml/ops/cross-entropy.ts';
+import { gelu } from '../src/ml/ops/gelu.ts';
 import { setFastPaths } from '../src/ml/ops/fast-paths.ts';
 import { Rng } from '../src/ml/rng.ts';
 
@@ -166,5 +167,35 @@ describe('cross-entropy from softmax', () => {
     tf.dispose([x, t, nll]);
     assert.ok(Math.abs(values[0]! - 2000) < 1e-3);
     assert.ok(Math.abs(values[1]! - Math.log(3)) < 1e-6);
+  });
+});
+
+describe('tanh GELU with a written-out gradient', () => {
+  it('matches float64 in value and gradient, and the differentiated formula', async () => {
+    const xv = Float32Array.from({ length: 401 }, (_, i) => (i - 200) / 40);
+    const c = Math.sqrt(2 / Math.PI);
+    const value64 = Array.from(xv, (x) => 0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x ** 3))));
+    const grad64 = Array.from(xv, (x) => {
+      const t = Math.tanh(c * (x + 0.044715 * x ** 3));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
+    });
+    const x = tf.tensor1d(xv);
+    const results: Float32Array[][] = [];
+    for (const fast of [true, false]) {
+      setFastPaths(fast);
+      const { value, grad } = tf.tidy(() => {
+        const r = tf.valueAndGrad((z: tf.Tensor) => tf.sum(gelu(z)))(x);
+        return { value: gelu(x), grad: r.grad };
+      });
+      results.push([await value.data(), await grad.data()] as Float32Array[]);
+      tf.dispose([value, grad]);
+    }
+    setFastPaths(true);
+    x.dispose();
+    const [[fv, fg], [bv, bg]] = results as [[Float32Array, Float32Array], [Float32Array, Float32Array]];
+    assert.equal(maxDiff(fv, bv), 0, 'the forward formula is unchanged');
+    assert.ok(maxDiff(fv, value64) < 1e-5);
+    assert.ok(maxDiff(fg, grad64) < 1e-5, `fast: ${maxDiff(fg, grad64)}`);
+    assert.ok(maxDiff(fg, bg) < 1e-5, `built-in: ${maxDiff(fg, bg)}`);
   });
 });
