@@ -9,7 +9,10 @@
  * configuration, where only the last block and the head train, and one update of each
  * architecture (GPT-2-, BERT- and T5-style) at the sizes pipeline.yaml declares.
  *
- *   node --import tsx bench/train.ts [--backend wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu] [--steps N] [--warmup N] [--optimizers a,b]
+ * Then PyTorch (refused on the reference BLAS), and the per-kernel-family profile of each
+ * architecture before and after the faster formulations (bench/profile.ts; --skip-profile skips it).
+ *
+ *   node --import tsx bench/train.ts [--backend wasm|cpu|webgpu|tfjs-node|tfjs-node-gpu] [--steps N] [--warmup N] [--optimizers a,b] [--skip-profile]
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -31,6 +34,8 @@ import { SMALL_GPT } from '../src/ml/models/gpt-config.ts';
 import type { OptimizerConfig } from '../src/ml/optimizers/config.ts';
 import { Rng } from '../src/ml/rng.ts';
 import { pretrainLM, trainClassifier } from '../src/ml/train.ts';
+import { setFastPaths } from '../src/ml/ops/fast-paths.ts';
+import { printProfiles } from './profile.ts';
 
 const BATCH = 16;
 const { values } = parseArgs({
@@ -39,6 +44,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
     optimizers: { type: 'string', default: 'sgd,adam,adamw,rmsprop,proposed' },
+    'skip-profile': { type: 'boolean', default: false },
   },
 });
 const steps = Number(values.steps);
@@ -162,10 +168,16 @@ const report = (label: string, seconds: number, tokens: number, flopsPerToken = 
   );
 };
 
-for (const name of values.optimizers!.split(',')) {
+/*
+ * AdamW once more with the faster formulations switched off (src/ml/ops/fast-paths.ts): the
+ * "before" figure, measured in the same process as the "after" one.
+ */
+const runs = [...values.optimizers!.split(',').map((name) => ({ name, fast: true })), { name: 'adamw', fast: false }];
+for (const { name, fast } of runs) {
   const optimizer: OptimizerConfig | undefined = table1.get(name);
   if (!optimizer)
     throw new Error(`unknown optimizer ${name} (pipeline.yaml declares ${[...table1.keys()].join(', ')})`);
+  setFastPaths(fast);
   const model = new Gpt(config, 1);
   const timer = stepTimer();
   await pretrainLM(model, sequences, sequences.slice(0, 1), {
@@ -176,8 +188,9 @@ for (const name of values.optimizers!.split(',')) {
     padId: 0,
     onProgress: timer.onProgress,
   });
-  report(`LM pre-training, ${name}`, timer.perStep(), tokensPerStep);
+  report(`LM pre-training, ${name}${fast ? '' : ' (baseline: fast paths off)'}`, timer.perStep(), tokensPerStep);
   model.dispose();
+  setFastPaths(true);
 }
 
 {
@@ -289,6 +302,11 @@ console.log(
 const torchScript = `
 import os, sys, time, math, torch
 torch.manual_seed(0)
+# Which BLAS the matmuls ran on: Debian's torch links whatever libblas.so.3 the system's
+# alternative points to, and the reference BLAS is about 15x slower than OpenBLAS.
+_ = torch.randn(64, 64) @ torch.randn(64, 64)
+blas = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'blas' in l.split()[-1].lower() or 'mkl_rt' in l or 'blis' in l})
+print('blas ' + (','.join(blas) or 'none found'))
 V, T, L, D, H, F, B = ${vocabSize}, ${T}, ${layers}, ${d}, ${config.heads}, ${dFF}, ${BATCH}
 class Block(torch.nn.Module):
     def __init__(s):
@@ -312,8 +330,13 @@ class Gpt(torch.nn.Module):
         for b in s.blocks: x = b(x)
         # As in tfjs: the blocks see all T positions, the tied head only the T - 1 with a target.
         return s.lnf(x)[:, :-1] @ s.wte.weight.T
+import ctypes
+# torch.set_num_threads does not reach Debian's OpenBLAS, which would otherwise use every core
+# even in the "one thread" run: set its thread count through its own entry point.
+openblas = next((ctypes.CDLL(p) for p in blas if 'libopenblas' in p), None)
 for threads in (1, os.cpu_count()):
     torch.set_num_threads(threads)
+    if openblas is not None: openblas.openblas_set_num_threads(threads)
     m = Gpt(); opt = torch.optim.AdamW(m.parameters(), lr=${adamw.learningRate}, weight_decay=${adamw.weightDecay ?? 0})
     ids = torch.randint(5, V, (B, T))
     times = []
@@ -325,6 +348,8 @@ for threads in (1, os.cpu_count()):
     step = sorted(times[${warmup}:])[len(times[${warmup}:]) // 2]
     print(f"{threads} {step}")
 `;
+const torchVersion = (): string =>
+  spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();
 const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 const torch = hasTorch ? spawnSync('/usr/bin/python3', ['-c', torchScript], { encoding: 'utf8' }) : undefined;
 if (torch === undefined) {
@@ -335,13 +360,24 @@ if (torch === undefined) {
   throw new Error(`the PyTorch comparison failed: ${torch.stderr.trim().split('\n').at(-1)}`);
 } else {
   const tfjs = secondsPerStep.get('LM pre-training, adamw');
-  for (const line of torch.stdout.trim().split('\n')) {
+  const before = secondsPerStep.get('LM pre-training, adamw (baseline: fast paths off)');
+  const [blasLine, ...lines] = torch.stdout.trim().split('\n');
+  const blas = blasLine!.replace(/^blas /, '');
+  console.log(`PyTorch ${torchVersion()} BLAS: ${blas}`);
+  // The reference BLAS (Debian's default without OpenBLAS) would make tfjs look many times faster.
+  if (/\/blas\/libblas/.test(blas) || !/openblas|mkl_rt|blis/i.test(blas))
+    throw new Error(
+      `PyTorch runs on the reference BLAS (${blas}): not a fair yardstick; apt-get install libopenblas0-pthread`,
+    );
+  for (const line of lines) {
     const [threads, seconds] = line.split(' ').map(Number) as [number, number];
     const ratio =
-      tfjs === undefined ? '' : `; tfjs ${backend.name} / PyTorch throughput ${(seconds / tfjs).toFixed(2)}`;
+      (tfjs === undefined ? '' : `; tfjs ${backend.name} / PyTorch throughput ${(seconds / tfjs).toFixed(2)}`) +
+      (before === undefined ? '' : ` (fast paths off: ${(seconds / before).toFixed(2)})`);
     console.log(
       `PyTorch ${threads} thread(s), AdamW LM step: ${seconds.toFixed(3)} s/step, ${Math.round(tokensPerStep / seconds)} tokens/s${ratio}`,
     );
   }
 }
+if (!values['skip-profile']) await printProfiles(['baseline', 'fast'], backend.name);
 releaseWebGpu();

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from './gradients.ts';
+import { registerBatchMatMulWasm } from './kernels/batch-matmul-wasm.ts';
 import { registerUnsortedSegmentSumWasm } from './kernels/unsorted-segment-sum-wasm.ts';
 import { type AdapterDescription, findAdapter, mayHaveHardwareGpu } from './webgpu-adapter.ts';
 import { withoutNewErrorHandlers } from './without-new-error-handlers.ts';
@@ -89,6 +90,7 @@ async function activate(name: string, forced: boolean): Promise<Omit<BackendChoi
         wasmPathsSet = true;
       }
       registerUnsortedSegmentSumWasm();
+      registerBatchMatMulWasm();
       await withoutNewErrorHandlers(async () => {
         if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
         await tf.ready();

@@ -168,8 +168,10 @@ function bucketMatrix(
 
 /** T5LayerNorm: RMS normalisation without mean subtraction or bias (Zhang & Sennrich, 2019). */
 function rmsNorm(x: tf.Tensor, gain: tf.Tensor, eps: number): tf.Tensor {
-  const variance = tf.mean(tf.square(x), -1, true);
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), gain);
+  return tf.tidy('rmsNorm', () => {
+    const variance = tf.mean(tf.square(x), -1, true);
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), gain);
+  });
 }
 
 /** A right-padded batch of sequences as flat arrays. */

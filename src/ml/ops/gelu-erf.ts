@@ -10,7 +10,7 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
  * The gradient is written out, Phi(x) + x phi(x), reusing the forward pass's Phi: half the ops of
  * differentiating through erf, mul and add one by one.
  */
-export const geluErf = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const geluErfGrad = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const cdf = tf.mul(tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1), 0.5);
   save([x, cdf]);
   return {
@@ -22,3 +22,5 @@ export const geluErf = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor;
+
+export const geluErf = (x: tf.Tensor): tf.Tensor => tf.tidy('geluErf', () => geluErfGrad(x));

@@ -1,0 +1,395 @@
+/**
+ * A tiny WebAssembly module (SIMD, no threads) with two batched float32 matmul loops that work
+ * in place on the tfjs wasm backend's heap: the module imports that backend's memory, so tensors
+ * are read and written where they lie. Assembled here byte by byte: two short functions do not
+ * justify a compiler toolchain, and the bytes stay reviewable next to what they encode.
+ *
+ * - `nn(a, b, c, batch, m, k, n, aBatch, aRow, aCol, bBatch)`: c[i, :] = sum over p of
+ *   a(i, p) * b[p, :], with a(i, p) at `a + aBatch*batch + aRow*i + aCol*p` (so a plain or a
+ *   transposed `a`), b `[k, n]` contiguous per batch, c `[batch, m, n]` contiguous. Four
+ *   columns at a time; p ascending, so each output is the straightforward sum.
+ * - `nt(a, b, c, batch, m, k, n, aBatch, bBatch)`: c[i, j] = dot(a[i, :], b[j, :]) for `a`
+ *   `[m, k]` and `b` `[n, k]` contiguous rows (a times b transposed): four lanes of partial sums
+ *   over p, then added lane by lane.
+ *
+ * Pointers and strides are in bytes. Multiplies and adds are separate instructions (no fused
+ * multiply-add), so results are the same on every machine.
+ */
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const str = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+
+/** Instruction helpers (the few this module needs). */
+const get = (i: number): number[] => [0x20, ...uleb(i)];
+const set = (i: number): number[] => [0x21, ...uleb(i)];
+const i32 = (v: number): number[] => [0x41, ...sleb(v)];
+const add = [0x6a];
+const mul = [0x6c];
+const and = [0x71];
+const geU = [0x4f];
+const shl = [0x74];
+const brIf = (depth: number): number[] => [0x0d, ...uleb(depth)];
+const br = (depth: number): number[] => [0x0c, ...uleb(depth)];
+const end = [0x0b];
+/** `block { loop { ... } }`: inside, depth 1 leaves and depth 0 repeats. */
+const loop = (body: number[]): number[] => [0x02, 0x40, 0x03, 0x40, ...body, ...end, ...end];
+const f32Load = [0x2a, 0x02, 0x00];
+const f32Store = [0x38, 0x02, 0x00];
+const f32Add = [0x92];
+const f32Mul = [0x94];
+const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...uleb(op), ...imm];
+const v128Load = simd(0x00, 0x02, 0x00);
+const v128Store = simd(0x0b, 0x02, 0x00);
+const v128Zero = simd(0x0c, ...new Array<number>(16).fill(0));
+const f32x4Splat = simd(0x13);
+const lane = (l: number): number[] => simd(0x1f, l);
+const f32x4Add = simd(0xe4);
+const f32x4Mul = simd(0xe6);
+/** `local += step`. */
+const bump = (local: number, step: number): number[] => [...get(local), ...i32(step), ...add, ...set(local)];
+/** `if (local >= limit) leave the enclosing block`. */
+const exitIfDone = (local: number, limit: number[]): number[] => [...get(local), ...limit, ...geU, ...brIf(1)];
+
+function nnBody(): number[] {
+  // Params 0..10: a b c batch m k n aBatch aRow aCol bBatch. Locals:
+  const [bi, i, p, j, cRow, bRow, n4, rowBytes, aAt] = [11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const av = 20; // v128
+  const as = 21; // f32
+  const code = [
+    ...get(6),
+    ...i32(-4),
+    ...and,
+    ...set(n4),
+    ...get(6),
+    ...i32(2),
+    ...shl,
+    ...set(rowBytes),
+    ...i32(0),
+    ...set(bi),
+    ...loop([
+      ...exitIfDone(bi, get(3)),
+      ...i32(0),
+      ...set(i),
+      ...loop([
+        ...exitIfDone(i, get(4)),
+        // cRow = c + (bi*m + i) * rowBytes
+        ...get(2),
+        ...get(bi),
+        ...get(4),
+        ...mul,
+        ...get(i),
+        ...add,
+        ...get(rowBytes),
+        ...mul,
+        ...add,
+        ...set(cRow),
+        ...i32(0),
+        ...set(j),
+        ...loop([
+          ...exitIfDone(j, get(6)),
+          ...get(cRow),
+          ...get(j),
+          ...i32(2),
+          ...shl,
+          ...add,
+          ...[0x43, 0, 0, 0, 0],
+          ...f32Store,
+          ...bump(j, 1),
+          ...br(0),
+        ]),
+        ...i32(0),
+        ...set(p),
+        ...loop([
+          ...exitIfDone(p, get(5)),
+          // a(i, p) = a + bi*aBatch + i*aRow + p*aCol
+          ...get(0),
+          ...get(bi),
+          ...get(7),
+          ...mul,
+          ...add,
+          ...get(i),
+          ...get(8),
+          ...mul,
+          ...add,
+          ...get(p),
+          ...get(9),
+          ...mul,
+          ...add,
+          ...set(aAt),
+          ...get(aAt),
+          ...f32Load,
+          ...set(as),
+          ...get(as),
+          ...f32x4Splat,
+          ...set(av),
+          // bRow = b + bi*bBatch + p*rowBytes
+          ...get(1),
+          ...get(bi),
+          ...get(10),
+          ...mul,
+          ...add,
+          ...get(p),
+          ...get(rowBytes),
+          ...mul,
+          ...add,
+          ...set(bRow),
+          ...i32(0),
+          ...set(j),
+          ...loop([
+            ...exitIfDone(j, get(n4)),
+            ...get(cRow),
+            ...get(j),
+            ...i32(2),
+            ...shl,
+            ...add,
+            ...get(cRow),
+            ...get(j),
+            ...i32(2),
+            ...shl,
+            ...add,
+            ...v128Load,
+            ...get(av),
+            ...get(bRow),
+            ...get(j),
+            ...i32(2),
+            ...shl,
+            ...add,
+            ...v128Load,
+            ...f32x4Mul,
+            ...f32x4Add,
+            ...v128Store,
+            ...bump(j, 4),
+            ...br(0),
+          ]),
+          ...loop([
+            ...exitIfDone(j, get(6)),
+            ...get(cRow),
+            ...get(j),
+            ...i32(2),
+            ...shl,
+            ...add,
+            ...get(cRow),
+            ...get(j),
+            ...i32(2),
+            ...shl,
+            ...add,
+            ...f32Load,
+            ...get(as),
+            ...get(bRow),
+            ...get(j),
+            ...i32(2),
+            ...shl,
+            ...add,
+            ...f32Load,
+            ...f32Mul,
+            ...f32Add,
+            ...f32Store,
+            ...bump(j, 1),
+            ...br(0),
+          ]),
+          ...bump(p, 1),
+          ...br(0),
+        ]),
+        ...bump(i, 1),
+        ...br(0),
+      ]),
+      ...bump(bi, 1),
+      ...br(0),
+    ]),
+  ];
+  const locals = vec([
+    [...uleb(9), I32],
+    [...uleb(1), V128],
+    [...uleb(1), F32],
+  ]);
+  return [...locals, ...code, ...end];
+}
+
+function ntBody(): number[] {
+  // Params 0..8: a b c batch m k n aBatch bBatch. Locals:
+  const [bi, i, j, p, aRow, bRow, k4, cAt, rowBytes] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const acc = 18; // v128
+  const s = 19; // f32
+  const code = [
+    ...get(5),
+    ...i32(-4),
+    ...and,
+    ...set(k4),
+    ...get(5),
+    ...i32(2),
+    ...shl,
+    ...set(rowBytes),
+    ...get(2),
+    ...set(cAt),
+    ...i32(0),
+    ...set(bi),
+    ...loop([
+      ...exitIfDone(bi, get(3)),
+      ...i32(0),
+      ...set(i),
+      ...loop([
+        ...exitIfDone(i, get(4)),
+        ...get(0),
+        ...get(bi),
+        ...get(7),
+        ...mul,
+        ...add,
+        ...get(i),
+        ...get(rowBytes),
+        ...mul,
+        ...add,
+        ...set(aRow),
+        ...i32(0),
+        ...set(j),
+        ...loop([
+          ...exitIfDone(j, get(6)),
+          ...get(1),
+          ...get(bi),
+          ...get(8),
+          ...mul,
+          ...add,
+          ...get(j),
+          ...get(rowBytes),
+          ...mul,
+          ...add,
+          ...set(bRow),
+          ...v128Zero,
+          ...set(acc),
+          ...i32(0),
+          ...set(p),
+          ...loop([
+            ...exitIfDone(p, get(k4)),
+            ...get(acc),
+            ...get(aRow),
+            ...get(p),
+            ...i32(2),
+            ...shl,
+            ...add,
+            ...v128Load,
+            ...get(bRow),
+            ...get(p),
+            ...i32(2),
+            ...shl,
+            ...add,
+            ...v128Load,
+            ...f32x4Mul,
+            ...f32x4Add,
+            ...set(acc),
+            ...bump(p, 4),
+            ...br(0),
+          ]),
+          ...get(acc),
+          ...lane(0),
+          ...get(acc),
+          ...lane(1),
+          ...f32Add,
+          ...get(acc),
+          ...lane(2),
+          ...f32Add,
+          ...get(acc),
+          ...lane(3),
+          ...f32Add,
+          ...set(s),
+          ...loop([
+            ...exitIfDone(p, get(5)),
+            ...get(s),
+            ...get(aRow),
+            ...get(p),
+            ...i32(2),
+            ...shl,
+            ...add,
+            ...f32Load,
+            ...get(bRow),
+            ...get(p),
+            ...i32(2),
+            ...shl,
+            ...add,
+            ...f32Load,
+            ...f32Mul,
+            ...f32Add,
+            ...set(s),
+            ...bump(p, 1),
+            ...br(0),
+          ]),
+          ...get(cAt),
+          ...get(s),
+          ...f32Store,
+          ...bump(cAt, 4),
+          ...bump(j, 1),
+          ...br(0),
+        ]),
+        ...bump(i, 1),
+        ...br(0),
+      ]),
+      ...bump(bi, 1),
+      ...br(0),
+    ]),
+  ];
+  const locals = vec([
+    [...uleb(9), I32],
+    [...uleb(1), V128],
+    [...uleb(1), F32],
+  ]);
+  return [...locals, ...code, ...end];
+}
+
+/** The module's bytes; it imports `env.memory` and exports `nn` and `nt`. */
+export function batchMatMulModuleBytes(): Uint8Array<ArrayBuffer> {
+  const fn = (params: number): number[] => [0x60, ...vec(new Array<number>(params).fill(I32).map((t) => [t])), 0x00];
+  const types = section(1, vec([fn(11), fn(9)]));
+  const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
+  const functions = section(3, vec([[0x00], [0x01]]));
+  const exports = section(
+    7,
+    vec([
+      [...str('nn'), 0x00, 0x00],
+      [...str('nt'), 0x00, 0x01],
+    ]),
+  );
+  const body = (b: number[]): number[] => [...uleb(b.length), ...b];
+  const code = section(10, vec([body(nnBody()), body(ntBody())]));
+  return Uint8Array.from([
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...types,
+    ...imports,
+    ...functions,
+    ...exports,
+    ...code,
+  ]);
+}

@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { fastPaths } from '../ops/fast-paths.ts';
+import { batchMatMulModuleBytes } from './batch-matmul-wasm-module.ts';
+
+/** The slice of the wasm backend's API this kernel needs. */
+interface WasmBackend {
+  wasm: { asm: { memory: WebAssembly.Memory } };
+  dataIdMap: { get(id: tf.DataId): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+interface Loops {
+  nn: (...args: number[]) => void;
+  nt: (...args: number[]) => void;
+}
+
+const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+let registered = false;
+
+/**
+ * Replaces the wasm backend's `BatchMatMul` with one that sends what XNNPACK does not serve
+ * (more than one matrix per side, or a transposed operand: attention's q k^T, weights v and
+ * their gradients) to SIMD loops of our own (batch-matmul-wasm-module.ts) instead of tfjs's
+ * scalar loop, and everything else (one plain 2-D product) to tfjs's own kernel as before.
+ * Each output is the sum over the inner axis in ascending order (four partial sums for a
+ * transposed right operand), so results agree with the built-in kernel to rounding.
+ * Off with `setFastPaths(false)` (bench/profile.ts's baseline).
+ */
+export function registerBatchMatMulWasm(): void {
+  if (registered) return;
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  if (original === undefined) return;
+  let loops: Loops | undefined;
+  tf.unregisterKernel('BatchMatMul', 'wasm');
+  tf.registerKernel({
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    setupFunc: (backend) => {
+      original.setupFunc?.(backend);
+      const memory = (backend as unknown as WasmBackend).wasm.asm.memory;
+      const module = new WebAssembly.Module(batchMatMulModuleBytes());
+      loops = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Loops;
+    },
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      const batchA = sizeOf(a.shape.slice(0, -2));
+      const batchB = sizeOf(b.shape.slice(0, -2));
+      const batch = Math.max(batchA, batchB);
+      const plain = batch === 1 && !transposeA && !transposeB;
+      const sameBatch = batchA === batchB || batchA === 1 || batchB === 1;
+      if (
+        loops === undefined ||
+        !fastPaths() ||
+        plain ||
+        !sameBatch ||
+        (transposeA && transposeB) ||
+        a.dtype !== 'float32'
+      )
+        return original.kernelFunc(args);
+      const ra = a.shape.length;
+      const rb = b.shape.length;
+      const m = transposeA ? a.shape[ra - 1]! : a.shape[ra - 2]!;
+      const k = transposeA ? a.shape[ra - 2]! : a.shape[ra - 1]!;
+      const n = transposeB ? b.shape[rb - 2]! : b.shape[rb - 1]!;
+      if ((transposeB ? b.shape[rb - 1] : b.shape[rb - 2]) !== k)
+        throw new Error(`matMul: inner sizes ${k} and ${transposeB ? b.shape[rb - 1] : b.shape[rb - 2]} differ`);
+      const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+      const backend = args.backend as unknown as WasmBackend;
+      const out = backend.makeOutput([...outer, m, n], 'float32');
+      const at = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
+      const aBatch = batchA === 1 ? 0 : m * k * 4;
+      const bBatch = batchB === 1 ? 0 : k * n * 4;
+      if (transposeB) loops.nt(at(a), at(b), at(out), batch, m, k, n, aBatch, bBatch);
+      else if (transposeA) loops.nn(at(a), at(b), at(out), batch, m, k, n, aBatch, 4, m * 4, bBatch);
+      else loops.nn(at(a), at(b), at(out), batch, m, k, n, aBatch, k * 4, 4, bBatch);
+      return out;
+    },
+  });
+  registered = true;
+}

@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { chooseBackend } from '../src/ml/backend.ts';
+import { attend } from '../src/ml/ops/attention.ts';
+import { sparseCrossEntropy } from '../src/ml/ops/cross-entropy.ts';
+import { gelu } from '../src/ml/ops/gelu.ts';
+import { setFastPaths } from '../src/ml/ops/fast-paths.ts';
+import { Rng } from '../src/ml/rng.ts';
+
+before(async () => {
+  await chooseBackend(['wasm']);
+});
+after(() => setFastPaths(true));
+
+const rng = new Rng(11);
+// Uniform on [-sqrt 3, sqrt 3): unit variance, like the normal draws of an initialisation.
+const normals = (n: number): Float32Array =>
+  Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * Math.sqrt(3));
+const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** `a @ b` in float64 over row-major arrays of `[batch, m, k]` and `[batch, k, n]` (batch 1 broadcasts). */
+function matmul64(
+  a: Float32Array,
+  b: Float32Array,
+  [ba, m, k]: number[],
+  [bb, , n]: number[],
+  ta: boolean,
+  tb: boolean,
+): Float64Array {
+  const batch = Math.max(ba!, bb!);
+  const out = new Float64Array(batch * m! * n!);
+  for (let s = 0; s < batch; s++)
+    for (let i = 0; i < m!; i++)
+      for (let j = 0; j < n!; j++) {
+        let acc = 0;
+        for (let p = 0; p < k!; p++) {
+          const x = a[(ba === 1 ? 0 : s) * m! * k! + (ta ? p * m! + i : i * k! + p)]!;
+          const y = b[(bb === 1 ? 0 : s) * k! * n! + (tb ? j * k! + p : p * n! + j)]!;
+          acc += x * y;
+        }
+        out[(s * m! + i) * n! + j] = acc;
+      }
+  return out;
+}
+
+const maxDiff = (x: ArrayLike<number>, y: ArrayLike<number>): number => {
+  assert.equal(x.length, y.length);
+  let d = 0;
+  for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
+  return d;
+};
+
+describe('wasm BatchMatMul on SIMD loops', () => {
+  // [batch, m, k] x [batch, k, n], with transposes; odd sizes exercise the scalar tails.
+  const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
+    { a: [6, 5, 7], b: [6, 7, 9], ta: false, tb: false },
+    { a: [6, 7, 5], b: [6, 7, 9], ta: true, tb: false },
+    { a: [6, 5, 7], b: [6, 9, 7], ta: false, tb: true },
+    { a: [1, 5, 7], b: [3, 7, 6], ta: false, tb: false },
+    { a: [4, 64, 16], b: [4, 64, 16], ta: false, tb: true },
+    { a: [4, 64, 64], b: [4, 64, 16], ta: false, tb: false },
+    { a: [1, 9, 13], b: [1, 11, 13], ta: false, tb: true },
+    { a: [1, 13, 9], b: [1, 13, 11], ta: true, tb: false },
+  ];
+  for (const c of cases) {
+    it(`${c.a.join('x')}${c.ta ? 'ᵀ' : ''} @ ${c.b.join('x')}${c.tb ? 'ᵀ' : ''} matches float64 and the built-in kernel`, async () => {
+      const av = normals(size(c.a));
+      const bv = normals(size(c.b));
+      const m = c.ta ? c.a[2]! : c.a[1]!;
+      const k = c.ta ? c.a[1]! : c.a[2]!;
+      const n = c.tb ? c.b[1]! : c.b[2]!;
+      const expected = matmul64(av, bv, [c.a[0]!, m, k], [c.b[0]!, k, n], c.ta, c.tb);
+      const a = tf.tensor3d(av, c.a as [number, number, number]);
+      const b = tf.tensor3d(bv, c.b as [number, number, number]);
+      setFastPaths(true);
+      const fast = await tf.matMul(a, b, c.ta, c.tb).data();
+      setFastPaths(false);
+      const builtIn = await tf.matMul(a, b, c.ta, c.tb).data();
+      setFastPaths(true);
+      tf.dispose([a, b]);
+      assert.ok(maxDiff(fast, expected) < 1e-5 * Math.sqrt(k), `float64: ${maxDiff(fast, expected)}`);
+      assert.ok(maxDiff(fast, builtIn) < 1e-5 * Math.sqrt(k), `built-in: ${maxDiff(fast, builtIn)}`);
+    });
+  }
+
+  it('gives attention the same values and gradients as the built-in kernel', async () => {
+    const shape: [number, number, number, number] = [2, 4, 10, 8];
+    const q = tf.tensor4d(normals(size(shape)), shape);
+    const k = tf.tensor4d(normals(size(shape)), shape);
+    const v = tf.tensor4d(normals(size(shape)), shape);
+    const w = tf.tensor4d(normals(size(shape)), shape);
+    const run = async (fast: boolean): Promise<Float32Array[]> => {
+      setFastPaths(fast);
+      const { value, grads } = tf.tidy(() => {
+        const f = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor): tf.Scalar =>
+          tf.sum(tf.mul(attend(x as tf.Tensor4D, y as tf.Tensor4D, z as tf.Tensor4D, { scale: 0.35 }), w));
+        const r = tf.valueAndGrads(f)([q, k, v]);
+        return { value: r.value, grads: r.grads };
+      });
+      const out = [await value.data(), ...(await Promise.all(grads.map((g) => g.data())))] as Float32Array[];
+      tf.dispose([value, ...grads]);
+      setFastPaths(true);
+      return out;
+    };
+    const fast = await run(true);
+    const builtIn = await run(false);
+    tf.dispose([q, k, v, w]);
+    fast.forEach((f, i) => assert.ok(maxDiff(f, builtIn[i]!) < 1e-5, `output ${i}: ${maxDiff(f, builtIn[i]!)}`));
+  });
+});
+
+describe('cross-entropy from softmax', () => {
+  /** Per row, logsumexp(x) - x[target] in float64, and its gradient softmax(x) - onehot. */
+  function reference(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    targets: number[],
+  ): { nll: number[]; grad: number[] } {
+    const nll: number[] = [];
+    const grad: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const row = Array.from(x.subarray(r * cols, (r + 1) * cols));
+      const m = Math.max(...row);
+      const s = row.reduce((acc, v) => acc + Math.exp(v - m), 0);
+      nll.push(m + Math.log(s) - row[targets[r]!]!);
+      row.forEach((v, j) => grad.push(Math.exp(v - m) / s - (j === targets[r] ? 1 : 0)));
+    }
+    return { nll, grad };
+  }
+
+  for (const scale of [1, 30]) {
+    it(`matches float64 in value and gradient (logits scaled by ${scale})`, async () => {
+      const [rows, cols] = [37, 101];
+      const xv = normals(rows * cols).map((v) => v * scale);
+      const targets = Array.from({ length: rows }, (_, i) => (i * 17) % cols);
+      const ref = reference(xv, rows, cols, targets);
+      const x = tf.tensor2d(xv, [rows, cols]);
+      const t = tf.tensor1d(targets, 'int32');
+      for (const fast of [true, false]) {
+        setFastPaths(fast);
+        const { value, grad } = tf.tidy(() => {
+          const r = tf.valueAndGrad((l: tf.Tensor) => tf.sum(sparseCrossEntropy(l as tf.Tensor2D, t)))(x);
+          return { value: r.value, grad: r.grad };
+        });
+        const nll = tf.tidy(() => sparseCrossEntropy(x, t));
+        const [nv, gv, sv] = [await nll.data(), await grad.data(), (await value.data())[0]!];
+        tf.dispose([value, grad, nll]);
+        assert.ok(maxDiff(nv, ref.nll) < 1e-5 * scale, `${fast ? 'fast' : 'built-in'} nll: ${maxDiff(nv, ref.nll)}`);
+        assert.ok(maxDiff(gv, ref.grad) < 1e-5 * scale, `${fast ? 'fast' : 'built-in'} grad: ${maxDiff(gv, ref.grad)}`);
+        assert.ok(Math.abs(sv - ref.nll.reduce((a, b) => a + b, 0)) < 1e-3 * scale);
+      }
+      setFastPaths(true);
+      tf.dispose([x, t]);
+    });
+  }
+
+  it('stays finite where a probability underflows', async () => {
+    const x = tf.tensor2d([
+      [1000, 0, -1000],
+      [0, 0, 0],
+    ]);
+    const t = tf.tensor1d([2, 1], 'int32');
+    const nll = tf.tidy(() => sparseCrossEntropy(x, t));
+    const values = Array.from(await nll.data());
+    tf.dispose([x, t, nll]);
+    assert.ok(Math.abs(values[0]! - 2000) < 1e-3);
+    assert.ok(Math.abs(values[1]! - Math.log(3)) < 1e-6);
+  });
+});
+
+describe('tanh GELU with a written-out gradient', () => {
+  it('matches float64 in value and gradient, and the differentiated formula', async () => {
+    const xv = Float32Array.from({ length: 401 }, (_, i) => (i - 200) / 40);
+    const c = Math.sqrt(2 / Math.PI);
+    const value64 = Array.from(xv, (x) => 0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x ** 3))));
+    const grad64 = Array.from(xv, (x) => {
+      const t = Math.tanh(c * (x + 0.044715 * x ** 3));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x);
+    });
+    const x = tf.tensor1d(xv);
+    const results: Float32Array[][] = [];
+    for (const fast of [true, false]) {
+      setFastPaths(fast);
+      const { value, grad } = tf.tidy(() => {
+        const r = tf.valueAndGrad((z: tf.Tensor) => tf.sum(gelu(z)))(x);
+        return { value: gelu(x), grad: r.grad };
+      });
+      results.push([await value.data(), await grad.data()] as Float32Array[]);
+      tf.dispose([value, grad]);
+    }
+    setFastPaths(true);
+    x.dispose();
+    const [[fv, fg], [bv, bg]] = results as [[Float32Array, Float32Array], [Float32Array, Float32Array]];
+    assert.equal(maxDiff(fv, bv), 0, 'the forward formula is unchanged');
+    assert.ok(maxDiff(fv, value64) < 1e-5);
+    assert.ok(maxDiff(fg, grad64) < 1e-5, `fast: ${maxDiff(fg, grad64)}`);
+    assert.ok(maxDiff(fg, bg) < 1e-5, `built-in: ${maxDiff(fg, bg)}`);
+  });
+});
