@@ -40,7 +40,7 @@ export class ExecutorHandle {
 
   get(): Promise<StageExecutor> {
     this.executor ??= (async () => {
-      if (this.o.kind === 'local') return (this.made = new LocalExecutor());
+      if (this.o.kind === 'local') return (this.made = new LocalExecutor({ launcher: true }));
       const { SlurmExecutor } = await import('./slurm/slurm-executor.ts');
       return (this.made = new SlurmExecutor({
         root: this.o.root,

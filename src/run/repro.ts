@@ -297,10 +297,17 @@ class ReproRun implements StageHandler<string> {
       this.finish({ name, status: 'skipped', fingerprint: hash, seconds: 0, reasons: ['the run is stopping'] });
       return { ok: false, kind: 'skipped', reason: 'not run' };
     }
+    // The slot stands for a running stage: it is freed once the stage's process has ended, so the
+    // next stage starts while this one's result is stored (commits then batch several stages).
+    let held = true;
+    const free = (): void => {
+      if (held) release();
+      held = false;
+    };
     try {
-      return await this.runStage(name, node, fp, hash, v.upstream, plan.reasons);
+      return await this.runStage(name, node, fp, hash, v.upstream, plan.reasons, free);
     } finally {
-      release();
+      free();
     }
   }
 
@@ -395,6 +402,7 @@ class ReproRun implements StageHandler<string> {
     hash: string,
     upstream: ReadonlyMap<string, string>,
     reasons: string[],
+    free: () => void,
   ): Promise<Settled<string>> {
     const { spec } = node;
     const { reporter, root } = this.opts;
@@ -443,6 +451,7 @@ class ReproRun implements StageHandler<string> {
         interrupted: false,
       };
     }
+    free();
     const seconds = (Date.now() - started) / 1000;
     const job = outcome.job;
     if (!outcome.ok) {

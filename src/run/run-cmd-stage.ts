@@ -1,52 +1,54 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { StageSpec } from '../config/stage-spec.ts';
-import { stopTree } from './kill-tree.ts';
-import { forwardOutput, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
+import { spawnCommand, type CommandExit, type CommandSettings, type OutputSink } from './spawn-command.ts';
+import { lineSplitter, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
+
+/** Starts one command line and settles with how it ended: directly (spawnCommand) or through the launcher. */
+export type CommandStarter = (
+  line: string,
+  settings: CommandSettings,
+  onOutput: OutputSink,
+  signal: AbortSignal,
+) => Promise<CommandExit>;
 
 /**
  * Runs a `cmd:` stage: each command line through bash in the project root (or the stage's `cwd`),
- * one after another,
- * stopping at the first failure. Values were shell-quoted when interpolated, so the text is run
- * as it stands. Node's own spawn rather than execa: starting the process is most of what a
- * trivial stage costs the coordinator, and execa's wrapping about doubled it (measured on the
- * 1000-stage bench); stopping the tree is ours either way.
+ * one after another, stopping at the first failure. Values were shell-quoted when interpolated,
+ * so the text is run as it stands. Output goes line by line to the run's log and the failure tail.
  */
 export async function runCmdStage(
   spec: StageSpec,
   root: string,
   io: StageIO,
   signal: AbortSignal,
+  start: CommandStarter = spawnCommand,
 ): Promise<StageOutcome> {
   const tail = new Tail();
   for (const line of spec.cmd) {
     if (signal.aborted) return { ok: false, message: 'interrupted', tail: tail.get(), interrupted: true };
-    const child = spawn('bash', ['-c', line], {
-      cwd: spec.cwd === undefined ? root : join(root, spec.cwd),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PIPELINE_STAGE: spec.name },
-    });
-    let exited = false;
-    const onAbort = (): void => {
-      if (child.pid !== undefined) stopTree(child.pid, () => exited);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    forwardOutput([child.stdout, child.stderr], tail, io);
-    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
-      (resolve) => {
-        child.once('error', (error) => resolve({ code: null, signal: null, error }));
-        child.once('close', (code, sig) => resolve({ code, signal: sig }));
-      },
+    const splitters = [1, 2].map(() =>
+      lineSplitter((l) => {
+        tail.push(l);
+        io.log(l);
+      }),
     );
-    exited = true;
-    signal.removeEventListener('abort', onAbort);
+    const result = await start(
+      line,
+      {
+        cwd: spec.cwd === undefined ? root : join(root, spec.cwd),
+        env: { ...process.env, PIPELINE_STAGE: spec.name },
+      },
+      (stream, text) => splitters[stream - 1]!.write(text),
+      signal,
+    );
+    for (const s of splitters) s.end();
     if (signal.aborted) {
       return { ok: false, message: 'interrupted', tail: tail.get(), interrupted: true };
     }
-    if (result.error !== undefined)
+    if (result.startError !== undefined)
       return {
         ok: false,
-        message: `command could not start (${result.error.message}): ${line}`,
+        message: `command could not start (${result.startError}): ${line}`,
         tail: tail.get(),
         interrupted: false,
       };
