@@ -209,7 +209,7 @@ export default defineStage<Params>(async (ctx) => {
       notes: [
         'Bold: best in its column. Training times are measured, not reproducible: they are on the measured page.',
         `Time to target (AlgoPerf's measure): the training step at which the validation loss, scored after each epoch, first reached ${String(threshold ?? 'the threshold')} or less; the median over seeds, "not reached" when half the seeds or more never reached it (how many did is in brackets). Seconds to target are measured, so they are on the measured page.`,
-        'Accuracy interval: percentile bootstrap of the mean over seeds (stats table bootstrap; the resample count and seed are its params). With 5 seeds it describes their spread; it is not a test.',
+        'Accuracy interval: percentile bootstrap of the mean over seeds (stats table bootstrap; the resample count and seed are its params). With a handful of seeds it describes their spread; it is not a test.',
         wRow < 0 || welch.p![wRow] === null
           ? `Do the optimizers differ in accuracy? Welch's ANOVA (no shared variance assumed): ${String(welch.note?.[wRow] ?? 'not run')}; the classic ANOVA below assumes one variance for all groups, so read its verdict with P(X > Y) (table below), which assumes nothing about the spreads.`
           : `Do the optimizers differ in accuracy? Welch's ANOVA (no shared variance assumed): F(${String(welch.df_between![wRow])}, ${Number(welch.df_within![wRow]).toFixed(1)}) = ${Number(welch.f![wRow]).toFixed(2)}, p = ${Number(welch.p![wRow]).toPrecision(3)}; this is the verdict the report states.`,
