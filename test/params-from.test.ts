@@ -331,6 +331,24 @@ describe('params_from', () => {
     }
   });
 
+  it('allows the source in deps too, as one edge', async () => {
+    const yaml = PIPELINE.replace(
+      '    params:\n      optimizer:',
+      '    deps: ["select@${item.arch}"]\n    params:\n      optimizer:',
+    );
+    assert.notEqual(yaml, PIPELINE);
+    const dir = project(yaml);
+    const dag = await cli(dir, 'dag', '--format', 'json');
+    assert.equal(dag.code, 0, dag.stderr);
+    const edges = (JSON.parse(dag.stdout) as { edges: Array<{ from: string; to: string }> }).edges;
+    assert.deepEqual(
+      edges.filter((e) => e.to === 'finetune@a'),
+      [{ from: 'select@a', to: 'finetune@a' }],
+    );
+    const status = await cli(dir, 'status');
+    assert.match(status.stdout, /^would run finetune@a: optimizer: from select@a json:selection key optimizer/m);
+  });
+
   it('with --downstream, an unselected source and stage count as their recorded results', async () => {
     const dir = project();
     assert.equal((await reproJson(dir)).result.code, 0);
