@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -47,6 +47,7 @@ describe('command launcher', () => {
       assert.match(missing.startError ?? '', /ENOENT/);
     } finally {
       await launcher.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -66,12 +67,13 @@ describe('command launcher', () => {
       const pid = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
       assert.ok(alive(pid));
       abort.abort();
-      const exit = await r.done;
-      assert.equal(exit.code === 0, false);
+      // Settles once the tree is stopped (its exit status is the race of which process died first).
+      await r.done;
       for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
       assert.ok(!alive(pid), 'the grandchild was stopped too');
     } finally {
       await launcher.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -93,6 +95,7 @@ describe('command launcher', () => {
       // The command outlives its launcher (nothing was left to stop it): end it here.
       if (existsSync(join(dir, 'command.pid'))) process.kill(Number(readFileSync(join(dir, 'command.pid'), 'utf8')));
       await launcher.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
