@@ -9,12 +9,14 @@
  * same DAG in the same run (skipped with a message where `snakemake` is not installed; Debian:
  * `apt-get install snakemake`).
  *
- *   npm run bench            (or: node --import tsx bench/engine.ts [sizes...])
+ *   npm run bench            (or: node --import tsx bench/engine.ts [sizes...] [--tree-only])
+ *
+ * `--tree-only` skips the generated pipelines and runs only the side-by-side on the tree.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync as readText } from 'node:fs';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -89,11 +91,12 @@ const sizes = process.argv
 console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}`,
 );
+const treeOnly = process.argv.includes('--tree-only');
 const nodeStart = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, ['-e', '0'])));
 console.log(`baseline: bare node start ${nodeStart.toFixed(0)} ms (median of ${REPEATS})`);
-console.log('stages  first run (s)  no-op repro (ms)  no-op / node start');
+if (!treeOnly) console.log('stages  first run (s)  no-op repro (ms)  no-op / node start');
 let largest = '';
-for (const target of sizes.length > 0 ? sizes : [10, 100, 1000]) {
+for (const target of treeOnly ? [] : sizes.length > 0 ? sizes : [10, 100, 1000]) {
   const dir = mkdtempSync(join(tmpdir(), `bench-engine-${target}-`));
   generate(dir, target);
   const n = countStages(dir);
@@ -106,14 +109,16 @@ for (const target of sizes.length > 0 ? sizes : [10, 100, 1000]) {
 }
 
 // Planning a change: one param of the first chain stage changes, so everything downstream is stale.
-const yaml = join(largest, 'pipeline.yaml');
-writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('params: {level: 0}', 'params: {level: 100}'));
-const plan = median(
-  Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', largest, 'repro', '--dry'])),
-);
-console.log(
-  `plan one param change (repro --dry) in the largest pipeline: ${plan.toFixed(0)} ms (${(plan / nodeStart).toFixed(1)}x node start)`,
-);
+if (largest !== '') {
+  const yaml = join(largest, 'pipeline.yaml');
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('params: {level: 0}', 'params: {level: 100}'));
+  const plan = median(
+    Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', largest, 'repro', '--dry'])),
+  );
+  console.log(
+    `plan one param change (repro --dry) in the largest pipeline: ${plan.toFixed(0)} ms (${(plan / nodeStart).toFixed(1)}x node start)`,
+  );
+}
 
 /**
  * The binary tree: stage sN (N >= 1) reads its parent s((N-1)/2)'s file and writes its own.
@@ -154,22 +159,35 @@ const cpuModel = (() => {
   }
 })();
 console.log(
-  `\nbinary tree of ${TREE} trivial shell stages, -j 2 (${cpuModel}, ${cpus().length} cores, node ${process.version})`,
+  `\nbinary tree of ${TREE} trivial shell stages, -j 2 (${cpuModel}, ${cpus().length} cores, node ${process.version}, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')})`,
 );
+// The two tools take turns (full runs one after the other, then the no-op reruns alternating), so
+// a change of the machine's load in the middle of the run weighs on both alike.
 const ours = mkdtempSync(join(tmpdir(), 'bench-tree-pipeline-'));
 binaryTree(ours, TREE);
-const oursFull = timeIt(process.execPath, [BIN, '-C', ours, 'repro', '-j', '2']);
-const oursNoop = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', ours, 'repro'])));
-console.log(`pipeline   full run ${(oursFull / 1000).toFixed(2)} s   no-op rerun ${oursNoop.toFixed(0)} ms`);
 const snakemake = spawnSync('snakemake', ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
-if (snakemake.status !== 0) {
+const theirs = snakemake.status === 0 ? mkdtempSync(join(tmpdir(), 'bench-tree-snakemake-')) : undefined;
+if (theirs !== undefined) binaryTree(theirs, TREE);
+const snakeArgs = ['-j', '2', '--quiet'];
+const oursFull = timeIt(process.execPath, [BIN, '-C', ours, 'repro', '-j', '2']);
+const theirFull = theirs === undefined ? undefined : timeIt('snakemake', snakeArgs, theirs);
+const oursNoops: number[] = [];
+const theirNoops: number[] = [];
+for (let i = 0; i < REPEATS; i++) {
+  oursNoops.push(timeIt(process.execPath, [BIN, '-C', ours, 'repro']));
+  if (theirs !== undefined) theirNoops.push(timeIt('snakemake', snakeArgs, theirs));
+}
+const oursNoop = median(oursNoops);
+const bareNode = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, ['-e', '0'])));
+console.log(
+  `pipeline   full run ${(oursFull / 1000).toFixed(2)} s   no-op rerun ${oursNoop.toFixed(0)} ms (bare node start now ${bareNode.toFixed(0)} ms)`,
+);
+if (theirs === undefined || theirFull === undefined) {
   console.log('snakemake  skipped: not installed (Debian: apt-get install snakemake)');
 } else {
-  const theirs = mkdtempSync(join(tmpdir(), 'bench-tree-snakemake-'));
-  binaryTree(theirs, TREE);
-  const args = ['-j', '2', '--quiet'];
-  const theirFull = timeIt('snakemake', args, theirs);
-  const theirNoop = median(Array.from({ length: REPEATS }, () => timeIt('snakemake', args, theirs)));
+  const theirNoop = median(theirNoops);
   console.log(
     `snakemake ${snakemake.stdout.toString().trim()}   full run ${(theirFull / 1000).toFixed(2)} s   no-op rerun ${theirNoop.toFixed(0)} ms`,
   );

@@ -4,7 +4,6 @@ import { openReads } from '../live/open-reads.ts';
 import { selectStages } from '../graph/select.ts';
 import { projectPaths } from '../project.ts';
 import { readLockfile } from '../store/lockfile.ts';
-import { backendCommand } from './backend.ts';
 import { EXIT, findRoot, printError, printFailures } from './common.ts';
 import { renderDag, type DagFormat } from './dag.ts';
 import { paramsDiff, renderParamsDiff } from './params-diff.ts';
@@ -235,6 +234,8 @@ program
   .description('which TensorFlow.js backends load here, the WebGPU adapter, and what the automatic choice picks')
   .option('--json', 'print JSON')
   .action(async (o: { json?: boolean }) => {
+    // Loaded here: it loads TensorFlow.js, which every other command (a no-op repro) would pay for at start.
+    const { backendCommand } = await import('./backend.ts');
     exitCode = await backendCommand(o);
   });
 

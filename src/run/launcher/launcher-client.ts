@@ -39,7 +39,9 @@ export class LauncherClient {
           resolve(exit);
         },
       });
-      // While a command runs the channel keeps the coordinator alive, as a child's pipes would.
+      // While a command runs the launcher keeps the coordinator alive, as a child's pipes would;
+      // the process too, not only the channel, so that its death is seen and reported.
+      child.ref();
       child.channel?.ref();
       this.post(child, { type: 'start', id, line, settings });
     });
@@ -79,7 +81,10 @@ export class LauncherClient {
       if (msg.type === 'output') r.onOutput(msg.stream, msg.text);
       else {
         this.running.delete(msg.id);
-        if (this.running.size === 0) child.channel?.unref();
+        if (this.running.size === 0) {
+          child.unref();
+          child.channel?.unref();
+        }
         r.resolve(msg.exit);
       }
     });
