@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from '../src/ml/backend.ts';
+import { wasmBatchMatMulActive } from '../src/ml/kernels/batch-matmul-wasm.ts';
 import { attend } from '../src/ml/ops/attention.ts';
 import { sparseCrossEntropy } from '../src/ml/ops/cross-entropy.ts';
 import { gelu } from '../src/ml/ops/gelu.ts';
@@ -52,6 +53,10 @@ const maxDiff = (x: ArrayLike<number>, y: ArrayLike<number>): number => {
 };
 
 describe('wasm BatchMatMul on SIMD loops', () => {
+  it('is set up on wasm', () => {
+    assert.equal(wasmBatchMatMulActive(), true);
+  });
+
   // [batch, m, k] x [batch, k, n], with transposes; odd sizes exercise the scalar tails.
   const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
     { a: [6, 5, 7], b: [6, 7, 9], ta: false, tb: false },

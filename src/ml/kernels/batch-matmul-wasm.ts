@@ -14,6 +14,13 @@ interface Loops {
   nt: (...args: number[]) => void;
 }
 
+let active = false;
+
+/** Whether the SIMD loops were set up (false: the built-in kernel serves every product). */
+export function wasmBatchMatMulActive(): boolean {
+  return active;
+}
+
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 let registered = false;
 
@@ -37,9 +44,17 @@ export function registerBatchMatMulWasm(): void {
     backendName: 'wasm',
     setupFunc: (backend) => {
       original.setupFunc?.(backend);
-      const memory = (backend as unknown as WasmBackend).wasm.asm.memory;
-      const module = new WebAssembly.Module(batchMatMulModuleBytes());
-      loops = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Loops;
+      // Where the engine lacks SIMD or a later tfjs keeps its memory elsewhere, the built-in
+      // kernel serves every product, as before.
+      const memory = (backend as unknown as Partial<WasmBackend>).wasm?.asm?.memory;
+      if (!(memory instanceof WebAssembly.Memory)) return;
+      try {
+        const module = new WebAssembly.Module(batchMatMulModuleBytes());
+        loops = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Loops;
+        active = true;
+      } catch {
+        loops = undefined;
+      }
     },
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
