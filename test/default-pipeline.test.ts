@@ -262,7 +262,9 @@ describe('the default study (smoke profile)', () => {
 
   it('a diverging fine-tune stops with the step and optimizer named; nothing is stored for it; other stages go on', async () => {
     const dir = freshCopy();
-    const smoke = readFileSync(join(dir, 'profiles/smoke.yaml'), 'utf8');
+    // Table 1's protocol (no search), so the fine-tune trains with the typed learning rate: a
+    // search refuses a Table 1 value outside its declared space before anything trains.
+    const smoke = readFileSync(join(dir, 'profiles/smoke.yaml'), 'utf8').replace(/^(\s+)trials: \d+$/m, '$1trials: 0');
     writeFileSync(
       join(dir, 'profiles/diverge.yaml'),
       `${smoke}\n  architectures: [gpt2]\n  optimizers:\n    sgd: {name: sgd, learning_rate: 1.0e+30, momentum: 0.9}\n    adamw: {name: adamw, learning_rate: 0.001}\n    proposed: {name: proposed, learning_rate: 0.001}\n    proposed-no-lr: {name: proposed, learning_rate: 0.001, adaptive_lr: false}\n`,
