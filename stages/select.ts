@@ -27,7 +27,7 @@ export default defineStage<SearchParams>(async (ctx) => {
   const trials: Record<string, Cell[]> = emptyTrialTable(names);
   for (const t of rungs) for (const [col, values] of Object.entries(trials)) values.push(...(t[col] ?? []));
 
-  const table1 = table1Values(plan.space, ctx.params.optimizer, where);
+  const table1 = table1Values(plan.space, ctx.params.optimizer, where, plan.trials > 0);
   let selected: { trial: number; values: Record<string, number>; validation: JsonObject } | undefined;
   for (const t of [...rungs].reverse()) {
     const scores = t.trial!.map((trial, i) => ({

@@ -88,6 +88,26 @@ describe('table artifacts', () => {
 });
 
 describe('store transactions', () => {
+  it('stores metrics and measurements that are integral doubles beyond int64 (a learning rate of 1e30)', async () => {
+    const store = await ArtifactStore.open(tmpStore());
+    const withBlob = (fingerprint: string, hash: string) =>
+      commitInput(fingerprint, [{ kind: 'blob', hash, bytes: new Uint8Array([1]) }], {
+        'blob:w': { kind: 'blob', hash },
+      });
+    const one = withBlob('fa1', 'bb1');
+    one.result.metrics = { selected_learning_rate: 1e30, acc: 0.9 };
+    one.measurements = { seconds: 1e300 };
+    const two = withBlob('fa2', 'bb2');
+    two.result.metrics = { selected_learning_rate: -1e25 };
+    // One input alone and a batch: both ways a commit is written.
+    await store.commit(one);
+    await store.commitMany([two]);
+    assert.deepEqual((await store.findResult('fa1'))?.metrics, { selected_learning_rate: 1e30, acc: 0.9 });
+    assert.deepEqual(await store.measurementsOf('fa1'), { seconds: 1e300 });
+    assert.deepEqual((await store.findResult('fa2'))?.metrics, { selected_learning_rate: -1e25 });
+    await store.close();
+  });
+
   it('a failed commit stores nothing, and the store stays usable', async () => {
     const store = await ArtifactStore.open(tmpStore());
     const good = encodeTable('t', { a: [1] });

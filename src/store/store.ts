@@ -302,8 +302,10 @@ export class ArtifactStore implements StoreReads {
     await insertRows(this.db, 'outputs', '($f, $n, $k, $a)', rows.outputs);
     await insertRows(this.db, 'lineage (fingerprint, input, input_hash, kind)', '($f, $n, $h, $k)', rows.lineage);
     await insertRows(this.db, 'params', '($f, $s, $n, $v)', rows.params);
-    await insertRows(this.db, 'metrics', '($f, $s, $n, $v)', rows.metrics);
-    await insertRows(this.db, 'measurements', '($f, $s, $i, $n, $v)', rows.measurements);
+    // Metric values are doubles; bound untyped, an integral one beyond int64 (1e30) fails to bind.
+    const { DOUBLE } = await import('@duckdb/node-api');
+    await insertRows(this.db, 'metrics', '($f, $s, $n, $v)', rows.metrics, { v: DOUBLE });
+    await insertRows(this.db, 'measurements', '($f, $s, $i, $n, $v)', rows.measurements, { v: DOUBLE });
     await insertRows(this.db, 'runs', RUN_ROW, rows.runs);
   }
 
@@ -345,23 +347,21 @@ export class ArtifactStore implements StoreReads {
         v: JSON.stringify(value),
       });
     }
+    const { DOUBLE } = await import('@duckdb/node-api');
     for (const [name, value] of Object.entries(result.metrics)) {
-      await this.db.run('INSERT INTO metrics VALUES ($f, $s, $n, $v)', {
-        f: result.fingerprint,
-        s: result.stage,
-        n: name,
-        v: value,
-      });
+      await this.db.run(
+        'INSERT INTO metrics VALUES ($f, $s, $n, $v)',
+        { f: result.fingerprint, s: result.stage, n: name, v: value },
+        { v: DOUBLE },
+      );
     }
     await this.db.run('DELETE FROM measurements WHERE fingerprint = $f', { f: result.fingerprint });
     for (const [name, value] of Object.entries(input.measurements)) {
-      await this.db.run('INSERT INTO measurements VALUES ($f, $s, $i, $n, $v)', {
-        f: result.fingerprint,
-        s: result.stage,
-        i: input.run.invocation,
-        n: name,
-        v: value,
-      });
+      await this.db.run(
+        'INSERT INTO measurements VALUES ($f, $s, $i, $n, $v)',
+        { f: result.fingerprint, s: result.stage, i: input.run.invocation, n: name, v: value },
+        { v: DOUBLE },
+      );
     }
     await this.insertRun(input.run);
   }

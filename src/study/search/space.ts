@@ -51,13 +51,22 @@ export function fromUnit(range: SearchRange, u: number): number {
   return Math.min(range.max, Math.max(range.min, Number(x.toPrecision(4))));
 }
 
-/** Table 1's value of each searched setting; it must be declared and lie inside the range. */
-export function table1Values(space: SearchSpace, table1: OptimizerParams, where: string): Record<string, number> {
+/**
+ * Table 1's value of each searched setting; it must be declared and, when it is a trial
+ * (`inSpace`), lie inside the range. Table 1's protocol (no trials) searches nothing, so there
+ * the space only names the settings and the paper's values stand as declared.
+ */
+export function table1Values(
+  space: SearchSpace,
+  table1: OptimizerParams,
+  where: string,
+  inSpace = true,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, range] of Object.entries(space)) {
     const v = table1[name];
     if (typeof v !== 'number') throw new Error(`${where}: Table 1's optimizer has no numeric "${name}" to search`);
-    if (!(v >= range.min && v <= range.max))
+    if (inSpace && !(v >= range.min && v <= range.max))
       throw new Error(`${where}.${name}: Table 1's value ${v} lies outside [${range.min}, ${range.max}]`);
     out[name] = v;
   }
