@@ -59,8 +59,9 @@ async function studySizes(): Promise<StudySizes> {
   };
 }
 
+// The special-token layout of a tokenizer trained here (bench/train.ts uses it too).
 const specialId = (token: string): number => SPECIAL_TOKENS.indexOf(token);
-const SPECIAL = {
+export const SPECIAL = {
   pad: specialId('<pad>'),
   eos: specialId('<eos>'),
   cls: specialId('<cls>'),

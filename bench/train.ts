@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { loadGraph } from '../src/graph/load-graph.ts';
 import { chooseBackend } from '../src/ml/backend.ts';
 import { releaseWebGpu } from '../src/ml/webgpu-backend.ts';
-import { SENTINEL_COUNT, SPECIAL_TOKENS } from '../src/ml/bpe.ts';
+import { SPECIAL_TOKENS } from '../src/ml/bpe.ts';
 import { frameTarget, frameText } from '../src/ml/framing.ts';
 import { countParameters } from '../src/ml/models/parameters.ts';
 import { instantiate } from '../src/ml/models/model-spec.ts';
@@ -35,7 +35,7 @@ import type { OptimizerConfig } from '../src/ml/optimizers/config.ts';
 import { Rng } from '../src/ml/rng.ts';
 import { pretrainLM, trainClassifier } from '../src/ml/train.ts';
 import { setFastPaths } from '../src/ml/ops/fast-paths.ts';
-import { printProfiles } from './profile.ts';
+import { printProfiles, SPECIAL } from './profile.ts';
 
 const BATCH = 16;
 const { values } = parseArgs({
@@ -234,16 +234,7 @@ const studyModels = Object.fromEntries(
     .filter((s) => s.spec.group === 'pretrain')
     .map((s) => [String(s.spec.item?.arch), s.spec.params.model as ModelParams]),
 );
-// The special-token layout of a tokenizer trained here; ordinary tokens come after it.
-const specialId = (token: string): number => SPECIAL_TOKENS.indexOf(token);
-const SPECIAL = {
-  pad: specialId('<pad>'),
-  eos: specialId('<eos>'),
-  cls: specialId('<cls>'),
-  sep: specialId('<sep>'),
-  mask: specialId('<mask>'),
-  sentinels: Array.from({ length: SENTINEL_COUNT }, (_, i) => specialId(`<extra_id_${i}>`)),
-};
+// Ordinary tokens come after the special-token layout of a tokenizer trained here.
 const FIRST_ORDINARY = SPECIAL_TOKENS.length;
 const archRows: string[] = [];
 const archSeconds = new Map<string, number>();
