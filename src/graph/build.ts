@@ -32,10 +32,32 @@ export interface PipelineGraph {
 
 /** Project-relative POSIX path, or undefined if it leaves the project. */
 export function projectPath(root: string, p: string): string | undefined {
+  // Nearly every declared path is already in that form (`out/s1.txt`): it is returned as it is,
+  // sparing the thousands of resolve/relative calls a large pipeline's graph would make.
+  if (isPlainRelative(p)) return p;
   const abs = resolve(root, p);
   const rel = relative(root, abs);
   if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return undefined;
   return rel.split(sep).join(posix.sep);
+}
+
+/**
+ * Whether `p` is a relative POSIX path that resolving against any root and taking it relative
+ * to that root again gives back unchanged: no empty, `.` or `..` segment, no leading or
+ * trailing slash, and (where the separator is `\`) no backslash.
+ */
+function isPlainRelative(p: string): boolean {
+  if (p === '' || p.charCodeAt(0) === 47 || p.charCodeAt(p.length - 1) === 47) return false;
+  if (sep !== '/' && (p.includes('\\') || p.includes(':'))) return false;
+  let start = 0;
+  for (;;) {
+    const end = p.indexOf('/', start);
+    const len = (end === -1 ? p.length : end) - start;
+    if (len === 0) return false;
+    if (p.charCodeAt(start) === 46 && (len === 1 || (len === 2 && p.charCodeAt(start + 1) === 46))) return false;
+    if (end === -1) return true;
+    start = end + 1;
+  }
 }
 
 /**
