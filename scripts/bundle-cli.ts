@@ -34,6 +34,23 @@ const ownUrls: Plugin = {
 };
 
 // Chunk names carry content hashes: clear the old ones rather than let them pile up.
+/**
+ * Small pure-JavaScript packages every command loads: bundled, as resolving and loading them
+ * from node_modules through the CommonJS loader cost more than the code itself. Every other
+ * package stays external.
+ */
+const BUNDLED = new Set(['commander', 'tree-kill', 'fastest-levenshtein']);
+const onlyBundled: Plugin = {
+  name: 'external-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0]!;
+      if (args.path.startsWith('node:') || !BUNDLED.has(name)) return { path: args.path, external: true };
+      return undefined;
+    });
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [join(src, 'cli', 'main.ts')],
@@ -43,8 +60,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  plugins: [ownUrls, onlyBundled],
+  // CommonJS packages call require() for Node's modules; an ES module has none of its own.
+  banner: { js: "import { createRequire as __pipelineRequire } from 'node:module';\nconst require = __pipelineRequire(import.meta.url);" },
   sourcemap: true,
-  plugins: [ownUrls],
   logLevel: 'warning',
 });

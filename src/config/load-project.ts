@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
@@ -72,7 +73,9 @@ export async function loadStageSpecs(
   const { cacheFile, profile } = o;
   let source: string;
   try {
-    source = await readFile(file, 'utf8');
+    // The files of a no-op run's start are read synchronously: one call each, where an
+    // asynchronous read of a large file is a chain of thread-pool round trips.
+    source = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     if (code === 'ENOENT') {
@@ -138,7 +141,7 @@ export async function loadStageSpecs(
 
 async function readCache(path: string, key: string): Promise<CachedExpansion | undefined> {
   try {
-    const c = JSON.parse(await readFile(path, 'utf8')) as CachedExpansion;
+    const c = JSON.parse(readFileSync(path, 'utf8')) as CachedExpansion;
     if (c.key !== key) return undefined;
     return c;
   } catch {

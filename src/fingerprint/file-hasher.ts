@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.ts';
@@ -42,7 +42,9 @@ export class FileHasher {
     const hasher = new FileHasher(root, cacheFile);
     if (cacheFile !== undefined) {
       try {
-        hasher.entries = JSON.parse(await readFile(cacheFile, 'utf8')) as Record<string, CacheEntry>;
+        // Read synchronously, like the other files a command reads at its start: one call, not a
+        // chain of thread-pool round trips.
+        hasher.entries = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, CacheEntry>;
       } catch {
         // A missing or unreadable cache only costs re-reading files.
       }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { isAbsolute, join, relative } from 'node:path';
@@ -46,7 +47,7 @@ export class ModuleGraph {
     const graph = new ModuleGraph(root, hasher, cacheFile);
     if (cacheFile !== undefined) {
       try {
-        graph.cache = JSON.parse(await readFile(cacheFile, 'utf8')) as Record<string, CachedClosure>;
+        graph.cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, CachedClosure>;
       } catch {
         // No cache yet: closures are computed from scratch.
       }

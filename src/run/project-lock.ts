@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
-import { link, readFile, rename, unlink, writeFile, mkdir } from 'node:fs/promises';
+// Synchronous calls: each takes microseconds, where an asynchronous one is a round trip through
+// the thread pool that a loaded machine can stretch to milliseconds, on every command's start.
+import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../errors.ts';
@@ -31,9 +33,9 @@ function alive(pid: number): boolean {
   }
 }
 
-async function readHolder(path: string): Promise<Holder | undefined> {
+function readHolder(path: string): Holder | undefined {
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Holder;
+    return JSON.parse(readFileSync(path, 'utf8')) as Holder;
   } catch {
     return undefined;
   }
@@ -49,7 +51,7 @@ export class ProjectLock {
   private constructor(private readonly path: string) {}
 
   static async acquire(path: string, opts: { wait?: boolean; pollMs?: number } = {}): Promise<ProjectLock> {
-    await mkdir(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true });
     const me: Holder = {
       pid: process.pid,
       host: hostname(),
@@ -57,26 +59,26 @@ export class ProjectLock {
       command: process.argv.slice(1).join(' '),
     };
     const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(me));
+    writeFileSync(tmp, JSON.stringify(me));
     try {
       for (;;) {
         try {
-          await link(tmp, path);
+          linkSync(tmp, path);
           return new ProjectLock(path);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         }
-        const holder = await readHolder(path);
+        const holder = readHolder(path);
         if (holder === undefined || (holder.host === me.host && !alive(holder.pid))) {
           // Move the stale lock aside under a name of our own; only one contender's rename finds it.
           const aside = `${path}.stale.${process.pid}`;
           try {
-            await rename(path, aside);
-            const moved = await readHolder(aside);
+            renameSync(path, aside);
+            const moved = readHolder(aside);
             if (moved !== undefined && moved.pid !== holder?.pid) {
               // A live contender took over between our read and rename: give its lock back.
-              await rename(aside, path);
-            } else await unlink(aside);
+              renameSync(aside, path);
+            } else unlinkSync(aside);
           } catch {
             // Someone else moved it first; loop and look again.
           }
@@ -86,12 +88,21 @@ export class ProjectLock {
         await sleep(opts.pollMs ?? 200);
       }
     } finally {
-      await unlink(tmp).catch(() => undefined);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // Already gone.
+      }
     }
   }
 
   async release(): Promise<void> {
-    const holder = await readHolder(this.path);
-    if (holder?.pid === process.pid) await unlink(this.path).catch(() => undefined);
+    const holder = readHolder(this.path);
+    if (holder?.pid !== process.pid) return;
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // Already gone.
+    }
   }
 }

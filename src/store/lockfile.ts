@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { faultPoint } from '../fault.ts';
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
 import type { Fingerprint } from '../fingerprint/fingerprint.ts';
@@ -44,7 +44,8 @@ export class LockfileError extends UserError {}
 export async function readLockfile(path: string): Promise<Lockfile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // Synchronously: a large lockfile read asynchronously is many thread-pool round trips.
+    text = readFileSync(path, 'utf8');
   } catch {
     return { version: LOCKFILE_VERSION, stages: {} };
   }
