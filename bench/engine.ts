@@ -12,6 +12,8 @@
  *   npm run bench            (or: node --import tsx bench/engine.ts [sizes...] [--tree-only])
  *
  * `--tree-only` skips the generated pipelines and runs only the side-by-side on the tree.
+ * `--against PATH` also times the no-op rerun of another build's bin/pipeline.js (an older
+ * checkout, say) on the same tree, taking turns with the other two: a before/after in one run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync as readText } from 'node:fs';
@@ -86,12 +88,16 @@ function countStages(dir: string): number {
 
 const sizes = process.argv
   .slice(2)
+  .filter((a, i, all) => all[i - 1] !== '--against')
   .map(Number)
   .filter((n) => n > 0);
 console.log(
   `machine: ${cpus()[0]?.model ?? 'unknown cpu'} x${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}`,
 );
 const treeOnly = process.argv.includes('--tree-only');
+const againstAt = process.argv.indexOf('--against');
+const against = againstAt === -1 ? undefined : process.argv[againstAt + 1];
+if (againstAt !== -1 && against === undefined) throw new Error('--against needs the path of a bin/pipeline.js');
 const nodeStart = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, ['-e', '0'])));
 console.log(`baseline: bare node start ${nodeStart.toFixed(0)} ms (median of ${REPEATS})`);
 if (!treeOnly) console.log('stages  first run (s)  no-op repro (ms)  no-op / node start');
@@ -175,15 +181,21 @@ const oursFull = timeIt(process.execPath, [BIN, '-C', ours, 'repro', '-j', '2'])
 const theirFull = theirs === undefined ? undefined : timeIt('snakemake', snakeArgs, theirs);
 const oursNoops: number[] = [];
 const theirNoops: number[] = [];
+const againstNoops: number[] = [];
 for (let i = 0; i < REPEATS; i++) {
   oursNoops.push(timeIt(process.execPath, [BIN, '-C', ours, 'repro']));
   if (theirs !== undefined) theirNoops.push(timeIt('snakemake', snakeArgs, theirs));
+  if (against !== undefined) againstNoops.push(timeIt(process.execPath, [against, '-C', ours, 'repro']));
 }
 const oursNoop = median(oursNoops);
 const bareNode = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, ['-e', '0'])));
 console.log(
   `pipeline   full run ${(oursFull / 1000).toFixed(2)} s   no-op rerun ${oursNoop.toFixed(0)} ms (bare node start now ${bareNode.toFixed(0)} ms)`,
 );
+if (against !== undefined)
+  console.log(
+    `${against}   no-op rerun ${median(againstNoops).toFixed(0)} ms (this build is ${(median(againstNoops) / oursNoop).toFixed(2)}x as fast)`,
+  );
 if (theirs === undefined || theirFull === undefined) {
   console.log('snakemake  skipped: not installed (Debian: apt-get install snakemake)');
 } else {
@@ -195,3 +207,8 @@ if (theirs === undefined || theirFull === undefined) {
     `pipeline is ${(theirFull / oursFull).toFixed(2)}x as fast on the full run, ${(theirNoop / oursNoop).toFixed(1)}x on the no-op rerun`,
   );
 }
+console.log(
+  `load average at the end ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);

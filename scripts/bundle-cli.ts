@@ -26,14 +26,15 @@ const ownUrls: Plugin = {
       const text = await readFile(args.path, 'utf8');
       const rel = relative(src, args.path);
       if (rel.startsWith('..') || !text.includes('import.meta.url')) return undefined;
-      const distFile = relative(outdir, join(root, 'dist', rel.replace(/\.ts$/, '.js'))).split('\\').join('/');
+      const distFile = relative(outdir, join(root, 'dist', rel.replace(/\.ts$/, '.js')))
+        .split('\\')
+        .join('/');
       const url = `new URL(${JSON.stringify(distFile)}, import.meta.url).href`;
       return { contents: text.replaceAll('import.meta.url', url), loader: 'ts' };
     });
   },
 };
 
-// Chunk names carry content hashes: clear the old ones rather than let them pile up.
 /**
  * Small pure-JavaScript packages every command loads: bundled, as resolving and loading them
  * from node_modules through the CommonJS loader cost more than the code itself. Every other
@@ -51,6 +52,7 @@ const onlyBundled: Plugin = {
   },
 };
 
+// Chunk names carry content hashes: clear the old ones rather than let them pile up.
 await rm(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [join(src, 'cli', 'main.ts')],
@@ -62,7 +64,9 @@ await build({
   target: 'node20',
   plugins: [ownUrls, onlyBundled],
   // CommonJS packages call require() for Node's modules; an ES module has none of its own.
-  banner: { js: "import { createRequire as __pipelineRequire } from 'node:module';\nconst require = __pipelineRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __pipelineRequire } from 'node:module';\nconst require = __pipelineRequire(import.meta.url);",
+  },
   sourcemap: true,
   logLevel: 'warning',
 });

@@ -44,7 +44,10 @@ export class FileHasher {
       try {
         // Read synchronously, like the other files a command reads at its start: one call, not a
         // chain of thread-pool round trips.
-        hasher.entries = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, CacheEntry>;
+        const state: unknown = JSON.parse(readFileSync(cacheFile, 'utf8'));
+        // Anything but an object of entries (a foreign or truncated file) counts as no state.
+        if (typeof state === 'object' && state !== null && !Array.isArray(state))
+          hasher.entries = state as Record<string, CacheEntry>;
       } catch {
         // A missing or unreadable cache only costs re-reading files.
       }
@@ -79,9 +82,11 @@ export class FileHasher {
     }
     if (st === undefined) return undefined;
     if (st.isDirectory()) return this.hashDirectory(relPath);
-    const cached = this.entries[relPath];
+    // An entry of a damaged state file may be anything: only one that matches in every field counts.
+    const cached = this.entries[relPath] as CacheEntry | null | undefined;
     if (
-      cached !== undefined &&
+      typeof cached === 'object' &&
+      cached !== null &&
       cached.size === st.size &&
       cached.mtimeMs === st.mtimeMs &&
       cached.ino === st.ino &&
