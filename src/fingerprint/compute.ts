@@ -10,7 +10,7 @@ import type { ModuleGraph } from './module-graph.ts';
  * stage, known only once that stage is done, which is why fingerprints are computed as the run
  * proceeds rather than all up front.
  */
-export async function computeFingerprint(
+export async function computeFingerprintRecord(
   graph: PipelineGraph,
   name: string,
   upstream: ReadonlyMap<string, OutputSetHash>,

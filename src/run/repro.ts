@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfigFailure } from '../config/failure.ts';
 import { describeFailure } from '../errors.ts';
-import { computeFingerprint } from '../fingerprint/compute.ts';
+import { computeFingerprintRecord } from '../fingerprint/compute.ts';
 import { FileHasher } from '../fingerprint/file-hasher.ts';
 import { fingerprintHash, type FingerprintRecord } from '../fingerprint/fingerprint.ts';
 import {
@@ -254,7 +254,7 @@ class ReproRun implements StageHandler<OutputSetHash> {
     }
     let record: FingerprintRecord;
     try {
-      record = await computeFingerprint(this.graph, name, v.upstream, this.hasher, this.modules);
+      record = await computeFingerprintRecord(this.graph, name, v.upstream, this.hasher, this.modules);
     } catch (e) {
       // Planning (`status`, `--dry`) on a clone without its data: say what is missing, fail nothing.
       if (this.opts.dry) {

@@ -7,7 +7,7 @@ import { formatDiagnostic } from '../../config/diagnostic.ts';
 import { loadGraph } from '../../graph/load-graph.ts';
 import type { JsonObject, JsonValue } from '../../fingerprint/canonical-json.ts';
 import type { PipelineGraph } from '../../graph/build.ts';
-import { computeFingerprint } from '../../fingerprint/compute.ts';
+import { computeFingerprintRecord } from '../../fingerprint/compute.ts';
 import { FileHasher } from '../../fingerprint/file-hasher.ts';
 import { explainChange, fingerprintHash, type FingerprintRecord } from '../../fingerprint/fingerprint.ts';
 import type { FingerprintHash } from '../../fingerprint/hash-types.ts';
@@ -106,7 +106,7 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
   const modules = await ModuleGraph.open(o.root, hasher, undefined);
   let record: FingerprintRecord;
   try {
-    record = await computeFingerprint(graph, o.stage, upstream, hasher, modules);
+    record = await computeFingerprintRecord(graph, o.stage, upstream, hasher, modules);
   } catch (e) {
     const hint =
       request === undefined
