@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { canonicalJson } from '../src/fingerprint/canonical-json.ts';
 import { FileHasher } from '../src/fingerprint/file-hasher.ts';
-import { explainChange, fingerprintHash, type Fingerprint } from '../src/fingerprint/fingerprint.ts';
+import { explainChange, fingerprintHash, type FingerprintRecord } from '../src/fingerprint/fingerprint.ts';
 import { ModuleGraph } from '../src/fingerprint/module-graph.ts';
 import { edit, exampleProject, makeProject, reproJson } from './helpers/project.ts';
 
-const base: Fingerprint = {
+const base: FingerprintRecord = {
   engine: 1,
   kind: 'uses',
   cmd: null,
@@ -25,14 +25,14 @@ describe('fingerprint record', () => {
   it('hashes canonically: key order does not matter, values do', () => {
     const reordered = JSON.parse(
       canonicalJson({ ...base, params: { nested: { a: 2, b: 1 }, lr: 0.01 } }),
-    ) as Fingerprint;
+    ) as FingerprintRecord;
     assert.equal(fingerprintHash(reordered), fingerprintHash(base));
     assert.notEqual(fingerprintHash({ ...base, params: { ...base.params, lr: 0.02 } }), fingerprintHash(base));
     assert.notEqual(canonicalJson({ v: Number.NaN }), canonicalJson({ v: null }));
   });
 
   it('explains every kind of change', () => {
-    const changed: Fingerprint = {
+    const changed: FingerprintRecord = {
       ...base,
       params: { lr: 0.02, nested: { b: 1, a: 3 } },
       deps: { 'data/x.txt': 'bb', other: 'cc' },
@@ -161,7 +161,7 @@ describe('code closure of a uses: module', () => {
     lock.stages.summary.packages = { 'left-pad': '1.0.0' };
     lock.stages.summary.code['stages/summary.ts'] = (await (await FileHasher.open(dir)).hash('stages/summary.ts'))!;
     const { fingerprint: _f, outputs: _o, outputs_hash: _h, metrics: _m, ...record } = lock.stages.summary;
-    lock.stages.summary.fingerprint = fingerprintHash(record as Fingerprint);
+    lock.stages.summary.fingerprint = fingerprintHash(record as FingerprintRecord);
     writeFileSync(join(dir, 'lockfile.json'), JSON.stringify(lock));
     assert.equal((await reproJson(dir, '--dry', 'summary')).status.summary, 'cached');
     writeFileSync(

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { asFingerprintHash } from '../src/fingerprint/hash-types.ts';
 import type { Resources } from '../src/config/schema.ts';
 import { jobResources, sbatchOptions, slurmTime } from '../src/run/slurm/sbatch-options.ts';
 import { describeExit, failureMessage } from '../src/run/slurm/slurm-executor.ts';
@@ -121,7 +122,7 @@ describe('Slurm executor, without a cluster', () => {
       version: 1,
       ok: false as const,
       stage: 's',
-      fingerprint: 'f',
+      fingerprint: asFingerprintHash('f'),
       reason: 'failed' as const,
       message: 'boom',
       host: 'h',

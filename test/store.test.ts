@@ -3,21 +3,37 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import type { FingerprintRecord } from '../src/fingerprint/fingerprint.ts';
+import { asContentHash, asFingerprintHash, asOutputSetHash } from '../src/fingerprint/hash-types.ts';
 import { ArtifactStore, type CommitInput } from '../src/store/store.ts';
 import { encodeTable, tableHash } from '../src/store/table-codec.ts';
 import { edit, exampleProject, reproJson } from './helpers/project.ts';
 
 const tmpStore = () => join(mkdtempSync(join(tmpdir(), 'store-test-')), 'pipeline.duckdb');
 
+const RECORD: FingerprintRecord = {
+  engine: 0,
+  kind: 'cmd',
+  cmd: ['true'],
+  uses: null,
+  params: {},
+  deps: {},
+  code: {},
+  packages: {},
+  outs: [],
+  metric_files: [],
+};
+
 function commitInput(
-  fingerprint: string,
+  name: string,
   artifacts: CommitInput['artifacts'],
   outputs: CommitInput['result']['outputs'],
 ): CommitInput {
+  const fingerprint = asFingerprintHash(name);
   return {
-    result: { fingerprint, stage: 's', outputs, outputsHash: `oh-${fingerprint}`, metrics: { acc: 0.9 } },
-    fingerprintRecord: { any: 'thing' },
-    inputs: { 'data/x': { kind: 'file', hash: 'h1' } },
+    result: { fingerprint, stage: 's', outputs, outputsHash: asOutputSetHash(`oh-${name}`), metrics: { acc: 0.9 } },
+    fingerprintRecord: RECORD,
+    inputs: { 'data/x': { kind: 'file', hash: asContentHash('h1') } },
     params: { lr: 0.1, opt: { beta: 0.9 } },
     artifacts,
     measurements: { seconds: 1.5 },
@@ -90,10 +106,12 @@ describe('table artifacts', () => {
 describe('store transactions', () => {
   it('stores metrics and measurements that are integral doubles beyond int64 (a learning rate of 1e30)', async () => {
     const store = await ArtifactStore.open(tmpStore());
-    const withBlob = (fingerprint: string, hash: string) =>
-      commitInput(fingerprint, [{ kind: 'blob', hash, bytes: new Uint8Array([1]) }], {
+    const withBlob = (fingerprint: string, blob: string) => {
+      const hash = asContentHash(blob);
+      return commitInput(fingerprint, [{ kind: 'blob', hash, bytes: new Uint8Array([1]) }], {
         'blob:w': { kind: 'blob', hash },
       });
+    };
     const one = withBlob('fa1', 'bb1');
     one.result.metrics = { selected_learning_rate: 1e30, acc: 0.9 };
     one.measurements = { seconds: 1e300 };
@@ -102,9 +120,12 @@ describe('store transactions', () => {
     // One input alone and a batch: both ways a commit is written.
     await store.commit(one);
     await store.commitMany([two]);
-    assert.deepEqual((await store.findResult('fa1'))?.metrics, { selected_learning_rate: 1e30, acc: 0.9 });
-    assert.deepEqual(await store.measurementsOf('fa1'), { seconds: 1e300 });
-    assert.deepEqual((await store.findResult('fa2'))?.metrics, { selected_learning_rate: -1e25 });
+    assert.deepEqual((await store.findResult(asFingerprintHash('fa1')))?.metrics, {
+      selected_learning_rate: 1e30,
+      acc: 0.9,
+    });
+    assert.deepEqual(await store.measurementsOf(asFingerprintHash('fa1')), { seconds: 1e300 });
+    assert.deepEqual((await store.findResult(asFingerprintHash('fa2')))?.metrics, { selected_learning_rate: -1e25 });
     await store.close();
   });
 
@@ -118,27 +139,27 @@ describe('store transactions', () => {
           'f2',
           [
             { kind: 'table', hash: tableHash(good), table: good },
-            { kind: 'table', hash: 'badhash', table: bad },
+            { kind: 'table', hash: asContentHash('badhash'), table: bad },
           ],
           {},
         ),
       ),
       /storing the results of s failed, nothing was stored/,
     );
-    assert.equal(await store.findResult('f2'), undefined);
+    assert.equal(await store.findResult(asFingerprintHash('f2')), undefined);
     assert.deepEqual(await store.query('SELECT count(*)::INT AS n FROM artifacts'), [{ n: 0 }]);
     assert.deepEqual(
       await store.query("SELECT count(*)::INT AS n FROM information_schema.tables WHERE table_name LIKE 'table_%'"),
       [{ n: 0 }],
     );
     await store.commit(
-      commitInput('f3', [{ kind: 'blob', hash: 'b1', bytes: new Uint8Array([1, 2]) }], {
-        'blob:w': { kind: 'blob', hash: 'b1' },
+      commitInput('f3', [{ kind: 'blob', hash: asContentHash('b1'), bytes: new Uint8Array([1, 2]) }], {
+        'blob:w': { kind: 'blob', hash: asContentHash('b1') },
       }),
     );
-    assert.deepEqual((await store.findResult('f3'))?.metrics, { acc: 0.9 });
-    assert.deepEqual(await store.measurementsOf('f3'), { seconds: 1.5 });
-    assert.deepEqual([...(await store.readBlob('b1'))], [1, 2]);
+    assert.deepEqual((await store.findResult(asFingerprintHash('f3')))?.metrics, { acc: 0.9 });
+    assert.deepEqual(await store.measurementsOf(asFingerprintHash('f3')), { seconds: 1.5 });
+    assert.deepEqual([...(await store.readBlob(asContentHash('b1')))], [1, 2]);
     await store.close();
   });
 

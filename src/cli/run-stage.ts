@@ -1,3 +1,4 @@
+import { asFingerprintHash } from '../fingerprint/hash-types.ts';
 import { resolve } from 'node:path';
 import { runStageJob } from '../run/slurm/run-stage-job.ts';
 
@@ -25,7 +26,7 @@ export async function runStageCommand(
     return await runStageJob({
       root,
       stage,
-      fingerprint: o.fingerprint,
+      fingerprint: asFingerprintHash(o.fingerprint),
       outDir: resolve(o.out),
       signal: controller.signal,
       out: process.stdout,

@@ -32,7 +32,7 @@ export function renderStageDetails(d: StageDetails): string {
     if (e.cmd !== null) lines.push(...e.cmd.map((c) => `  cmd          ${c}`));
     if (e.uses !== null) lines.push(`  uses         ${e.uses}`);
     lines.push(`  params       ${canonicalJson(e.params)}`);
-    for (const [param, o] of Object.entries(e.params_from ?? {}))
+    for (const [param, o] of Object.entries(e.paramsFrom ?? {}))
       lines.push(`  param from   ${param} <- ${o.stage} json:${o.json}${o.key === undefined ? '' : ` key ${o.key}`}`);
     for (const [k, h] of Object.entries(e.deps)) lines.push(`  dep          ${k}  ${h.slice(0, 12)}`);
     for (const [k, h] of Object.entries(e.code)) lines.push(`  code         ${k}  ${h.slice(0, 12)}`);

@@ -1,7 +1,8 @@
 import { UserError } from '../errors.ts';
 import type { PipelineGraph } from '../graph/build.ts';
 import type { FileHasher } from './file-hasher.ts';
-import { ENGINE_VERSION, stageDepHash, type Fingerprint } from './fingerprint.ts';
+import { ENGINE_VERSION, stageDepHash, type FingerprintRecord } from './fingerprint.ts';
+import type { OutputSetHash } from './hash-types.ts';
 import type { ModuleGraph } from './module-graph.ts';
 
 /**
@@ -9,13 +10,13 @@ import type { ModuleGraph } from './module-graph.ts';
  * stage, known only once that stage is done, which is why fingerprints are computed as the run
  * proceeds rather than all up front.
  */
-export async function computeFingerprint(
+export async function computeFingerprintRecord(
   graph: PipelineGraph,
   name: string,
-  upstream: ReadonlyMap<string, string>,
+  upstream: ReadonlyMap<string, OutputSetHash>,
   hasher: FileHasher,
   modules: ModuleGraph,
-): Promise<Fingerprint> {
+): Promise<FingerprintRecord> {
   const node = graph.stages.get(name);
   if (node === undefined) throw new Error(`unknown stage ${name}`);
   const { spec } = node;

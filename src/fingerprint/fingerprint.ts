@@ -1,5 +1,6 @@
 import { canonicalJson, type JsonObject } from './canonical-json.ts';
 import { sha256Hex } from '../util/sha256-hex.ts';
+import { asFingerprintHash, type FingerprintHash, type OutputSetHash } from './hash-types.ts';
 
 /**
  * Bumped by hand whenever the engine changes how it runs a stage or encodes what a stage
@@ -8,8 +9,11 @@ import { sha256Hex } from '../util/sha256-hex.ts';
 export const ENGINE_VERSION = 2;
 
 /**
- * Everything that can change what a stage computes. The cache key is the sha256 of this record
- * in canonical JSON; each field says why a change in it must make the stage run again.
+ * Everything that can change what a stage computes: the fingerprint record. The cache key, its
+ * FingerprintHash (named `fingerprint` wherever it is stored), is the sha256 of this record in
+ * canonical JSON; each field says why a change in it must make the stage run again. Its field
+ * names are part of what is hashed, so they keep the spelling they are hashed with
+ * (`metric_files`), unlike the engine's other names.
  *
  * Deliberately left out, and recorded as provenance on each run instead: the Node version, the
  * platform, the host and the tfjs backend. Including them would make every result made on a GPU
@@ -18,7 +22,7 @@ export const ENGINE_VERSION = 2;
  * limit a Slurm job asked for): a stage run on a bigger node computes the same result, so moving
  * a study from a laptop to a cluster, or giving a stage more memory, reruns nothing.
  */
-export interface Fingerprint {
+export interface FingerprintRecord {
   /**
    * The engine's own version (ENGINE_VERSION): a new engine may encode tables, blobs or metrics
    * differently, and old results must not pass for new ones.
@@ -88,19 +92,19 @@ export interface Fingerprint {
 }
 
 /** What a downstream stage sees of an upstream one: its outputs, and the params and item in its context. */
-export function stageDepHash(outputsHash: string, params: unknown, item: unknown): string {
+export function stageDepHash(outputsHash: OutputSetHash, params: unknown, item: unknown): string {
   return sha256Hex(canonicalJson({ outputs: outputsHash, params, item: item ?? null }));
 }
 
-export function fingerprintHash(fp: Fingerprint): string {
-  return sha256Hex(canonicalJson(fp));
+export function fingerprintHash(record: FingerprintRecord): FingerprintHash {
+  return asFingerprintHash(sha256Hex(canonicalJson(record)));
 }
 
 /**
  * Human explanations of why `current` differs from `previous` (the fingerprint recorded in the
  * lockfile), one line per changed item, for `repro --dry` and `status`.
  */
-export function explainChange(previous: Fingerprint | undefined, current: Fingerprint): string[] {
+export function explainChange(previous: FingerprintRecord | undefined, current: FingerprintRecord): string[] {
   if (previous === undefined) return ['new stage: never run with this definition'];
   const reasons: string[] = [];
   if (previous.engine !== current.engine) reasons.push(`engine version ${previous.engine} -> ${current.engine}`);

@@ -2,11 +2,12 @@ import { restoreDirectoryOutput } from './directory-outputs.ts';
 import { existsSync } from 'node:fs';
 import { faultThrow } from '../fault.ts';
 import type { FileHasher } from '../fingerprint/file-hasher.ts';
+import type { FingerprintHash } from '../fingerprint/hash-types.ts';
 import { ArtifactStore, type InvocationProvenance, type StoredResult } from '../store/store.ts';
 import { restoreFile } from './collect-outputs.ts';
 
 interface PendingLookup {
-  fingerprint: string;
+  fingerprint: FingerprintHash;
   resolve: (r: StoredResult | undefined) => void;
   reject: (e: unknown) => void;
 }
@@ -73,7 +74,7 @@ export class StoreAccess {
    * The stored result of a fingerprint, if any. In a dry run a store that cannot be opened
    * (held by a running `repro`) counts as holding nothing: the plan then says what would run.
    */
-  lookup(stage: string, fingerprint: string): Promise<StoredResult | undefined> {
+  lookup(stage: string, fingerprint: FingerprintHash): Promise<StoredResult | undefined> {
     faultThrow('lookup', stage);
     return new Promise((resolve, reject) => {
       this.pending.push({ fingerprint, resolve, reject });
@@ -94,7 +95,7 @@ export class StoreAccess {
         }
         const found =
           store === undefined
-            ? new Map<string, StoredResult>()
+            ? new Map<FingerprintHash, StoredResult>()
             : await store.findResults(batch.map((b) => b.fingerprint));
         for (const b of batch) b.resolve(found.get(b.fingerprint));
       } catch (e) {

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { StageSpec } from '../config/stage-spec.ts';
 import { UserError } from '../errors.ts';
 import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
-import { sha256Hex } from '../util/sha256-hex.ts';
+import { contentHashOf, type OutputSetHash } from '../fingerprint/hash-types.ts';
 import type { StageOutputs } from '../stage-api.ts';
 import type { NewArtifact, OutputRef } from '../store/store.ts';
 import { collectDirectory, DIR_PREFIX } from '../store/directory-manifest.ts';
@@ -17,7 +17,7 @@ export interface CollectedOutputs {
   metrics: Record<string, number>;
   /** Not part of outputsHash: see StageOutputs.measurements. */
   measurements: Record<string, number>;
-  outputsHash: string;
+  outputsHash: OutputSetHash;
 }
 
 /** Removes a stage's declared files before it runs, so a failed run can never leave stale ones that look new. */
@@ -47,13 +47,13 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
   }
   for (const [name, value] of Object.entries(returned.json ?? {})) {
     if (value === undefined) throw new UserError(`json output "${name}" is undefined`);
-    const hash = sha256Hex(canonicalJson(value));
+    const hash = contentHashOf(canonicalJson(value));
     artifacts.push({ kind: 'json', hash, value: JSON.parse(JSON.stringify(value)) as JsonValue });
     outputs[`json:${name}`] = { kind: 'json', hash };
   }
   for (const [name, bytes] of Object.entries(returned.blobs ?? {})) {
     if (!(bytes instanceof Uint8Array)) throw new UserError(`blob output "${name}" is not a Uint8Array`);
-    const hash = sha256Hex(bytes);
+    const hash = contentHashOf(bytes);
     artifacts.push({ kind: 'blob', hash, bytes });
     outputs[`blob:${name}`] = { kind: 'blob', hash };
   }
@@ -79,7 +79,7 @@ export async function collectOutputs(root: string, spec: StageSpec, returned: St
     } catch {
       throw new UserError(`stage did not write its declared output "${out}"`);
     }
-    const hash = sha256Hex(bytes);
+    const hash = contentHashOf(bytes);
     artifacts.push({ kind: 'file', hash, bytes });
     outputs[`file:${out}`] = { kind: 'file', hash };
   }

@@ -1,4 +1,5 @@
-import type { Fingerprint } from '../fingerprint/fingerprint.ts';
+import type { FingerprintRecord } from '../fingerprint/fingerprint.ts';
+import type { FingerprintHash, OutputSetHash } from '../fingerprint/hash-types.ts';
 import type { StageNode } from '../graph/build.ts';
 import type { ArtifactReader } from './run-uses-stage.ts';
 import type { StageIO, StageOutcome } from './stage-outcome.ts';
@@ -17,11 +18,11 @@ export interface StageTask {
   node: StageNode;
   /** Absolute project root; the stage runs there, and its out files are written under it. */
   root: string;
-  fingerprint: Fingerprint;
-  /** sha256 of `fingerprint`: what the result will be stored under. */
-  hash: string;
-  /** Output-set hash of each upstream stage: with the work tree, what the fingerprint was computed from. */
-  upstream: ReadonlyMap<string, string>;
+  record: FingerprintRecord;
+  /** The hash of `record`: what the result will be stored under. */
+  fingerprint: FingerprintHash;
+  /** Output-set hash of each upstream stage: with the work tree, what the record was computed from. */
+  upstream: ReadonlyMap<string, OutputSetHash>;
   /** For `uses:` stages, the upstream stages as the stage's context sees them, sorted by name. */
   inputs: UpstreamManifest[];
   /** Reads an upstream artifact from the store. */

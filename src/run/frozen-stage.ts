@@ -1,10 +1,11 @@
 import type { StageSpec } from '../config/stage-spec.ts';
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
+import { asOutputSetHash, type OutputSetHash } from '../fingerprint/hash-types.ts';
 import { sha256Hex } from '../util/sha256-hex.ts';
 import type { FileHasher } from '../fingerprint/file-hasher.ts';
 import type { LockEntry } from '../store/lockfile.ts';
 
-export type FrozenResult = { ok: true; outputsHash: string; reason: string } | { ok: false; reason: string };
+export type FrozenResult = { ok: true; outputsHash: OutputSetHash; reason: string } | { ok: false; reason: string };
 
 /**
  * A frozen stage (dvc.yaml `frozen: true`) never runs, not even with --force: its recorded
@@ -17,7 +18,7 @@ export async function frozenResult(
   hasher: FileHasher,
 ): Promise<FrozenResult> {
   if (entry !== undefined)
-    return { ok: true, outputsHash: entry.outputs_hash, reason: 'frozen: its recorded result stands' };
+    return { ok: true, outputsHash: entry.outputsHash, reason: 'frozen: its recorded result stands' };
   const hashes: Record<string, string> = {};
   const missing: string[] = [];
   for (const out of [...spec.outs, ...spec.metrics]) {
@@ -29,7 +30,7 @@ export async function frozenResult(
     return { ok: false, reason: `frozen and never run here, and its outputs are missing: ${missing.join(', ')}` };
   return {
     ok: true,
-    outputsHash: sha256Hex(canonicalJson({ frozen: hashes })),
+    outputsHash: asOutputSetHash(sha256Hex(canonicalJson({ frozen: hashes }))),
     reason: 'frozen: its outputs in the work tree stand',
   };
 }

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '../fingerprint/canonical-json.ts';
+import type { ContentHash } from '../fingerprint/hash-types.ts';
 import type { ParamSource, StageSpec } from '../config/stage-spec.ts';
 import type { ParamOrigin } from '../store/lockfile.ts';
 import type { OutputRef } from '../store/store.ts';
@@ -30,7 +31,7 @@ export function notKnownYet(s: ParamSource): string {
 export async function resolveParams(
   spec: StageSpec,
   outputsOf: (stage: string) => Readonly<Record<string, OutputRef>> | undefined,
-  readJson: (hash: string) => Promise<JsonValue>,
+  readJson: (hash: ContentHash) => Promise<JsonValue>,
 ): Promise<ParamResolution> {
   const sources = spec.paramsFrom ?? [];
   const unknown = sources.filter((s) => outputsOf(s.stage) === undefined);

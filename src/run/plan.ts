@@ -1,5 +1,6 @@
 import type { FileHasher } from '../fingerprint/file-hasher.ts';
-import { explainChange, type Fingerprint } from '../fingerprint/fingerprint.ts';
+import { explainChange, type FingerprintRecord } from '../fingerprint/fingerprint.ts';
+import type { FingerprintHash } from '../fingerprint/hash-types.ts';
 import type { StageNode } from '../graph/build.ts';
 import type { LockEntry } from '../store/lockfile.ts';
 import type { StoredResult } from '../store/store.ts';
@@ -38,8 +39,8 @@ export const NOT_IN_STORE = 'not in the store';
 export async function planStage(
   name: string,
   node: StageNode,
-  fp: Fingerprint,
-  hash: string,
+  fp: FingerprintRecord,
+  hash: FingerprintHash,
   p: PlanInputs,
 ): Promise<StagePlan> {
   const { entry } = p;

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { FingerprintHash } from '../fingerprint/hash-types.ts';
 import type { StageProgress } from '../stage-api.ts';
 import type { JobReport } from './stage-outcome.ts';
 
@@ -7,7 +8,7 @@ export type StageStatus = 'ran' | 'cached' | 'failed' | 'skipped' | 'would-run';
 export interface StageReport {
   name: string;
   status: StageStatus;
-  fingerprint: string | null;
+  fingerprint: FingerprintHash | null;
   seconds: number;
   /** Why it ran (or would run), or why it was skipped. */
   reasons: string[];

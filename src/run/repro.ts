@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfigFailure } from '../config/failure.ts';
 import { describeFailure } from '../errors.ts';
-import { computeFingerprint } from '../fingerprint/compute.ts';
+import { computeFingerprintRecord } from '../fingerprint/compute.ts';
 import { FileHasher } from '../fingerprint/file-hasher.ts';
-import { fingerprintHash, type Fingerprint } from '../fingerprint/fingerprint.ts';
+import { fingerprintHash, type FingerprintRecord } from '../fingerprint/fingerprint.ts';
+import {
+  asContentHash,
+  type ContentHash,
+  type FingerprintHash,
+  type OutputSetHash,
+} from '../fingerprint/hash-types.ts';
 import { ModuleGraph } from '../fingerprint/module-graph.ts';
 import type { PipelineGraph, StageNode } from '../graph/build.ts';
 import { loadGraph } from '../graph/load-graph.ts';
@@ -101,12 +107,12 @@ export async function repro(opts: ReproOptions): Promise<ReproResult> {
 }
 
 /** One `repro` over the graph: the scheduler's handler for planning, restoring, running and committing stages. */
-class ReproRun implements StageHandler<string> {
+class ReproRun implements StageHandler<OutputSetHash> {
   private readonly reports: StageReport[] = [];
   private readonly invocation = randomUUID();
   private readonly store: StoreAccess;
   private readonly executor: ExecutorHandle;
-  private readonly scheduler: Scheduler<string>;
+  private readonly scheduler: Scheduler<OutputSetHash>;
   private committer: Committer | undefined;
   /** A failure of the whole run (the store cannot be opened), thrown once every stage settled. */
   private fatal: { error: unknown } | undefined;
@@ -178,7 +184,7 @@ class ReproRun implements StageHandler<string> {
   }
 
   /** An upstream stage outside the selection (with --downstream) counts as its recorded result. */
-  outside(name: string): Settled<string> {
+  outside(name: string): Settled<OutputSetHash> {
     const entry = this.lock.get(name);
     if (entry === undefined)
       return { ok: false, kind: 'skipped', reason: `upstream ${name} has no recorded result (run it first)` };
@@ -187,10 +193,10 @@ class ReproRun implements StageHandler<string> {
     if (node?.spec.paramsFrom !== undefined)
       this.graph.stages.set(name, { ...node, spec: { ...node.spec, params: entry.params } });
     this.outputs.set(name, entry.outputs);
-    return { ok: true, value: entry.outputs_hash };
+    return { ok: true, value: entry.outputsHash };
   }
 
-  blocked(name: string, upstream: string, why: Extract<Settled<string>, { ok: false }>): Settled<string> {
+  blocked(name: string, upstream: string, why: Extract<Settled<OutputSetHash>, { ok: false }>): Settled<OutputSetHash> {
     const wouldRun = why.kind === 'would-run';
     // A param read from the stage that will run is named, with where it comes from.
     const pending = (this.graph.stages.get(name)?.spec.paramsFrom ?? []).filter((p) => p.stage === upstream);
@@ -208,7 +214,7 @@ class ReproRun implements StageHandler<string> {
     return { ok: false, kind: wouldRun ? 'would-run' : 'skipped', reason: `upstream ${upstream} did not complete` };
   }
 
-  async crashed(name: string, error: unknown): Promise<Settled<string>> {
+  async crashed(name: string, error: unknown): Promise<Settled<OutputSetHash>> {
     if (error === this.store.openFailure) {
       // The run's failure, not this stage's: reported once, after every running stage settled.
       this.fatal ??= { error };
@@ -224,7 +230,7 @@ class ReproRun implements StageHandler<string> {
     return this.fail(name, null, 0, message, []);
   }
 
-  async visit(name: string, v: Visit<string>): Promise<Settled<string>> {
+  async visit(name: string, v: Visit<OutputSetHash>): Promise<Settled<OutputSetHash>> {
     let node = this.graph.stages.get(name);
     if (node === undefined) throw new Error(`unknown stage ${name}`);
     if (node.spec.paramsFrom !== undefined) {
@@ -246,9 +252,9 @@ class ReproRun implements StageHandler<string> {
         ? { ok: true, value: frozen.outputsHash }
         : { ok: false, kind: 'skipped', reason: frozen.reason };
     }
-    let fp: Fingerprint;
+    let record: FingerprintRecord;
     try {
-      fp = await computeFingerprint(this.graph, name, v.upstream, this.hasher, this.modules);
+      record = await computeFingerprintRecord(this.graph, name, v.upstream, this.hasher, this.modules);
     } catch (e) {
       // Planning (`status`, `--dry`) on a clone without its data: say what is missing, fail nothing.
       if (this.opts.dry) {
@@ -258,8 +264,8 @@ class ReproRun implements StageHandler<string> {
       // A dependency that vanished or a stage module that does not parse: the user's to fix.
       return this.fail(name, null, 0, (e as Error).message, []);
     }
-    const hash = fingerprintHash(fp);
-    const plan = await planStage(name, node, fp, hash, {
+    const fingerprint = fingerprintHash(record);
+    const plan = await planStage(name, node, record, fingerprint, {
       root: this.opts.root,
       entry: this.lock.get(name),
       hasher: this.hasher,
@@ -267,10 +273,10 @@ class ReproRun implements StageHandler<string> {
       force: this.opts.force,
     });
     if (plan.kind === 'up-to-date') {
-      this.finish({ name, status: 'cached', cache: 'lockfile', fingerprint: hash, seconds: 0, reasons: [] });
+      this.finish({ name, status: 'cached', cache: 'lockfile', fingerprint, seconds: 0, reasons: [] });
       const entry = this.lock.get(name)!;
       this.outputs.set(name, entry.outputs);
-      return { ok: true, value: entry.outputs_hash };
+      return { ok: true, value: entry.outputsHash };
     }
     if (plan.kind === 'in-store') {
       if (this.opts.dry) {
@@ -280,21 +286,21 @@ class ReproRun implements StageHandler<string> {
           status: 'cached',
           cache: 'store',
           planned: true,
-          fingerprint: hash,
+          fingerprint,
           seconds: 0,
           reasons: plan.reasons,
         });
         return { ok: true, value: plan.found.outputsHash };
       }
-      return this.restore(name, fp, plan.found, plan.reasons);
+      return this.restore(name, record, plan.found, plan.reasons);
     }
     if (this.opts.dry) {
-      this.finish({ name, status: 'would-run', fingerprint: hash, seconds: 0, reasons: plan.reasons });
+      this.finish({ name, status: 'would-run', fingerprint, seconds: 0, reasons: plan.reasons });
       return { ok: false, kind: 'would-run', reason: 'would run' };
     }
     const release = await v.slot();
     if (release === undefined) {
-      this.finish({ name, status: 'skipped', fingerprint: hash, seconds: 0, reasons: ['the run is stopping'] });
+      this.finish({ name, status: 'skipped', fingerprint, seconds: 0, reasons: ['the run is stopping'] });
       return { ok: false, kind: 'skipped', reason: 'not run' };
     }
     // The slot stands for a running stage: it is freed once the stage's process has ended, so the
@@ -305,7 +311,7 @@ class ReproRun implements StageHandler<string> {
       held = false;
     };
     try {
-      return await this.runStage(name, node, fp, hash, v.upstream, plan.reasons, free);
+      return await this.runStage(name, node, record, fingerprint, v.upstream, plan.reasons, free);
     } finally {
       free();
     }
@@ -319,9 +325,9 @@ class ReproRun implements StageHandler<string> {
   private async resolveParams(
     name: string,
     node: StageNode,
-  ): Promise<{ ok: true; node: StageNode } | { ok: false; settled: Settled<string> }> {
+  ): Promise<{ ok: true; node: StageNode } | { ok: false; settled: Settled<OutputSetHash> }> {
     let unreadable: string | undefined;
-    const readJson = async (hash: string) => {
+    const readJson = async (hash: ContentHash) => {
       const store = await this.store.open();
       if (store === undefined) throw new Error('there is no store');
       return store.readJson(hash);
@@ -355,7 +361,7 @@ class ReproRun implements StageHandler<string> {
 
   private facts(
     name: string,
-    fingerprint: string,
+    fingerprint: FingerprintHash,
     status: RunFacts['status'],
     started: number,
     extra: Partial<RunFacts> = {},
@@ -374,15 +380,15 @@ class ReproRun implements StageHandler<string> {
 
   private async restore(
     name: string,
-    fp: Fingerprint,
+    record: FingerprintRecord,
     found: StoredResult,
     reasons: string[],
-  ): Promise<Settled<string>> {
+  ): Promise<Settled<OutputSetHash>> {
     const started = Date.now();
     const store = await this.store.writable();
     await restoreOuts(this.opts.root, store, this.hasher, found);
     await store.recordRun(runRecord(this.facts(name, found.fingerprint, 'cached', started)));
-    this.lock.set(name, lockEntry(fp, found, this.origins.get(name)));
+    this.lock.set(name, lockEntry(record, found, this.origins.get(name)));
     this.outputs.set(name, found.outputs);
     this.finish({
       name,
@@ -398,12 +404,12 @@ class ReproRun implements StageHandler<string> {
   private async runStage(
     name: string,
     node: StageNode,
-    fp: Fingerprint,
-    hash: string,
-    upstream: ReadonlyMap<string, string>,
+    record: FingerprintRecord,
+    fingerprint: FingerprintHash,
+    upstream: ReadonlyMap<string, OutputSetHash>,
     reasons: string[],
     free: () => void,
-  ): Promise<Settled<string>> {
+  ): Promise<Settled<OutputSetHash>> {
     const { spec } = node;
     const { reporter, root } = this.opts;
     const store = await this.store.writable();
@@ -431,18 +437,14 @@ class ReproRun implements StageHandler<string> {
             }),
             (f) => store.measurementsOf(f),
           );
-    const read = (kind: 'table' | 'json' | 'blob', h: string) =>
+    const read = (kind: 'table' | 'json' | 'blob', h: ContentHash) =>
       kind === 'table' ? store.readTable(h) : kind === 'json' ? store.readJson(h) : store.readBlob(h);
     let outcome: StageOutcome;
     try {
       outcome =
         executor === undefined
           ? { ok: true, outputs: {}, provenance: { adopted_from: 'dvc.lock' } }
-          : await executor.run(
-              { name, node, root, fingerprint: fp, hash, upstream, inputs, read },
-              io,
-              this.opts.signal,
-            );
+          : await executor.run({ name, node, root, record, fingerprint, upstream, inputs, read }, io, this.opts.signal);
     } catch (e) {
       outcome = {
         ok: false,
@@ -458,17 +460,20 @@ class ReproRun implements StageHandler<string> {
       await store
         .recordRun(
           runRecord(
-            this.facts(name, hash, 'failed', started, { provenance: jobProvenance(job), error: outcome.message }),
+            this.facts(name, fingerprint, 'failed', started, {
+              provenance: jobProvenance(job),
+              error: outcome.message,
+            }),
           ),
         )
         .catch(() => undefined);
-      return this.fail(name, hash, seconds, outcome.message, outcome.tail, job);
+      return this.fail(name, fingerprint, seconds, outcome.message, outcome.tail, job);
     }
     let result: StoredResult;
     try {
       const collected = await collectOutputs(root, spec, outcome.outputs);
       result = {
-        fingerprint: hash,
+        fingerprint,
         stage: name,
         outputs: collected.outputs,
         outputsHash: collected.outputsHash,
@@ -477,20 +482,20 @@ class ReproRun implements StageHandler<string> {
       this.committer ??= new Committer(store);
       await this.committer.commit({
         result,
-        fingerprintRecord: fp,
+        fingerprintRecord: record,
         // Lineage names each upstream by its output-set hash, so an edge leads to the stored result.
         inputs: Object.fromEntries(
           node.deps.map((d) =>
             d.kind === 'stage'
               ? [d.stage, { kind: 'stage' as const, hash: upstream.get(d.stage)! }]
-              : [d.path, { kind: 'file' as const, hash: fp.deps[d.path]! }],
+              : [d.path, { kind: 'file' as const, hash: asContentHash(record.deps[d.path]!) }],
           ),
         ),
         params: spec.params,
         artifacts: collected.artifacts,
         measurements: collected.measurements,
         run: runRecord(
-          this.facts(name, hash, 'ran', started, {
+          this.facts(name, fingerprint, 'ran', started, {
             provenance: { ...outcome.provenance, ...jobProvenance(job) },
             host: outcome.host,
           }),
@@ -499,29 +504,28 @@ class ReproRun implements StageHandler<string> {
     } catch (e) {
       return this.fail(
         name,
-        hash,
+        fingerprint,
         seconds,
         await describeFailure(root, `while storing stage ${name}`, e, this.opts.verbose ?? false),
         [],
         job,
       );
     }
-    this.lock.set(name, lockEntry(fp, result, this.origins.get(name)));
+    this.lock.set(name, lockEntry(record, result, this.origins.get(name)));
     this.outputs.set(name, result.outputs);
-    if (adopted) this.finish({ name, status: 'cached', cache: 'dvc.lock', fingerprint: hash, seconds, reasons });
-    else
-      this.finish({ name, status: 'ran', fingerprint: hash, seconds, reasons, ...(job === undefined ? {} : { job }) });
+    if (adopted) this.finish({ name, status: 'cached', cache: 'dvc.lock', fingerprint, seconds, reasons });
+    else this.finish({ name, status: 'ran', fingerprint, seconds, reasons, ...(job === undefined ? {} : { job }) });
     return { ok: true, value: result.outputsHash };
   }
 
   private fail(
     name: string,
-    fingerprint: string | null,
+    fingerprint: FingerprintHash | null,
     seconds: number,
     error: string,
     tail: string[],
     job?: JobReport,
-  ): Settled<string> {
+  ): Settled<OutputSetHash> {
     this.finish({
       name,
       status: 'failed',
@@ -536,13 +540,13 @@ class ReproRun implements StageHandler<string> {
   }
 }
 
-function lockEntry(fp: Fingerprint, result: StoredResult, origins?: Record<string, ParamOrigin>): LockEntry {
+function lockEntry(record: FingerprintRecord, result: StoredResult, origins?: Record<string, ParamOrigin>): LockEntry {
   return {
-    ...fp,
+    ...record,
     fingerprint: result.fingerprint,
     outputs: result.outputs,
-    outputs_hash: result.outputsHash,
+    outputsHash: result.outputsHash,
     metrics: result.metrics,
-    ...(origins === undefined ? {} : { params_from: origins }),
+    ...(origins === undefined ? {} : { paramsFrom: origins }),
   };
 }

@@ -8,9 +8,9 @@ import { sha256Hex } from '../util/sha256-hex.ts';
 import { FileHasher } from '../fingerprint/file-hasher.ts';
 import type { PipelineGraph, ResolvedDep, StageNode } from '../graph/build.ts';
 import { projectPaths } from '../project.ts';
-import type { Lockfile } from '../store/lockfile.ts';
+import { asContentHash } from '../fingerprint/hash-types.ts';
+import { recordOf, type Lockfile } from '../store/lockfile.ts';
 import { ArtifactStore } from '../store/store.ts';
-import { recordOf } from '../store/verify.ts';
 import { backendDifference } from './backend-difference.ts';
 import { clearOuts, collectOutputs, restoreFile } from './collect-outputs.ts';
 import type { ExecutorIO, ExecutorKind } from './executor.ts';
@@ -227,7 +227,8 @@ class RerunRun implements StageHandler<RerunReport['status']> {
     for (const [dep, hash] of Object.entries(record.deps)) {
       if (stageDeps.includes(dep) || (await hasher.hash(dep)) === hash) continue;
       // An input written by another stage is in the store as that stage's out file: put it back.
-      const bytes = await this.store.findBlob(hash);
+      // A file dependency's recorded hash is its content hash.
+      const bytes = await this.store.findBlob(asContentHash(hash));
       if (bytes === undefined)
         return done('skipped', [`input ${dep} differs from the recorded one and is not in the store`]);
       await restoreFile(scratch, dep, bytes);
@@ -288,9 +289,9 @@ class RerunRun implements StageHandler<RerunReport['status']> {
           name,
           node,
           root: scratch,
-          fingerprint: record,
-          hash: entry.fingerprint,
-          upstream: new Map(stageDeps.map((d) => [d, lock.stages[d]!.outputs_hash])),
+          record,
+          fingerprint: entry.fingerprint,
+          upstream: new Map(stageDeps.map((d) => [d, lock.stages[d]!.outputsHash])),
           inputs,
           read: (kind, h) =>
             kind === 'table' ? store.readTable(h) : kind === 'json' ? store.readJson(h) : store.readBlob(h),

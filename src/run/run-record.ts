@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
+import type { FingerprintHash } from '../fingerprint/hash-types.ts';
 import type { RunRecord } from '../store/store.ts';
 import type { JobReport } from './stage-outcome.ts';
 
 export interface RunFacts {
   invocation: string;
   stage: string;
-  fingerprint: string;
+  fingerprint: FingerprintHash;
   status: RunRecord['status'];
   /** Date.now() when the stage began. */
   started: number;

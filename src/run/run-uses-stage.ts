@@ -2,13 +2,14 @@ import { fork } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JsonValue } from '../fingerprint/canonical-json.ts';
+import type { ContentHash } from '../fingerprint/hash-types.ts';
 import type { StageOutputs } from '../stage-api.ts';
 import { stopTree } from './kill-tree.ts';
 import { forwardOutput, Tail, type StageIO, type StageOutcome } from './stage-outcome.ts';
 import type { FromWorker, ReadKind, ToWorker, WorkerStart } from './worker-protocol.ts';
 
 /** Reads an artifact from the store for a worker that asked for one. */
-export type ArtifactReader = (kind: ReadKind, hash: string) => Promise<unknown>;
+export type ArtifactReader = (kind: ReadKind, hash: ContentHash) => Promise<unknown>;
 
 const ownExtension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const WORKER = fileURLToPath(new URL(`./stage-worker${ownExtension}`, import.meta.url));

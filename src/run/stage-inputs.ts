@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue } from '../fingerprint/canonical-json.ts';
+import type { FingerprintHash } from '../fingerprint/hash-types.ts';
 import type { LockEntry } from '../store/lockfile.ts';
 import type { UpstreamManifest } from './worker-protocol.ts';
 
@@ -19,7 +20,7 @@ export interface UpstreamSource {
  */
 export async function assembleInputs(
   sources: readonly UpstreamSource[],
-  measurementsOf: (fingerprint: string) => Promise<Record<string, number>>,
+  measurementsOf: (fingerprint: FingerprintHash) => Promise<Record<string, number>>,
 ): Promise<UpstreamManifest[]> {
   const inputs: UpstreamManifest[] = [];
   for (const s of sources) {

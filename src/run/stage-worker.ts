@@ -5,6 +5,7 @@
  * inputs are requested from it over IPC and outputs are sent back to it.
  */
 import { pathToFileURL } from 'node:url';
+import type { ContentHash } from '../fingerprint/hash-types.ts';
 import type { StageContext, StageFunction, StageOutputs, UpstreamStage } from '../stage-api.ts';
 import type { FromWorker, ReadKind, ToWorker, UpstreamManifest, WorkerStart } from './worker-protocol.ts';
 
@@ -19,7 +20,7 @@ function send(msg: FromWorker): Promise<void> {
   });
 }
 
-function request(kind: ReadKind, hash: string): Promise<unknown> {
+function request(kind: ReadKind, hash: ContentHash): Promise<unknown> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
@@ -28,7 +29,7 @@ function request(kind: ReadKind, hash: string): Promise<unknown> {
 }
 
 function upstream(m: UpstreamManifest): UpstreamStage {
-  const ref = (kind: ReadKind, name: string): string => {
+  const ref = (kind: ReadKind, name: string): ContentHash => {
     const out = m.outputs[`${kind}:${name}`];
     if (out === undefined) {
       const have = Object.keys(m.outputs).join(', ') || 'none';

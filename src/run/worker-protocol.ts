@@ -1,11 +1,12 @@
 import type { JsonObject, JsonValue } from '../fingerprint/canonical-json.ts';
 import type { StageOutputs, StageProgress, TableData } from '../stage-api.ts';
+import type { ContentHash, FingerprintHash } from '../fingerprint/hash-types.ts';
 import type { OutputRef } from '../store/store.ts';
 
 /** An upstream stage as the worker knows it: names and hashes; contents are fetched on demand. */
 export interface UpstreamManifest {
   name: string;
-  fingerprint: string;
+  fingerprint: FingerprintHash;
   group: string;
   params: JsonObject;
   item: Record<string, JsonValue> | undefined;
@@ -42,6 +43,6 @@ export type FromWorker =
   | { type: 'log'; message: string }
   | { type: 'progress'; progress: StageProgress }
   | { type: 'provenance'; key: string; value: JsonValue }
-  | { type: 'read'; id: number; kind: ReadKind; hash: string }
+  | { type: 'read'; id: number; kind: ReadKind; hash: ContentHash }
   | { type: 'result'; outputs: StageOutputs }
   | { type: 'error'; message: string; stack?: string };

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
-import { sha256Hex } from '../util/sha256-hex.ts';
+import { contentHashOf, type ContentHash } from '../fingerprint/hash-types.ts';
 import type { NewArtifact, OutputRef } from './store.ts';
 
 /**
@@ -12,7 +12,7 @@ import type { NewArtifact, OutputRef } from './store.ts';
  */
 export interface DirectoryManifest {
   type: 'directory';
-  files: Record<string, string>;
+  files: Record<string, ContentHash>;
 }
 
 /** Output-set name of a directory output, beside `file:PATH` for files. */
@@ -44,16 +44,16 @@ export async function collectDirectory(
   path: string,
 ): Promise<{ ref: OutputRef; artifacts: NewArtifact[]; manifest: DirectoryManifest }> {
   const abs = join(root, path);
-  const files: Record<string, string> = {};
+  const files: Record<string, ContentHash> = {};
   const artifacts: NewArtifact[] = [];
   for (const f of await listFiles(abs)) {
     const bytes = await readFile(join(abs, f));
-    const hash = sha256Hex(bytes);
+    const hash = contentHashOf(bytes);
     files[f] = hash;
     artifacts.push({ kind: 'file', hash, bytes });
   }
   const manifest: DirectoryManifest = { type: 'directory', files };
-  const hash = sha256Hex(canonicalJson(manifest));
+  const hash = contentHashOf(canonicalJson(manifest));
   artifacts.push({ kind: 'json', hash, value: manifest as unknown as JsonValue });
   return { ref: { kind: 'json', hash }, artifacts, manifest };
 }
@@ -66,7 +66,7 @@ export async function workspaceDirectoryHash(
   root: string,
   path: string,
   hashFile: (rel: string) => Promise<string | undefined>,
-): Promise<string | undefined> {
+): Promise<ContentHash | undefined> {
   let names: string[];
   try {
     names = await listFiles(join(root, path));
@@ -75,7 +75,7 @@ export async function workspaceDirectoryHash(
   }
   const files: Record<string, string> = {};
   for (const f of names) files[f] = (await hashFile(`${path}/${f}`)) ?? '';
-  return sha256Hex(canonicalJson({ type: 'directory', files }));
+  return contentHashOf(canonicalJson({ type: 'directory', files }));
 }
 
 /**
@@ -86,7 +86,7 @@ export async function restoreDirectory(
   root: string,
   path: string,
   manifest: DirectoryManifest,
-  readBlob: (hash: string) => Promise<Uint8Array>,
+  readBlob: (hash: ContentHash) => Promise<Uint8Array>,
 ): Promise<void> {
   const abs = join(root, path);
   const tmp = `${abs}.${process.pid}.restore`;

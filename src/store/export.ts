@@ -2,6 +2,7 @@ import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { exportRecords } from './export-records.ts';
 import { DIR_PREFIX, isManifest, restoreDirectory } from './directory-manifest.ts';
+import { asContentHash, type ContentHash } from '../fingerprint/hash-types.ts';
 import { sha256Hex } from '../util/sha256-hex.ts';
 import type { Lockfile } from './lockfile.ts';
 import type { StoreReads } from './store-reads.ts';
@@ -12,7 +13,7 @@ import { UserError } from '../errors.ts';
 export type ExportFormat = 'parquet' | 'csv' | 'json';
 
 export interface ArtifactInfo {
-  hash: string;
+  hash: ContentHash;
   kind: string;
   tableName: string | null;
 }
@@ -22,7 +23,7 @@ export interface ArtifactInfo {
  * `summary:runs` when the name is unambiguous), using the lockfile for the stage's current result.
  */
 export async function findArtifact(store: StoreReads, spec: string, lock: Lockfile): Promise<ArtifactInfo> {
-  let hash: string | undefined;
+  let hash: ContentHash | undefined;
   const colon = spec.indexOf(':');
   if (colon > 0) {
     const stage = spec.slice(0, colon);
@@ -43,7 +44,7 @@ export async function findArtifact(store: StoreReads, spec: string, lock: Lockfi
       throw new UserError(
         rows.length === 0 ? `no artifact hash starts with ${spec}` : `${spec} is ambiguous: give more of the hash`,
       );
-    hash = String(rows[0]!.hash);
+    hash = asContentHash(String(rows[0]!.hash));
   }
   const rows = await store.rows('SELECT hash, kind, table_name FROM artifacts WHERE hash = $h', { h: hash });
   const row = rows[0];

@@ -15,7 +15,7 @@ export interface GcPlan {
  * pointed to. Run history (`runs`, `invocations`) is kept.
  */
 export async function planGc(store: ArtifactStore, lock: Lockfile, keepLast: number): Promise<GcPlan> {
-  const keep = new Set(Object.values(lock.stages).map((e) => e.fingerprint));
+  const keep = new Set<string>(Object.values(lock.stages).map((e) => e.fingerprint));
   if (keepLast > 0) {
     const recent = await store.rows(
       `SELECT DISTINCT fingerprint FROM runs WHERE status IN ('ran', 'cached') AND invocation IN (

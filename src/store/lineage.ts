@@ -1,4 +1,4 @@
-import type { Fingerprint } from '../fingerprint/fingerprint.ts';
+import type { FingerprintRecord } from '../fingerprint/fingerprint.ts';
 import type { StoreReads } from './store-reads.ts';
 import { UserError } from '../errors.ts';
 
@@ -11,10 +11,10 @@ export interface LineageInput {
 }
 
 /** The fields of a stored fingerprint record that say how a result was made. */
-type FingerprintRecord = Pick<Fingerprint, 'kind' | 'cmd' | 'uses' | 'params' | 'code' | 'packages'>;
+type HowMade = Pick<FingerprintRecord, 'kind' | 'cmd' | 'uses' | 'params' | 'code' | 'packages'>;
 
 /** One stored result and everything it was computed from, read from the store alone. */
-export interface LineageNode extends FingerprintRecord {
+export interface LineageNode extends HowMade {
   stage: string;
   fingerprint: string;
   created: string;

@@ -1,28 +1,34 @@
 import { readFileSync } from 'node:fs';
 import { faultPoint } from '../fault.ts';
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
-import type { Fingerprint } from '../fingerprint/fingerprint.ts';
+import type { FingerprintRecord } from '../fingerprint/fingerprint.ts';
+import type { ContentHash, FingerprintHash, OutputSetHash } from '../fingerprint/hash-types.ts';
 import type { OutputRef } from './store.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 
 export const LOCKFILE_VERSION = 1;
 
-/** What lockfile.json records of one stage: enough to tell, without the store, whether it is stale. */
-export interface LockEntry extends Fingerprint {
-  /** sha256 of the fingerprint fields above: the key under which its results are stored. */
-  fingerprint: string;
+/**
+ * What lockfile.json records of one stage: enough to tell, without the store, whether it is
+ * stale. The fingerprint record's fields sit beside the engine's own; those are named here as
+ * everywhere in the code, and `entryJson`/`entryFromJson` below are the one place that maps them
+ * to the file's keys.
+ */
+export interface LockEntry extends FingerprintRecord {
+  /** The hash of the fingerprint record: the key under which its results are stored. */
+  fingerprint: FingerprintHash;
   /** Every output by name (`table:x`, `file:path`, ...) and its content hash. */
   outputs: Record<string, OutputRef>;
   /** Hash of the whole output set: what downstream stages see as this stage's content. */
-  outputs_hash: string;
+  outputsHash: OutputSetHash;
   metrics: Record<string, number>;
   /**
    * For each param set by `params_from:`, where its value was read. Not part of the fingerprint:
    * the value itself is (in `params`), and the source stage's outputs are not, unless it is
    * also listed in `deps`.
    */
-  params_from?: Record<string, ParamOrigin>;
+  paramsFrom?: Record<string, ParamOrigin>;
 }
 
 /** Where a `params_from` value was read: a json output (and a key in it) of an upstream stage. */
@@ -31,12 +37,35 @@ export interface ParamOrigin {
   json: string;
   key?: string;
   /** The content hash of that json output. */
-  hash: string;
+  hash: ContentHash;
 }
 
 export interface Lockfile {
   version: number;
   stages: Record<string, LockEntry>;
+}
+
+/** A lock entry as lockfile.json spells it. Keys not named here are kept as they are. */
+type LockEntryJson = Omit<LockEntry, 'outputsHash' | 'paramsFrom'> & {
+  outputs_hash: OutputSetHash;
+  params_from?: Record<string, ParamOrigin>;
+};
+
+/** The entry as lockfile.json holds it: the one place where the code's names meet the file's keys. */
+function entryJson(entry: LockEntry): LockEntryJson {
+  const { outputsHash, paramsFrom, ...rest } = entry;
+  return { ...rest, outputs_hash: outputsHash, ...(paramsFrom === undefined ? {} : { params_from: paramsFrom }) };
+}
+
+function entryFromJson(json: LockEntryJson): LockEntry {
+  const { outputs_hash, params_from, ...rest } = json;
+  return { ...rest, outputsHash: outputs_hash, ...(params_from === undefined ? {} : { paramsFrom: params_from }) };
+}
+
+/** The fingerprint record an entry was made from: the entry without what the run added to it. */
+export function recordOf(entry: LockEntry): FingerprintRecord {
+  const { fingerprint: _f, outputs: _o, outputsHash: _h, metrics: _m, paramsFrom: _p, ...record } = entry;
+  return record;
 }
 
 export class LockfileError extends UserError {}
@@ -57,18 +86,25 @@ export async function readLockfile(path: string): Promise<Lockfile> {
       `${path}: not valid JSON (${(e as Error).message}); restore it from git or delete it to rebuild`,
     );
   }
-  const lock = data as Partial<Lockfile>;
+  return lockfileFromJson(data, path);
+}
+
+/** A lockfile from its parsed JSON; `source` names where it came from, for errors. */
+export function lockfileFromJson(data: unknown, source: string): Lockfile {
+  const lock = data as Partial<{ version: number; stages: Record<string, LockEntryJson> }>;
   if (typeof lock !== 'object' || lock === null || typeof lock.stages !== 'object' || lock.stages === null) {
     throw new LockfileError(
-      `${path}: expected {"version": ..., "stages": {...}}; restore it from git or delete it to rebuild`,
+      `${source}: expected {"version": ..., "stages": {...}}; restore it from git or delete it to rebuild`,
     );
   }
   if (typeof lock.version === 'number' && lock.version > LOCKFILE_VERSION) {
     throw new LockfileError(
-      `${path}: written by a newer pipeline (lockfile version ${lock.version}); upgrade pipeline`,
+      `${source}: written by a newer pipeline (lockfile version ${lock.version}); upgrade pipeline`,
     );
   }
-  return { version: LOCKFILE_VERSION, stages: lock.stages };
+  const stages: Record<string, LockEntry> = {};
+  for (const [name, entry] of Object.entries(lock.stages)) stages[name] = entryFromJson(entry);
+  return { version: LOCKFILE_VERSION, stages };
 }
 
 /**
@@ -86,7 +122,8 @@ export async function writeLockfile(
 
 /** lockfile.json's bytes: canonical JSON, two-space indent, a final newline. */
 export function lockfileText(lock: Lockfile): string {
-  return `${canonicalJson(lock, 2)}\n`;
+  const stages = Object.fromEntries(Object.entries(lock.stages).map(([name, entry]) => [name, entryJson(entry)]));
+  return `${canonicalJson({ ...lock, stages }, 2)}\n`;
 }
 
 /**
@@ -104,7 +141,7 @@ export function lockfileTextCached(lock: Lockfile, cache: Map<string, { entry: L
     const entry = lock.stages[name]!;
     let c = cache.get(name);
     if (c === undefined || c.entry !== entry) {
-      c = { entry, text: canonicalJson(entry, 2).replace(/\n/g, '\n    ') };
+      c = { entry, text: canonicalJson(entryJson(entry), 2).replace(/\n/g, '\n    ') };
       cache.set(name, c);
     }
     parts.push(`    ${JSON.stringify(name)}: ${c.text}`);

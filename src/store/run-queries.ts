@@ -1,16 +1,32 @@
 import type { Row, StoreReads } from './store-reads.ts';
 
 /**
- * The store's run records as `show` prints them, asked through StoreReads so that the same
- * query answers from the store opened here or from a running `repro`'s read socket.
+ * The store's run records as `show` and the dashboard list them, asked through StoreReads so
+ * that the same query answers from the store opened here or from a running `repro`'s read socket.
  */
 
-/** A stage's last runs, newest first, as JSON-safe rows. */
-export function recentRuns(store: StoreReads, stage: string, limit = 10): Promise<Row[]> {
+/** A stage's last runs, newest first, as JSON-safe rows; `host: false` leaves out where each ran. */
+export function recentRuns(store: StoreReads, stage: string, limit = 10, o: { host?: boolean } = {}): Promise<Row[]> {
+  const where = (o.host ?? true) ? ' host, node,' : '';
   return store.query(
-    `SELECT strftime(started, '%Y-%m-%d %H:%M:%S') AS started, status, cache_hit, round(seconds, 2) AS seconds, left(fingerprint, 12) AS fingerprint, host, node, backend, error
+    `SELECT strftime(started, '%Y-%m-%d %H:%M:%S') AS started, status, cache_hit, round(seconds, 2) AS seconds, left(fingerprint, 12) AS fingerprint,${where} backend, error
      FROM runs WHERE stage = $s ORDER BY started DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
     { s: stage },
+  );
+}
+
+/** Every stage's latest run: its status, duration and error. */
+export async function latestRuns(
+  store: StoreReads,
+): Promise<Map<string, { status: string; seconds: number; error: string | null }>> {
+  const rows = await store.query(
+    `SELECT stage, status, seconds, error FROM (SELECT *, row_number() OVER (PARTITION BY stage ORDER BY started DESC) AS n FROM runs) WHERE n = 1`,
+  );
+  return new Map(
+    rows.map((r) => [
+      String(r.stage),
+      { status: String(r.status), seconds: Number(r.seconds), error: r.error === null ? null : String(r.error) },
+    ]),
   );
 }
 

@@ -1,4 +1,5 @@
 import type { JsonValue } from '../fingerprint/canonical-json.ts';
+import type { ContentHash } from '../fingerprint/hash-types.ts';
 import type { TableData } from '../stage-api.ts';
 
 export type Row = Record<string, unknown>;
@@ -13,7 +14,7 @@ export interface StoreReads {
   rows(sql: string, params?: SqlParams): Promise<Row[]>;
   /** Rows as JSON-safe objects (what `pipeline query` prints). */
   query(sql: string, params?: SqlParams): Promise<Row[]>;
-  readTable(hash: string): Promise<TableData>;
-  readJson(hash: string): Promise<JsonValue>;
-  readBlob(hash: string): Promise<Uint8Array>;
+  readTable(hash: ContentHash): Promise<TableData>;
+  readJson(hash: ContentHash): Promise<JsonValue>;
+  readBlob(hash: ContentHash): Promise<Uint8Array>;
 }

@@ -4,6 +4,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { faultPoint } from '../fault.ts';
 import { canonicalJson, type JsonValue } from '../fingerprint/canonical-json.ts';
+import type { FingerprintRecord } from '../fingerprint/fingerprint.ts';
+import {
+  asContentHash,
+  asFingerprintHash,
+  asOutputSetHash,
+  type ContentHash,
+  type FingerprintHash,
+  type OutputSetHash,
+} from '../fingerprint/hash-types.ts';
 import type { TableData } from '../stage-api.ts';
 import { ReadConnection } from './read-connection.ts';
 import { flattenParams, migrate, schemaVersion, STORE_SCHEMA_VERSION } from './schema.ts';
@@ -22,28 +31,28 @@ export type ArtifactKind = 'table' | 'json' | 'blob' | 'file';
 
 export interface OutputRef {
   kind: ArtifactKind;
-  hash: string;
+  hash: ContentHash;
 }
 
 /** A stage's outputs as stored: what a cache hit hands back. */
 export interface StoredResult {
-  fingerprint: string;
+  fingerprint: FingerprintHash;
   stage: string;
   outputs: Record<string, OutputRef>;
-  outputsHash: string;
+  outputsHash: OutputSetHash;
   metrics: Record<string, number>;
 }
 
 /** One artifact to store: a table, a JSON value or bytes (blobs and out files). */
 export type NewArtifact =
-  | { kind: 'table'; hash: string; table: EncodedTable }
-  | { kind: 'json'; hash: string; value: JsonValue }
-  | { kind: 'blob' | 'file'; hash: string; bytes: Uint8Array };
+  | { kind: 'table'; hash: ContentHash; table: EncodedTable }
+  | { kind: 'json'; hash: ContentHash; value: JsonValue }
+  | { kind: 'blob' | 'file'; hash: ContentHash; bytes: Uint8Array };
 
 export interface RunRecord {
   invocation: string;
   stage: string;
-  fingerprint: string;
+  fingerprint: FingerprintHash;
   status: 'ran' | 'cached' | 'failed';
   cacheHit: boolean;
   started: Date;
@@ -59,9 +68,9 @@ export interface RunRecord {
 export interface CommitInput {
   result: StoredResult;
   /** The fingerprint record, kept so `show` can explain a result without the lockfile. */
-  fingerprintRecord: unknown;
-  /** Input name -> content hash of an upstream output set or a file: the lineage edges. */
-  inputs: Record<string, { kind: 'stage' | 'file'; hash: string }>;
+  fingerprintRecord: FingerprintRecord;
+  /** Input name -> the output-set hash of an upstream stage or the content hash of a file: the lineage edges. */
+  inputs: Record<string, { kind: 'stage'; hash: OutputSetHash } | { kind: 'file'; hash: ContentHash }>;
   params: Record<string, unknown>;
   artifacts: NewArtifact[];
   /** Replace the measurements stored for this result (a new run of it measured anew). */
@@ -165,8 +174,8 @@ export class ArtifactStore implements StoreReads {
     return next;
   }
 
-  async findResults(fingerprints: string[]): Promise<Map<string, StoredResult>> {
-    const found = new Map<string, StoredResult>();
+  async findResults(fingerprints: readonly FingerprintHash[]): Promise<Map<FingerprintHash, StoredResult>> {
+    const found = new Map<FingerprintHash, StoredResult>();
     if (fingerprints.length === 0) return found;
     return this.serial(async () => {
       const list = fingerprints.map((f) => `'${f.replace(/[^0-9a-f]/g, '')}'`).join(',');
@@ -176,10 +185,11 @@ export class ArtifactStore implements StoreReads {
         )
       ).getRowObjectsJS();
       for (const r of results) {
-        found.set(String(r.fingerprint), {
-          fingerprint: String(r.fingerprint),
+        const fingerprint = asFingerprintHash(String(r.fingerprint));
+        found.set(fingerprint, {
+          fingerprint,
           stage: String(r.stage),
-          outputsHash: String(r.outputs_hash),
+          outputsHash: asOutputSetHash(String(r.outputs_hash)),
           outputs: {},
           metrics: {},
         });
@@ -191,22 +201,22 @@ export class ArtifactStore implements StoreReads {
         )
       ).getRowObjectsJS();
       for (const o of outs) {
-        const r = found.get(String(o.fingerprint));
+        const r = found.get(asFingerprintHash(String(o.fingerprint)));
         if (r !== undefined)
-          r.outputs[String(o.name)] = { kind: String(o.kind) as ArtifactKind, hash: String(o.artifact) };
+          r.outputs[String(o.name)] = { kind: String(o.kind) as ArtifactKind, hash: asContentHash(String(o.artifact)) };
       }
       const ms = (
         await this.db.runAndReadAll(`SELECT fingerprint, name, value FROM metrics WHERE fingerprint IN (${list})`)
       ).getRowObjectsJS();
       for (const m of ms) {
-        const r = found.get(String(m.fingerprint));
+        const r = found.get(asFingerprintHash(String(m.fingerprint)));
         if (r !== undefined) r.metrics[String(m.name)] = Number(m.value);
       }
       return found;
     });
   }
 
-  async findResult(fingerprint: string): Promise<StoredResult | undefined> {
+  async findResult(fingerprint: FingerprintHash): Promise<StoredResult | undefined> {
     return (await this.findResults([fingerprint])).get(fingerprint);
   }
 
@@ -439,7 +449,7 @@ export class ArtifactStore implements StoreReads {
     }
   }
 
-  readTable(hash: string): Promise<TableData> {
+  readTable(hash: ContentHash): Promise<TableData> {
     return this.serial(async () => {
       const rows = (
         await this.db.runAndReadAll(`SELECT table_name FROM artifacts WHERE hash = $h AND kind = 'table'`, { h: hash })
@@ -451,7 +461,7 @@ export class ArtifactStore implements StoreReads {
     });
   }
 
-  readJson(hash: string): Promise<JsonValue> {
+  readJson(hash: ContentHash): Promise<JsonValue> {
     return this.serial(async () => {
       const rows = (
         await this.db.runAndReadAll(`SELECT json_value FROM artifacts WHERE hash = $h AND kind = 'json'`, { h: hash })
@@ -462,7 +472,7 @@ export class ArtifactStore implements StoreReads {
     });
   }
 
-  readBlob(hash: string): Promise<Uint8Array> {
+  readBlob(hash: ContentHash): Promise<Uint8Array> {
     return this.serial(async () => {
       const rows = (
         await this.db.runAndReadAll('SELECT bytes FROM blobs WHERE hash = $h', { h: hash })
@@ -474,7 +484,7 @@ export class ArtifactStore implements StoreReads {
   }
 
   /** The bytes of a blob or stored out file, or undefined when the store does not hold them. */
-  findBlob(hash: string): Promise<Uint8Array | undefined> {
+  findBlob(hash: ContentHash): Promise<Uint8Array | undefined> {
     return this.serial(async () => {
       const rows = (
         await this.db.runAndReadAll('SELECT bytes FROM blobs WHERE hash = $h', { h: hash })
@@ -486,7 +496,7 @@ export class ArtifactStore implements StoreReads {
 
   /** The backend and provenance of the last run that computed a fingerprint (not a cache hit). */
   async recordedBackend(
-    fingerprint: string,
+    fingerprint: FingerprintHash,
   ): Promise<{ backend: string | null; provenance: Record<string, JsonValue> } | undefined> {
     const [ran] = await this.rows(
       "SELECT backend, provenance FROM runs WHERE fingerprint = $f AND status = 'ran' ORDER BY started DESC LIMIT 1",
@@ -500,7 +510,7 @@ export class ArtifactStore implements StoreReads {
   }
 
   /** The measurements stored with a result (empty if it has none). */
-  async measurementsOf(fingerprint: string): Promise<Record<string, number>> {
+  async measurementsOf(fingerprint: FingerprintHash): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
     for (const r of await this.rows('SELECT name, value FROM measurements WHERE fingerprint = $f', { f: fingerprint }))
       out[String(r.name)] = Number(r.value);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Cell, Column, Table, TableData } from '../stage-api.ts';
 import { UserError } from '../errors.ts';
+import { asContentHash, type ContentHash } from '../fingerprint/hash-types.ts';
 
 export type ColumnType = 'BOOLEAN' | 'INTEGER' | 'BIGINT' | 'FLOAT' | 'DOUBLE' | 'VARCHAR' | 'INTEGER[]' | 'DOUBLE[]';
 
@@ -96,7 +97,7 @@ export function encodeTable(name: string, table: Table): EncodedTable {
  * IEEE-754 bytes so that NaN, -0 and null stay distinct; the same table read back from DuckDB
  * hashes the same, which is what lets `verify` recompute it.
  */
-export function tableHash(t: EncodedTable): string {
+export function tableHash(t: EncodedTable): ContentHash {
   const h = createHash('sha256');
   h.update(JSON.stringify({ rows: t.rows, columns: t.columns.map((c) => [c.name, c.type]) }));
   const f64 = new Float64Array(1);
@@ -113,7 +114,7 @@ export function tableHash(t: EncodedTable): string {
       } else h.update(`\x03${JSON.stringify(v)}`);
     }
   }
-  return h.digest('hex');
+  return asContentHash(h.digest('hex'));
 }
 
 /** Plain arrays per column, with DuckDB's BIGINTs brought back to numbers. */

@@ -1,7 +1,8 @@
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
 import { sha256Hex } from '../util/sha256-hex.ts';
-import { fingerprintHash, type Fingerprint } from '../fingerprint/fingerprint.ts';
-import type { LockEntry, Lockfile } from './lockfile.ts';
+import { fingerprintHash } from '../fingerprint/fingerprint.ts';
+import { asContentHash } from '../fingerprint/hash-types.ts';
+import { recordOf, type Lockfile } from './lockfile.ts';
 import { outputsHashOf } from './output-set.ts';
 import type { OutputRef } from './store.ts';
 import type { StoreReads } from './store-reads.ts';
@@ -22,12 +23,6 @@ const mismatch = (problem: string, m: Partial<Omit<Mismatch, 'problem'>> = {}): 
   expected: m.expected ?? null,
   found: m.found ?? null,
 });
-
-/** The fingerprint fields of a lockfile entry, without what the lockfile adds about outputs. */
-export function recordOf(entry: LockEntry): Fingerprint {
-  const { fingerprint: _f, outputs: _o, outputs_hash: _h, metrics: _m, params_from: _p, ...record } = entry;
-  return record;
-}
 
 /**
  * Checks that the store is what it claims to be: every artifact's content hashes to its
@@ -52,7 +47,7 @@ export async function verifyStore(store: StoreReads, lock: Lockfile | undefined)
     (await store.rows(`SELECT table_name FROM information_schema.tables`)).map((r) => String(r.table_name)),
   );
   for (const a of artifacts) {
-    const hash = String(a.hash);
+    const hash = asContentHash(String(a.hash));
     let actual: string | undefined;
     if (a.kind === 'json') {
       actual = sha256Hex(canonicalJson(JSON.parse(String(a.json_value))));
@@ -93,7 +88,7 @@ export async function verifyStore(store: StoreReads, lock: Lockfile | undefined)
   const outputs = new Map<string, Record<string, OutputRef>>();
   for (const o of await store.rows('SELECT fingerprint, name, kind, artifact FROM outputs')) {
     const fp = String(o.fingerprint);
-    const ref = { kind: String(o.kind) as OutputRef['kind'], hash: String(o.artifact) };
+    const ref: OutputRef = { kind: String(o.kind) as OutputRef['kind'], hash: asContentHash(String(o.artifact)) };
     outputs.set(fp, { ...(outputs.get(fp) ?? {}), [String(o.name)]: ref });
     if (!known.has(ref.hash))
       found.push(
@@ -153,11 +148,11 @@ export async function verifyStore(store: StoreReads, lock: Lockfile | undefined)
       found.push(mismatch('lockfile entry has no result in the store', { stage, expected: entry.fingerprint }));
       continue;
     }
-    if (stored.outputs_hash !== entry.outputs_hash) {
+    if (stored.outputs_hash !== entry.outputsHash) {
       found.push(
         mismatch('lockfile output set differs from the store', {
           stage,
-          expected: entry.outputs_hash,
+          expected: entry.outputsHash,
           found: String(stored.outputs_hash),
         }),
       );

@@ -5,13 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { explainChange, type Fingerprint } from '../fingerprint/fingerprint.ts';
+import { explainChange } from '../fingerprint/fingerprint.ts';
 import type { PipelineGraph } from '../graph/build.ts';
 import { openReads, type OpenedReads } from '../live/open-reads.ts';
 import type { LiveSnapshot } from '../live/live-run.ts';
 import type { ProjectPaths } from '../project.ts';
 import { lineageOf, renderLineageAscii } from '../store/lineage.ts';
 import { readLockfile, type Lockfile } from '../store/lockfile.ts';
+import { hasResult, storedRecords } from '../store/result-queries.ts';
+import { recentRuns } from '../store/run-queries.ts';
 import { dagPage, matrixPage, messagePage, stagePage, type MatrixRow } from './pages.ts';
 import { stageStates, type UiSnapshot } from './stage-states.ts';
 
@@ -199,23 +201,13 @@ export async function startUi(paths: ProjectPaths, graph: PipelineGraph, port: n
     let runs: Array<Record<string, unknown>> = [];
     let lineage: string | null = null;
     if (store !== undefined) {
-      const records = await store.query(
-        'SELECT fingerprint_record FROM results WHERE stage = $s ORDER BY created DESC LIMIT 2',
-        { s: name },
-      );
+      const records = await storedRecords(store, name, 2);
       if (records.length === 2) {
-        const [cur, prev] = records.map((r) => JSON.parse(String(r.fingerprint_record)) as Fingerprint);
+        const [cur, prev] = records;
         changed = explainChange(prev, cur!);
       }
-      runs = await store.query(
-        `SELECT strftime(started, '%Y-%m-%d %H:%M:%S') AS started, status, cache_hit, round(seconds, 2) AS seconds, left(fingerprint, 12) AS fingerprint, backend, error
-         FROM runs WHERE stage = $s ORDER BY started DESC LIMIT 10`,
-        { s: name },
-      );
-      if (
-        entry !== undefined &&
-        (await store.query('SELECT 1 FROM results WHERE fingerprint = $f', { f: entry.fingerprint })).length > 0
-      ) {
+      runs = await recentRuns(store, name, 10, { host: false });
+      if (entry !== undefined && (await hasResult(store, entry.fingerprint))) {
         lineage = renderLineageAscii(await lineageOf(store, entry.fingerprint));
       }
     }

@@ -1,6 +1,7 @@
 import type { PipelineGraph } from '../graph/build.ts';
 import type { LiveSnapshot, LiveStage } from '../live/live-run.ts';
 import type { Lockfile } from '../store/lockfile.ts';
+import { latestRuns } from '../store/run-queries.ts';
 import type { StoreReads } from '../store/store-reads.ts';
 
 export type UiState = 'waiting' | 'running' | 'ran' | 'cached' | 'failed' | 'skipped' | 'recorded' | 'not run';
@@ -41,18 +42,7 @@ export async function stageStates(
   store: StoreReads | undefined,
   live: LiveSnapshot | null,
 ): Promise<UiSnapshot> {
-  const last = new Map<string, { status: string; seconds: number; error: string | null }>();
-  if (live === null && store !== undefined) {
-    const rows = await store.query(
-      `SELECT stage, status, seconds, error FROM (SELECT *, row_number() OVER (PARTITION BY stage ORDER BY started DESC) AS n FROM runs) WHERE n = 1`,
-    );
-    for (const r of rows)
-      last.set(String(r.stage), {
-        status: String(r.status),
-        seconds: Number(r.seconds),
-        error: r.error === null ? null : String(r.error),
-      });
-  }
+  const last = live === null && store !== undefined ? await latestRuns(store) : new Map<string, never>();
   const stages = graph.order.map((name): UiStage => {
     const node = graph.stages.get(name)!;
     const base = { name, group: node.spec.group, upstream: node.upstream };

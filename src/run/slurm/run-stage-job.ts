@@ -7,9 +7,10 @@ import { formatDiagnostic } from '../../config/diagnostic.ts';
 import { loadGraph } from '../../graph/load-graph.ts';
 import type { JsonObject, JsonValue } from '../../fingerprint/canonical-json.ts';
 import type { PipelineGraph } from '../../graph/build.ts';
-import { computeFingerprint } from '../../fingerprint/compute.ts';
+import { computeFingerprintRecord } from '../../fingerprint/compute.ts';
 import { FileHasher } from '../../fingerprint/file-hasher.ts';
-import { explainChange, fingerprintHash, type Fingerprint } from '../../fingerprint/fingerprint.ts';
+import { explainChange, fingerprintHash, type FingerprintRecord } from '../../fingerprint/fingerprint.ts';
+import type { FingerprintHash } from '../../fingerprint/hash-types.ts';
 import { ModuleGraph } from '../../fingerprint/module-graph.ts';
 import { projectPaths } from '../../project.ts';
 import { clearOuts } from '../collect-outputs.ts';
@@ -34,7 +35,7 @@ export interface RunStageJobOptions {
   root: string;
   stage: string;
   /** The fingerprint the coordinator submitted the stage with. */
-  fingerprint: string;
+  fingerprint: FingerprintHash;
   /** The job's staging directory: request.json in; outputs and manifest.json out. */
   outDir: string;
   profile?: string;
@@ -103,9 +104,9 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
   // Fresh hashes, no caches: the point is to see the files as this node sees them.
   const hasher = await FileHasher.open(o.root, undefined);
   const modules = await ModuleGraph.open(o.root, hasher, undefined);
-  let fp: Fingerprint;
+  let record: FingerprintRecord;
   try {
-    fp = await computeFingerprint(graph, o.stage, upstream, hasher, modules);
+    record = await computeFingerprintRecord(graph, o.stage, upstream, hasher, modules);
   } catch (e) {
     const hint =
       request === undefined
@@ -113,17 +114,17 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
         : '';
     return failed('changed', `cannot compute the fingerprint: ${(e as Error).message}${hint}`, RUN_STAGE_EXIT.changed);
   }
-  const hash = fingerprintHash(fp);
-  if (hash !== o.fingerprint) {
-    const why = request === undefined ? [] : explainChange(request.record, fp);
+  const fingerprint = fingerprintHash(record);
+  if (fingerprint !== o.fingerprint) {
+    const why = request === undefined ? [] : explainChange(request.record, record);
     return failed(
       'changed',
-      `the stage changed between submission and run (fingerprint ${hash.slice(0, 12)} here, ${o.fingerprint.slice(0, 12)} submitted${why.length > 0 ? `: ${why.join('; ')}` : ''}); it was not run`,
+      `the stage changed between submission and run (fingerprint ${fingerprint.slice(0, 12)} here, ${o.fingerprint.slice(0, 12)} submitted${why.length > 0 ? `: ${why.join('; ')}` : ''}); it was not run`,
       RUN_STAGE_EXIT.changed,
     );
   }
   say(
-    `pipeline run-stage: ${o.stage} on ${host}${process.env.SLURM_JOB_ID === undefined ? '' : ` (Slurm job ${process.env.SLURM_JOB_ID})`}, fingerprint ${hash.slice(0, 12)} checked`,
+    `pipeline run-stage: ${o.stage} on ${host}${process.env.SLURM_JOB_ID === undefined ? '' : ` (Slurm job ${process.env.SLURM_JOB_ID})`}, fingerprint ${fingerprint.slice(0, 12)} checked`,
   );
 
   const { spec } = node;
@@ -136,7 +137,7 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
   const started = Date.now();
   const printed = new Set<string>();
   const outcome = await new LocalExecutor().run(
-    { name: o.stage, node, root: o.root, fingerprint: fp, hash, upstream, inputs: request?.inputs ?? [], read },
+    { name: o.stage, node, root: o.root, record, fingerprint, upstream, inputs: request?.inputs ?? [], read },
     {
       log: (line) => {
         printed.add(line);
@@ -183,7 +184,7 @@ export async function runStageJob(o: RunStageJobOptions): Promise<number> {
       version: STAGING_VERSION,
       ok: true,
       stage: o.stage,
-      fingerprint: hash,
+      fingerprint,
       files,
       outputs: { file: OUTPUTS, sha256: outputs.sha256 },
       provenance,

@@ -118,8 +118,8 @@ export class SlurmExecutor implements StageExecutor {
     const request: JobRequest = {
       version: STAGING_VERSION,
       stage: task.name,
-      fingerprint: task.hash,
-      record: task.fingerprint,
+      fingerprint: task.fingerprint,
+      record: task.record,
       upstream: Object.fromEntries(task.upstream),
       inputs: task.inputs,
       artifacts: await this.stageInputs(task),
@@ -135,13 +135,13 @@ export class SlurmExecutor implements StageExecutor {
       'run-stage',
       task.name,
       '--fingerprint',
-      task.hash,
+      task.fingerprint,
       '--out',
       dir,
     ];
     await writeFileAtomic(
       script,
-      `#!/bin/bash\n# pipeline: stage ${JSON.stringify(task.name)}, fingerprint ${task.hash}\nexec ${command.map(shellWord).join(' ')}\n`,
+      `#!/bin/bash\n# pipeline: stage ${JSON.stringify(task.name)}, fingerprint ${task.fingerprint}\nexec ${command.map(shellWord).join(' ')}\n`,
     );
 
     const resources = jobResources(this.opts.settings, task.node.spec.resources);
@@ -265,9 +265,9 @@ export class SlurmExecutor implements StageExecutor {
     task: StageTask,
     manifest: Extract<JobManifest, { ok: true }>,
   ): Promise<StageOutputs> {
-    if (manifest.fingerprint !== task.hash)
+    if (manifest.fingerprint !== task.fingerprint)
       throw new Error(
-        `the manifest is for fingerprint ${manifest.fingerprint.slice(0, 12)}, not ${task.hash.slice(0, 12)}`,
+        `the manifest is for fingerprint ${manifest.fingerprint.slice(0, 12)}, not ${task.fingerprint.slice(0, 12)}`,
       );
     const declared = [...task.node.spec.outs, ...task.node.spec.metrics];
     const listed = manifest.files.map((f) => f.path);

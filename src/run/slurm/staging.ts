@@ -19,7 +19,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { JsonValue } from '../../fingerprint/canonical-json.ts';
-import type { Fingerprint } from '../../fingerprint/fingerprint.ts';
+import type { FingerprintRecord } from '../../fingerprint/fingerprint.ts';
+import type { FingerprintHash, OutputSetHash } from '../../fingerprint/hash-types.ts';
 import type { UpstreamManifest } from '../worker-protocol.ts';
 import { writeFileAtomic } from '../../util/atomic-write.ts';
 import { sha256Hex } from '../../util/sha256-hex.ts';
@@ -42,11 +43,11 @@ export interface StagedFile {
 export interface JobRequest {
   version: number;
   stage: string;
-  fingerprint: string;
+  fingerprint: FingerprintHash;
   /** The fingerprint record the coordinator computed, so a job that disagrees can say what differs. */
-  record: Fingerprint;
+  record: FingerprintRecord;
   /** Output-set hash of each upstream stage: the job recomputes the fingerprint from these and the work tree. */
-  upstream: Record<string, string>;
+  upstream: Record<string, OutputSetHash>;
   /** The upstream stages a `uses:` stage's context lists. */
   inputs: UpstreamManifest[];
   /** `KIND:HASH` -> the staged file holding that artifact. */
@@ -59,7 +60,7 @@ export type JobManifest =
       version: number;
       ok: true;
       stage: string;
-      fingerprint: string;
+      fingerprint: FingerprintHash;
       /** Every declared out and metrics file, copied into the job directory. */
       files: Array<{ path: string; staged: string; sha256: string }>;
       outputs: StagedFile;
@@ -71,7 +72,7 @@ export type JobManifest =
       version: number;
       ok: false;
       stage: string;
-      fingerprint: string;
+      fingerprint: FingerprintHash;
       /** `changed`: the stage's fingerprint on the node differs from the submitted one; nothing ran. */
       reason: 'changed' | 'failed' | 'interrupted';
       message: string;
