@@ -169,16 +169,25 @@ function relativeBias(
   return (h, i, j) => table[bucketOf(j - i, bidirectional, c.buckets, c.maxDistance) * c.heads + h]!;
 }
 
+/** A block's first sublayer, pre-norm self-attention over the positions `visible` allows, added into `x`. */
+function addSelfAttention(
+  x: Mat,
+  w: HfTensors,
+  block: string,
+  c: RefConfig,
+  bias: (head: number, i: number, j: number) => number,
+  visible: (i: number, j: number) => boolean,
+): void {
+  const h = t5Norm(x, w, `${block}.0.layer_norm.weight`, c.eps);
+  addInto(x, attention(h, h, w, `${block}.0.SelfAttention`, c, bias, visible));
+}
+
 function referenceEncoder(w: HfTensors, ids: readonly number[], c: RefConfig): Mat {
   const x = embed(w, ids, c);
   const bias = relativeBias(w, 'encoder', c, true);
   for (let l = 0; l < c.encoderLayers; l++) {
     const p = `encoder.block.${l}.layer`;
-    const h = t5Norm(x, w, `${p}.0.layer_norm.weight`, c.eps);
-    addInto(
-      x,
-      attention(h, h, w, `${p}.0.SelfAttention`, c, bias, () => true),
-    );
+    addSelfAttention(x, w, p, c, bias, () => true);
     addInto(x, feedForward(t5Norm(x, w, `${p}.1.layer_norm.weight`, c.eps), w, `${p}.1.DenseReluDense`, c));
   }
   return t5Norm(x, w, 'encoder.final_layer_norm.weight', c.eps);
@@ -191,11 +200,7 @@ function referenceLogits(w: HfTensors, encIds: readonly number[], decIds: readon
   const bias = relativeBias(w, 'decoder', c, false);
   for (let l = 0; l < c.decoderLayers; l++) {
     const p = `decoder.block.${l}.layer`;
-    const h = t5Norm(y, w, `${p}.0.layer_norm.weight`, c.eps);
-    addInto(
-      y,
-      attention(h, h, w, `${p}.0.SelfAttention`, c, bias, (i, j) => j <= i),
-    );
+    addSelfAttention(y, w, p, c, bias, (i, j) => j <= i);
     addInto(
       y,
       attention(
