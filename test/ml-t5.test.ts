@@ -431,34 +431,14 @@ describe('T5 encoder-decoder', () => {
       /relativeMaxDistance/,
     );
     assert.throws(() => new T5(config, { pad: PAD }, LABELS, 1), /eos/);
-    assert.throws(() => new T5(config, SPECIAL, [[A, EOS]], 1), /1 label targets for 2 classes/);
-    assert.throws(
-      () =>
-        new T5(
-          config,
-          SPECIAL,
-          [
-            [A, EOS],
-            [A, EOS],
-          ],
-          1,
-        ),
-      /same tokens/,
-    );
-    assert.throws(() => new T5(config, SPECIAL, [[A, EOS], [B]], 1), /must end with the eos/);
-    assert.throws(
-      () =>
-        new T5(
-          config,
-          SPECIAL,
-          [
-            [A, EOS],
-            [B, B, B, B, EOS],
-          ],
-          1,
-        ),
-      /maxTargetLength/,
-    );
+    const aTarget = [A, EOS];
+    const refusedTargets: [number[][], RegExp][] = [
+      [[aTarget], /1 label targets for 2 classes/],
+      [[aTarget, [A, EOS]], /same tokens/],
+      [[aTarget, [B]], /must end with the eos/],
+      [[aTarget, [B, B, B, B, EOS]], /maxTargetLength/],
+    ];
+    for (const [targets, message] of refusedTargets) assert.throws(() => new T5(config, SPECIAL, targets, 1), message);
     assert.throws(() => new T5(config, { ...SPECIAL, sentinels: [2, EOS] }, LABELS, 1), /sentinel/);
     const model = new T5(config, SPECIAL, LABELS, 1);
     const long = tf.ones([1, 25], 'int32') as tf.Tensor2D;
