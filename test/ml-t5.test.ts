@@ -294,18 +294,21 @@ describe('T5 encoder-decoder', () => {
     await disposing(new T5(config, SPECIAL, LABELS, 6), async (model) => {
       const enc = [14, 33, 21, 40, 17, EOS];
       const dec = [PAD, 30, 31];
-      const alone = tf.tidy(() =>
-        Array.from(
-          model
-            .logits(
-              tf.tensor2d([enc], undefined, 'int32'),
-              tf.ones([1, 6]),
-              tf.tensor2d([dec], undefined, 'int32'),
-              tf.ones([1, 3]),
-            )
-            .dataSync(),
-        ),
-      );
+      // The logits of `enc` alone, unpadded, with a 3-token decoder input.
+      const unpadded = (decoder: number[]): number[] =>
+        tf.tidy(() =>
+          Array.from(
+            model
+              .logits(
+                tf.tensor2d([enc], undefined, 'int32'),
+                tf.ones([1, 6]),
+                tf.tensor2d([decoder], undefined, 'int32'),
+                tf.ones([1, 3]),
+              )
+              .dataSync(),
+          ),
+        );
+      const alone = unpadded(dec);
       const padded = tf.tidy(() => {
         const encIds = tf.tensor2d(
           [
@@ -338,18 +341,7 @@ describe('T5 encoder-decoder', () => {
       const worst = Math.max(...alone.map((x, i) => Math.abs(x - padded[i]!)));
       assert.ok(worst < 1e-4, `padding changed the logits by ${worst}`);
       // The causal decoder: a later decoder token does not change earlier positions.
-      const changedFuture = tf.tidy(() =>
-        Array.from(
-          model
-            .logits(
-              tf.tensor2d([enc], undefined, 'int32'),
-              tf.ones([1, 6]),
-              tf.tensor2d([[PAD, 30, 50]], undefined, 'int32'),
-              tf.ones([1, 3]),
-            )
-            .dataSync(),
-        ),
-      );
+      const changedFuture = unpadded([PAD, 30, 50]);
       const V = config.vocabSize;
       assert.ok(Math.max(...alone.slice(0, 2 * V).map((x, i) => Math.abs(x - changedFuture[i]!))) < 1e-5);
       assert.ok(Math.max(...alone.slice(2 * V).map((x, i) => Math.abs(x - changedFuture[2 * V + i]!))) > 1e-3);
