@@ -206,26 +206,17 @@ export async function profileArchitectures(): Promise<ProfileRow[]> {
       Array.from({ length: sizes.trainBatch }, (_, i) => i % 2),
       'int32',
     );
-    rows.push({
-      arch,
-      what: `fine-tuning step (batch ${sizes.trainBatch})`,
-      ms: await trainStep(
-        `${arch} finetune`,
-        model,
-        () => model.classificationLoss(ids, mask, labels, { dropoutSeed: 3 }),
-        sizes.optimizer,
-      ),
-    });
-    rows.push({
-      arch,
-      what: `pre-training step (batch ${sizes.trainBatch})`,
-      ms: await trainStep(
-        `${arch} pretrain`,
-        model,
-        () => model.lmLoss(ids, mask, { dropoutSeed: 3 }),
-        sizes.optimizer,
-      ),
-    });
+    const objectives: [what: string, label: string, loss: () => tf.Scalar][] = [
+      ['fine-tuning', 'finetune', () => model.classificationLoss(ids, mask, labels, { dropoutSeed: 3 })],
+      ['pre-training', 'pretrain', () => model.lmLoss(ids, mask, { dropoutSeed: 3 })],
+    ];
+    for (const [what, label, loss] of objectives) {
+      rows.push({
+        arch,
+        what: `${what} step (batch ${sizes.trainBatch})`,
+        ms: await trainStep(`${arch} ${label}`, model, loss, sizes.optimizer),
+      });
+    }
     tf.dispose([ids, mask, labels]);
     const [eIds, eMask] = batchOf(spec.family, sizes.evalBatch, params.context_length, rng) as [
       tf.Tensor2D,

@@ -67,44 +67,41 @@ def lm_loss(logits, ids, mask):
     return torch.nn.functional.cross_entropy(shift_logits, labels[:, 1:].reshape(-1), ignore_index=-100).item()
 
 
-# GPT-2: LM head (tied) and a sequence-classification head.
+def build(model_class, config):
+    """The model, initialised by transformers, spread, and in eval mode."""
+    m = model_class(config)
+    spread(m)
+    m.eval()
+    return m
+
+
+def logits_of(model, **inputs):
+    with torch.no_grad():
+        return model(**inputs).logits
+
+
+def with_labels(config, num_labels):
+    labelled = copy.deepcopy(config)
+    labelled.num_labels = num_labels
+    return labelled
+
+
+# GPT-2: LM head (tied) and a sequence-classification head. BERT: masked LM (no pooler) and
+# sequence classification (pooler + classifier). Each family draws one batch, before its first
+# model, and runs both of its models on it; a case with a label count gets a copy of the config.
 g = GPT2Config(vocab_size=V, n_positions=16, n_embd=16, n_layer=2, n_head=2, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, pad_token_id=PAD)
-ids, mask = batch()
-m = GPT2LMHeadModel(g)
-spread(m)
-m.eval()
-with torch.no_grad():
-    logits = m(input_ids=ids, attention_mask=mask).logits
-save('gpt2-lm', m, {'ids': ids.tolist(), 'mask': mask.tolist(), 'lm_loss': lm_loss(logits, ids, mask)})
-
-g2 = copy.deepcopy(g)
-g2.num_labels = 3
-m = GPT2ForSequenceClassification(g2)
-spread(m)
-m.eval()
-with torch.no_grad():
-    logits = m(input_ids=ids, attention_mask=mask).logits
-save('gpt2-cls', m, {'ids': ids.tolist(), 'mask': mask.tolist(), 'class_logits': logits.tolist()})
-
-# BERT: masked LM (no pooler) and sequence classification (pooler + classifier).
 b = BertConfig(vocab_size=V, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32, max_position_embeddings=16,
                hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, pad_token_id=PAD)
-ids, mask = batch()
-m = BertForMaskedLM(b)
-spread(m)
-m.eval()
-with torch.no_grad():
-    logits = m(input_ids=ids, attention_mask=mask).logits
-save('bert-mlm', m, {'ids': ids.tolist(), 'mask': mask.tolist(), 'mlm_logits': logits.tolist()})
-
-b2 = copy.deepcopy(b)
-b2.num_labels = 2
-m = BertForSequenceClassification(b2)
-spread(m)
-m.eval()
-with torch.no_grad():
-    logits = m(input_ids=ids, attention_mask=mask).logits
-save('bert-cls', m, {'ids': ids.tolist(), 'mask': mask.tolist(), 'class_logits': logits.tolist()})
+for config, cases in (
+    (g, (('gpt2-lm', GPT2LMHeadModel, None, 'lm_loss'), ('gpt2-cls', GPT2ForSequenceClassification, 3, 'class_logits'))),
+    (b, (('bert-mlm', BertForMaskedLM, None, 'mlm_logits'), ('bert-cls', BertForSequenceClassification, 2, 'class_logits'))),
+):
+    ids, mask = batch()
+    for name, model_class, num_labels, output in cases:
+        m = build(model_class, config if num_labels is None else with_labels(config, num_labels))
+        logits = logits_of(m, input_ids=ids, attention_mask=mask)
+        value = lm_loss(logits, ids, mask) if output == 'lm_loss' else logits.tolist()
+        save(name, m, {'ids': ids.tolist(), 'mask': mask.tolist(), output: value})
 
 # T5 v1.0 (ReLU, tied head) and v1.1 (gated GELU, separate head); relative buckets reach the
 # logarithmic range within 12 positions.
@@ -112,14 +109,11 @@ for name, ff, tie in (('t5-v1_0', 'relu', True), ('t5-v1_1', 'gated-gelu', False
     c = T5Config(vocab_size=V, d_model=16, d_kv=8, d_ff=32, num_layers=2, num_decoder_layers=2, num_heads=2, relative_attention_num_buckets=8,
                  relative_attention_max_distance=16, dropout_rate=0.0, feed_forward_proj=ff, tie_word_embeddings=tie, pad_token_id=PAD,
                  eos_token_id=1, decoder_start_token_id=PAD)
-    m = T5ForConditionalGeneration(c)
-    spread(m)
-    m.eval()
+    m = build(T5ForConditionalGeneration, c)
     ids, mask = batch()
     dec_ids, dec_mask = batch(time=9, lengths=[9, 5])
     dec_ids[:, 0] = PAD  # the decoder start token
-    with torch.no_grad():
-        logits = m(input_ids=ids, attention_mask=mask, decoder_input_ids=dec_ids, decoder_attention_mask=dec_mask).logits
+    logits = logits_of(m, input_ids=ids, attention_mask=mask, decoder_input_ids=dec_ids, decoder_attention_mask=dec_mask)
     save(name, m, {'ids': ids.tolist(), 'mask': mask.tolist(), 'dec_ids': dec_ids.tolist(), 'dec_mask': dec_mask.tolist(), 'logits': logits.tolist()})
 
 print('wrote', sorted(os.listdir(out_dir)), 'with transformers', transformers.__version__, 'torch', torch.__version__)

@@ -6,13 +6,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { BpeTokenizer } from '../src/ml/bpe.ts';
-import {
-  unigramTokenizer,
-  wordPieceTokenizer,
-  writeBertCheckpoint,
-  writeGpt2Checkpoint,
-  writeT5Checkpoint,
-} from './helpers/hf-checkpoints.ts';
+import { unigramTokenizer, wordPieceTokenizer, writeHfCheckpoint } from './helpers/hf-checkpoints.ts';
 import { cli, reproJson } from './helpers/project.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -41,9 +35,9 @@ function projectWithCheckpoints(): { dir: string; vocab: Record<string, number> 
   const bert = BpeTokenizer.fromJson(wordPieceTokenizer(WORDS));
   const t5 = BpeTokenizer.fromJson(unigramTokenizer(WORDS, 8));
   const sizes = { positions: 40, d: 16, heads: 2, layers: 1 };
-  writeGpt2Checkpoint(join(dir, 'ckpt/gpt2'), { ...sizes, vocabSize: gpt2.vocabSize + 4 }, gpt2.json, 3, 'F16');
-  writeBertCheckpoint(join(dir, 'ckpt/bert'), { ...sizes, vocabSize: bert.vocabSize }, bert.json, 4, 'BF16');
-  writeT5Checkpoint(join(dir, 'ckpt/t5'), { ...sizes, vocabSize: t5.vocabSize + 2 }, t5.json, 5, 'F32');
+  writeHfCheckpoint('gpt2', join(dir, 'ckpt/gpt2'), { ...sizes, vocabSize: gpt2.vocabSize + 4 }, gpt2.json, 3, 'F16');
+  writeHfCheckpoint('bert', join(dir, 'ckpt/bert'), { ...sizes, vocabSize: bert.vocabSize }, bert.json, 4, 'BF16');
+  writeHfCheckpoint('t5', join(dir, 'ckpt/t5'), { ...sizes, vocabSize: t5.vocabSize + 2 }, t5.json, 5, 'F32');
   const profile = parseYaml(readFileSync(join(REPO, 'profiles/smoke.yaml'), 'utf8')) as {
     vars: Record<string, unknown>;
   };

@@ -74,53 +74,54 @@ function assertRows(got: number[][][], want: number[][][], mask: number[][], wha
   assert.ok(worst < 1e-4, `${what}: worst relative difference ${worst}`);
 }
 
+type Batch = ReturnType<typeof tensors>;
+
+/** Loads a fixture, runs `check` on its model and its batch as tensors, and frees both after. */
+function withFixture(
+  name: string,
+  numClasses: number,
+  check: (model: LanguageModel, expected: Expected, batch: Batch) => void,
+): void {
+  const { model, expected } = load(name, numClasses);
+  try {
+    const batch = tensors(expected);
+    try {
+      check(model, expected, batch);
+    } finally {
+      tf.dispose([batch.ids, batch.mask]);
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+/** GPT2ForSequenceClassification and BertForSequenceClassification: the logits of the whole batch. */
+function assertClassLogits(model: LanguageModel, expected: Expected, { ids, mask }: Batch): void {
+  const logits = (model as Gpt | Bert).classLogits(ids, mask).arraySync();
+  assertRows([logits], [expected.class_logits!], [[1, 1]], 'class logits');
+}
+
 for (const backend of ['cpu', 'wasm'] as const) {
   describe(`checkpoints saved by transformers, loaded and run on ${backend}`, () => {
     it('GPT-2: the LM loss of GPT2LMHeadModel and the logits of GPT2ForSequenceClassification', async () => {
       await chooseBackend([backend]);
-      const lm = load('gpt2-lm', 2);
-      try {
-        const { ids, mask } = tensors(lm.expected);
-        const loss = lm.model.lmLoss(ids, mask).dataSync()[0]!;
-        tf.dispose([ids, mask]);
+      withFixture('gpt2-lm', 2, (model, expected, { ids, mask }) => {
+        const loss = model.lmLoss(ids, mask).dataSync()[0]!;
         assert.ok(
-          Math.abs(loss - lm.expected.lm_loss!) / lm.expected.lm_loss! < 1e-5,
-          `LM loss ${loss} vs transformers ${lm.expected.lm_loss}`,
+          Math.abs(loss - expected.lm_loss!) / expected.lm_loss! < 1e-5,
+          `LM loss ${loss} vs transformers ${expected.lm_loss}`,
         );
-      } finally {
-        lm.model.dispose();
-      }
-      const cls = load('gpt2-cls', 3);
-      try {
-        const { ids, mask } = tensors(cls.expected);
-        const logits = (cls.model as Gpt).classLogits(ids, mask).arraySync();
-        tf.dispose([ids, mask]);
-        assertRows([logits], [cls.expected.class_logits!], [[1, 1]], 'class logits');
-      } finally {
-        cls.model.dispose();
-      }
+      });
+      withFixture('gpt2-cls', 3, assertClassLogits);
     });
 
     it('BERT: the logits of BertForMaskedLM and BertForSequenceClassification', async () => {
       await chooseBackend([backend]);
-      const mlm = load('bert-mlm', 2);
-      try {
-        const { ids, mask } = tensors(mlm.expected);
-        const logits = (mlm.model as Bert).mlmLogits(ids, mask).arraySync();
-        tf.dispose([ids, mask]);
-        assertRows(logits, mlm.expected.mlm_logits!, mlm.expected.mask, 'masked-LM logits');
-      } finally {
-        mlm.model.dispose();
-      }
-      const cls = load('bert-cls', 2);
-      try {
-        const { ids, mask } = tensors(cls.expected);
-        const logits = (cls.model as Bert).classLogits(ids, mask).arraySync();
-        tf.dispose([ids, mask]);
-        assertRows([logits], [cls.expected.class_logits!], [[1, 1]], 'class logits');
-      } finally {
-        cls.model.dispose();
-      }
+      withFixture('bert-mlm', 2, (model, expected, { ids, mask }) => {
+        const logits = (model as Bert).mlmLogits(ids, mask).arraySync();
+        assertRows(logits, expected.mlm_logits!, expected.mask, 'masked-LM logits');
+      });
+      withFixture('bert-cls', 2, assertClassLogits);
     });
 
     for (const name of ['t5-v1_0', 't5-v1_1']) {

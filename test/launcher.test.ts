@@ -24,11 +24,21 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** Runs `body` with a fresh launcher and scratch folder; closes the one and removes the other after. */
+async function withLauncher(body: (launcher: LauncherClient, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'launcher-'));
+  const launcher = new LauncherClient();
+  try {
+    await body(launcher, dir);
+  } finally {
+    await launcher.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('command launcher', () => {
   it('gives the same output, exit status and start failure as a direct start', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'launcher-'));
-    const launcher = new LauncherClient();
-    try {
+    await withLauncher(async (launcher, dir) => {
       const direct: Start = spawnCommand;
       const launched: Start = (...a) => launcher.run(...a);
       // A long line of multi-byte characters arrives whole however the pipe splits it.
@@ -45,16 +55,11 @@ describe('command launcher', () => {
       const missing = await collect(launched, 'true', join(dir, 'no-such-dir')).done;
       assert.equal(missing.code, null);
       assert.match(missing.startError ?? '', /ENOENT/);
-    } finally {
-      await launcher.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('an abort stops the command and the processes it started', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'launcher-'));
-    const launcher = new LauncherClient();
-    try {
+    await withLauncher(async (launcher, dir) => {
       const abort = new AbortController();
       const r = collect(
         (...a) => launcher.run(...a),
@@ -71,31 +76,26 @@ describe('command launcher', () => {
       await r.done;
       for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
       assert.ok(!alive(pid), 'the grandchild was stopped too');
-    } finally {
-      await launcher.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a launcher that dies fails what it was running and is started again for the next command', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'launcher-'));
-    const launcher = new LauncherClient();
-    try {
-      const launched: Start = (...a) => launcher.run(...a);
-      const first = collect(launched, 'echo $PPID > launcher.pid; echo $$ > command.pid; exec sleep 300', dir);
-      for (let i = 0; i < 200 && !existsSync(join(dir, 'launcher.pid')); i++) await sleep(50);
-      await sleep(100);
-      process.kill(Number(readFileSync(join(dir, 'launcher.pid'), 'utf8')), 'SIGKILL');
-      const exit = await first.done;
-      assert.match(exit.startError ?? '', /the command launcher exited \(SIGKILL\)/);
-      const again = collect(launched, 'echo again', dir);
-      assert.equal((await again.done).code, 0);
-      assert.equal(again.out[1], 'again\n');
-    } finally {
-      // The command outlives its launcher (nothing was left to stop it): end it here.
-      if (existsSync(join(dir, 'command.pid'))) process.kill(Number(readFileSync(join(dir, 'command.pid'), 'utf8')));
-      await launcher.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await withLauncher(async (launcher, dir) => {
+      try {
+        const launched: Start = (...a) => launcher.run(...a);
+        const first = collect(launched, 'echo $PPID > launcher.pid; echo $$ > command.pid; exec sleep 300', dir);
+        for (let i = 0; i < 200 && !existsSync(join(dir, 'launcher.pid')); i++) await sleep(50);
+        await sleep(100);
+        process.kill(Number(readFileSync(join(dir, 'launcher.pid'), 'utf8')), 'SIGKILL');
+        const exit = await first.done;
+        assert.match(exit.startError ?? '', /the command launcher exited \(SIGKILL\)/);
+        const again = collect(launched, 'echo again', dir);
+        assert.equal((await again.done).code, 0);
+        assert.equal(again.out[1], 'again\n');
+      } finally {
+        // The command outlives its launcher (nothing was left to stop it): end it here, before the launcher closes.
+        if (existsSync(join(dir, 'command.pid'))) process.kill(Number(readFileSync(join(dir, 'command.pid'), 'utf8')));
+      }
+    });
   });
 });

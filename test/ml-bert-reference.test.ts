@@ -18,6 +18,7 @@ import { Bert } from '../src/ml/models/bert.ts';
 import type { BertConfig } from '../src/ml/models/bert-config.ts';
 import type { SpecialTokens } from '../src/ml/models/language-model.ts';
 import { type Mat, layerNorm as layerNormRows, logSumExp, mat, seeded } from './helpers/reference-math.ts';
+import { assertRowNear, randomlyPadded, relativeError } from './helpers/reference-compare.ts';
 
 /*
  * A tiny random BERT written to disk the way Hugging Face saves one (config.json of a
@@ -366,9 +367,6 @@ function modelPartAsHf(model: Bert, part: 'pooler' | 'mlm' | 'classifier'): HfWe
 const snapshot = (model: Bert, prefix: RegExp): Map<string, number[]> =>
   new Map([...model.variables].filter(([n]) => prefix.test(n)).map(([n, v]) => [n, Array.from(v.dataSync())]));
 
-const relativeError = (got: number, want: number, scale: number): number =>
-  Math.abs(got - want) / Math.max(Math.abs(want), scale);
-
 const CASES: { title: string; layout: Layout }[] = [
   {
     title: 'F32, BertForSequenceClassification names with an MLM head, the NSP head and a tied decoder copy',
@@ -466,13 +464,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
             ...Array.from({ length: n - 2 }, () => 5 + Math.floor(random() * (config.vocabSize - 5))),
             SPECIAL.sep!,
           ]);
-          const padded = sequences.map((s) => [
-            ...s,
-            ...Array.from({ length: T - s.length }, () => Math.floor(random() * config.vocabSize)),
-          ]);
-          const maskRows = lengths.map((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0)));
-          const ids = tf.tensor2d(padded, [padded.length, T], 'int32');
-          const mask = tf.tensor2d(maskRows, [padded.length, T], 'float32');
+          const { ids, mask } = randomlyPadded(sequences, T, config.vocabSize, random);
           try {
             const gotClass = model.classLogits(ids, mask);
             const gotMlm = model.mlmLogits(ids, mask);
@@ -481,24 +473,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
             tf.dispose([gotClass, gotMlm]);
 
             sequences.forEach((seq, r) => {
-              const want = referenceClassLogits(reference, config, seq);
-              const scale = Math.max(...want.map(Math.abs));
-              want.forEach((x, c) =>
-                assert.ok(
-                  relativeError(classRows[r]![c]!, x, scale) < 1e-4,
-                  `${backend} class logit [${r}][${c}] ${classRows[r]![c]} vs reference ${x}`,
-                ),
-              );
+              const wantClass = referenceClassLogits(reference, config, seq);
+              assertRowNear(classRows[r]!, wantClass, 1e-4, `${backend} class logit [${r}]`);
               const wantMlm = referenceMlmLogits(reference, config, seq);
               for (let t = 0; t < seq.length; t++) {
                 const row = wantMlm.data.subarray(t * config.vocabSize, (t + 1) * config.vocabSize);
-                const rowScale = Math.max(...Array.from(row, Math.abs));
-                row.forEach((x, v) =>
-                  assert.ok(
-                    relativeError(mlmRows[r]![t]![v]!, x, rowScale) < 1e-4,
-                    `${backend} MLM logit [${r}][${t}][${v}] ${mlmRows[r]![t]![v]} vs reference ${x}`,
-                  ),
-                );
+                assertRowNear(mlmRows[r]![t]!, row, 1e-4, `${backend} MLM logit [${r}][${t}]`);
               }
             });
 
@@ -584,33 +564,39 @@ describe('BERT checkpoint errors', () => {
     }
   }
 
-  it('a missing tensor is named', async () => {
+  /** The full checkpoint's tensors without `name`. */
+  function without(name: string): Map<string, TensorToWrite> {
     const tensors = checkpointTensors(weights, full);
-    tensors.delete('bert.encoder.layer.1.output.dense.bias');
-    const message = await loadError(tensors);
+    tensors.delete(name);
+    return tensors;
+  }
+
+  /** The full checkpoint's tensors with `name` set to an F32 tensor of `shape`, every value `fill`. */
+  function replacing(name: string, shape: number[], fill = 0): Map<string, TensorToWrite> {
+    const tensors = checkpointTensors(weights, full);
+    const size = shape.reduce((a, b) => a * b, 1);
+    tensors.set(name, { dtype: 'F32', shape, data: new Float32Array(size).fill(fill) });
+    return tensors;
+  }
+
+  it('a missing tensor is named', async () => {
+    const message = await loadError(without('bert.encoder.layer.1.output.dense.bias'));
     assert.equal(message, 'dir/model.safetensors: missing the tensor "bert.encoder.layer.1.output.dense.bias"');
   });
 
   it('a missing LayerNorm or an incomplete MLM head is named', async () => {
-    const tensors = checkpointTensors(weights, full);
-    tensors.delete('bert.encoder.layer.0.attention.output.LayerNorm.weight');
     assert.match(
-      await loadError(tensors),
+      await loadError(without('bert.encoder.layer.0.attention.output.LayerNorm.weight')),
       /missing the tensor "bert\.encoder\.layer\.0\.attention\.output\.LayerNorm\.weight"/,
     );
-    const partial = checkpointTensors(weights, full);
-    partial.delete('cls.predictions.transform.LayerNorm.bias');
-    assert.match(await loadError(partial), /missing the tensor "cls\.predictions\.transform\.LayerNorm\.bias"/);
+    assert.match(
+      await loadError(without('cls.predictions.transform.LayerNorm.bias')),
+      /missing the tensor "cls\.predictions\.transform\.LayerNorm\.bias"/,
+    );
   });
 
   it('a tensor of the wrong shape is named with both shapes', async () => {
-    const tensors = checkpointTensors(weights, full);
-    tensors.set('bert.encoder.layer.0.intermediate.dense.weight', {
-      dtype: 'F32',
-      shape: [15, 8],
-      data: new Float32Array(120),
-    });
-    const message = await loadError(tensors);
+    const message = await loadError(replacing('bert.encoder.layer.0.intermediate.dense.weight', [15, 8]));
     assert.equal(
       message,
       'dir/model.safetensors: tensor "bert.encoder.layer.0.intermediate.dense.weight" has shape [15, 8] but the config needs [16, 8]',
@@ -619,26 +605,17 @@ describe('BERT checkpoint errors', () => {
   });
 
   it('a tensor of a layer the config does not have is refused', async () => {
-    const tensors = checkpointTensors(weights, full);
-    tensors.set('bert.encoder.layer.2.attention.self.query.weight', {
-      dtype: 'F32',
-      shape: [8, 8],
-      data: new Float32Array(64),
-    });
     assert.match(
-      await loadError(tensors),
+      await loadError(replacing('bert.encoder.layer.2.attention.self.query.weight', [8, 8])),
       /unexpected tensor "bert\.encoder\.layer\.2\.attention\.self\.query\.weight"/,
     );
   });
 
   it('an untied decoder is refused rather than silently tied', async () => {
-    const tensors = checkpointTensors(weights, full);
-    tensors.set('cls.predictions.decoder.weight', {
-      dtype: 'F32',
-      shape: [17, 8],
-      data: new Float32Array(17 * 8).fill(0.5),
-    });
-    assert.match(await loadError(tensors), /"cls\.predictions\.decoder\.weight" differs from the word embeddings/);
+    assert.match(
+      await loadError(replacing('cls.predictions.decoder.weight', [17, 8], 0.5)),
+      /"cls\.predictions\.decoder\.weight" differs from the word embeddings/,
+    );
   });
 
   it('config.json fields it cannot honour are named', () => {

@@ -10,6 +10,7 @@ import { geluErf } from '../src/ml/ops/gelu-erf.ts';
 import { makeOptimizer } from '../src/ml/optimizers/make-optimizer.ts';
 import { Rng } from '../src/ml/rng.ts';
 import { pretrainLM, trainClassifier } from '../src/ml/train.ts';
+import { subsetNames } from './helpers/subset-names.ts';
 
 const SPECIAL: SpecialTokens = { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 };
 const FILLER_FIRST = 5;
@@ -375,8 +376,7 @@ describe('BERT encoder', () => {
   it('selects parameter subsets', () => {
     const model = new Bert({ ...config, layers: 3 }, SPECIAL, 1);
     try {
-      const names = (s: ParamSubset): string[] =>
-        model.trainableVariables(s).map((v) => [...model.variables].find(([, w]) => w === v)![0]);
+      const names = (s: ParamSubset): string[] => subsetNames(model, s);
       assert.deepEqual(names('head'), ['cls/b', 'cls/w']);
       const last1 = names('last-1');
       assert.deepEqual(

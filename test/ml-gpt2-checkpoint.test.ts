@@ -6,6 +6,7 @@ import { gpt2ConfigFromHf, loadGpt2Checkpoint } from '../src/ml/checkpoint/gpt2-
 import { SafeTensors, type TensorToWrite, writeSafetensors } from '../src/ml/checkpoint/safetensors.ts';
 import { Gpt } from '../src/ml/models/gpt.ts';
 import { type Weights, referenceClassLogits, referenceNll, seeded } from './helpers/gpt-reference.ts';
+import { assertRowNear, randomlyPadded, relativeError } from './helpers/reference-compare.ts';
 
 /*
  * A tiny GPT-2 checkpoint with the real Hugging Face tensor names and shapes (GPT2ForSequenceClassification:
@@ -27,6 +28,9 @@ const HF_CONFIG = {
   vocab_size: 11,
   resid_pdrop: 0.1,
 };
+
+/** What gpt2ConfigFromHf must read from HF_CONFIG (n_inner null means 4 n_embd; dropout is resid_pdrop). */
+const FROM_HF = { vocabSize: 11, contextLength: 6, layers: 2, dModel: 8, heads: 2, dFF: 32, dropout: 0.1 };
 
 /** Per layer: HF name suffix, our reference's name, shape. */
 function layerTensors(d: number): [string, string, number[]][] {
@@ -90,9 +94,6 @@ function makeCheckpoint(
   return { bytes, reference };
 }
 
-const relativeError = (got: number, want: number, scale: number): number =>
-  Math.abs(got - want) / Math.max(Math.abs(want), scale);
-
 describe('GPT-2 checkpoints', () => {
   for (const [backend, dtype] of [
     ['cpu', 'F32'],
@@ -104,16 +105,7 @@ describe('GPT-2 checkpoints', () => {
       const numClasses = 3;
       const { bytes, reference } = makeCheckpoint(dtype, numClasses, 7);
       const config = gpt2ConfigFromHf(HF_CONFIG, numClasses);
-      assert.deepEqual(config, {
-        vocabSize: 11,
-        contextLength: 6,
-        layers: 2,
-        dModel: 8,
-        heads: 2,
-        dFF: 32,
-        numClasses: 3,
-        dropout: 0.1,
-      });
+      assert.deepEqual(config, { ...FROM_HF, numClasses: 3 });
       const model = new Gpt({ ...config, dropout: 0 }, 1);
       try {
         loadGpt2Checkpoint(model, SafeTensors.parse(bytes));
@@ -122,13 +114,7 @@ describe('GPT-2 checkpoints', () => {
         const sequences = [6, 3, 2].map((n) =>
           Array.from({ length: n }, () => Math.floor(random() * config.vocabSize)),
         );
-        const padded = sequences.map((s) => [
-          ...s,
-          ...Array.from({ length: T - s.length }, () => Math.floor(random() * config.vocabSize)),
-        ]);
-        const maskRows = sequences.map((s) => Array.from({ length: T }, (_, t) => (t < s.length ? 1 : 0)));
-        const ids = tf.tensor2d(padded, [padded.length, T], 'int32');
-        const mask = tf.tensor2d(maskRows, [padded.length, T], 'float32');
+        const { ids, mask } = randomlyPadded(sequences, T, config.vocabSize, random);
         const gotLoss = model.lmLoss(ids, mask).dataSync()[0]!;
         const gotLogits = model.classLogits(ids, mask).arraySync();
         tf.dispose([ids, mask]);
@@ -136,16 +122,9 @@ describe('GPT-2 checkpoints', () => {
         const rows = sequences.map((s) => referenceNll(reference, refConfig, s));
         const wantLoss = rows.reduce((a, r) => a + r.sum, 0) / rows.reduce((a, r) => a + r.count, 0);
         assert.ok(relativeError(gotLoss, wantLoss, 1e-3) < 1e-4, `LM loss ${gotLoss} vs reference ${wantLoss}`);
-        sequences.forEach((s, i) => {
-          const want = referenceClassLogits(reference, refConfig, s);
-          const scale = Math.max(...want.map(Math.abs));
-          want.forEach((w, c) =>
-            assert.ok(
-              relativeError(gotLogits[i]![c]!, w, scale) < 1e-4,
-              `class logit [${i}][${c}] ${gotLogits[i]![c]} vs ${w}`,
-            ),
-          );
-        });
+        sequences.forEach((s, i) =>
+          assertRowNear(gotLogits[i]!, referenceClassLogits(reference, refConfig, s), 1e-4, `class logit [${i}]`),
+        );
         assert.ok(
           Math.abs(wantLoss - Math.log(config.vocabSize)) > 0.05,
           'the random weights are far from uniform predictions',

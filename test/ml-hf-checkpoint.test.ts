@@ -12,13 +12,7 @@ import {
   readHfCheckpoint,
 } from '../src/ml/checkpoint/hf-checkpoint.ts';
 import { instantiate } from '../src/ml/models/model-spec.ts';
-import {
-  unigramTokenizer,
-  wordPieceTokenizer,
-  writeBertCheckpoint,
-  writeGpt2Checkpoint,
-  writeT5Checkpoint,
-} from './helpers/hf-checkpoints.ts';
+import { unigramTokenizer, wordPieceTokenizer, writeHfCheckpoint } from './helpers/hf-checkpoints.ts';
 
 const SIZES = { vocabSize: 120, positions: 16, d: 8, heads: 2, layers: 1 };
 const SPECIAL = { pad: 0, eos: 1, cls: 2, sep: 3, mask: 4, sentinels: [110, 111, 112, 113] };
@@ -28,9 +22,9 @@ describe('Hugging Face checkpoint directories', () => {
     await chooseBackend(['cpu']);
     const root = mkdtempSync(join(tmpdir(), 'hf-'));
     try {
-      writeGpt2Checkpoint(join(root, 'gpt2'), SIZES, '{}');
-      writeBertCheckpoint(join(root, 'bert'), SIZES, wordPieceTokenizer(['spam']));
-      writeT5Checkpoint(join(root, 't5'), SIZES, unigramTokenizer(['spam'], 4));
+      writeHfCheckpoint('gpt2', join(root, 'gpt2'), SIZES, '{}');
+      writeHfCheckpoint('bert', join(root, 'bert'), SIZES, wordPieceTokenizer(['spam']));
+      writeHfCheckpoint('t5', join(root, 't5'), SIZES, unigramTokenizer(['spam'], 4));
       const want = { gpt2: 'gpt', bert: 'bert', t5: 't5' } as const;
       for (const [dir, family] of Object.entries(want)) {
         const ckpt = readHfCheckpoint(join(root, dir));
@@ -94,7 +88,7 @@ describe('Hugging Face checkpoint directories', () => {
   it('refuses an unknown architecture, a missing file and a config that is not JSON, in one line', () => {
     const root = mkdtempSync(join(tmpdir(), 'hf-'));
     try {
-      writeGpt2Checkpoint(join(root, 'llama'), SIZES, '{}');
+      writeHfCheckpoint('gpt2', join(root, 'llama'), SIZES, '{}');
       writeFileSync(join(root, 'llama/config.json'), JSON.stringify({ model_type: 'llama' }));
       assert.throws(
         () => readHfCheckpoint(join(root, 'llama')),

@@ -100,16 +100,12 @@ interface RefConfig {
   vocab: number;
 }
 
+/** The position bias a head adds to query i's score for key j, and which keys query i may see. */
+type Bias = (head: number, i: number, j: number) => number;
+type Visible = (i: number, j: number) => boolean;
+
 /** T5Attention: scores q k^T (unscaled) + position bias, softmax over visible keys, then o. */
-function attention(
-  xq: Mat,
-  xkv: Mat,
-  w: HfTensors,
-  prefix: string,
-  c: RefConfig,
-  bias: (head: number, i: number, j: number) => number,
-  visible: (i: number, j: number) => boolean,
-): Mat {
+function attention(xq: Mat, xkv: Mat, w: HfTensors, prefix: string, c: RefConfig, bias: Bias, visible: Visible): Mat {
   const q = linear(xq, w, `${prefix}.q.weight`);
   const k = linear(xkv, w, `${prefix}.k.weight`);
   const v = linear(xkv, w, `${prefix}.v.weight`);
@@ -159,14 +155,15 @@ function embed(w: HfTensors, ids: readonly number[], c: RefConfig): Mat {
   return x;
 }
 
-function relativeBias(
-  w: HfTensors,
-  stack: string,
-  c: RefConfig,
-  bidirectional: boolean,
-): (h: number, i: number, j: number) => number {
+function relativeBias(w: HfTensors, stack: string, c: RefConfig, bidirectional: boolean): Bias {
   const table = tensor(w, `${stack}.block.0.layer.0.SelfAttention.relative_attention_bias.weight`).data;
   return (h, i, j) => table[bucketOf(j - i, bidirectional, c.buckets, c.maxDistance) * c.heads + h]!;
+}
+
+/** A block's first sublayer, pre-norm self-attention over the positions `visible` allows, added into `x`. */
+function addSelfAttention(x: Mat, w: HfTensors, block: string, c: RefConfig, bias: Bias, visible: Visible): void {
+  const h = t5Norm(x, w, `${block}.0.layer_norm.weight`, c.eps);
+  addInto(x, attention(h, h, w, `${block}.0.SelfAttention`, c, bias, visible));
 }
 
 function referenceEncoder(w: HfTensors, ids: readonly number[], c: RefConfig): Mat {
@@ -174,11 +171,7 @@ function referenceEncoder(w: HfTensors, ids: readonly number[], c: RefConfig): M
   const bias = relativeBias(w, 'encoder', c, true);
   for (let l = 0; l < c.encoderLayers; l++) {
     const p = `encoder.block.${l}.layer`;
-    const h = t5Norm(x, w, `${p}.0.layer_norm.weight`, c.eps);
-    addInto(
-      x,
-      attention(h, h, w, `${p}.0.SelfAttention`, c, bias, () => true),
-    );
+    addSelfAttention(x, w, p, c, bias, () => true);
     addInto(x, feedForward(t5Norm(x, w, `${p}.1.layer_norm.weight`, c.eps), w, `${p}.1.DenseReluDense`, c));
   }
   return t5Norm(x, w, 'encoder.final_layer_norm.weight', c.eps);
@@ -191,11 +184,7 @@ function referenceLogits(w: HfTensors, encIds: readonly number[], decIds: readon
   const bias = relativeBias(w, 'decoder', c, false);
   for (let l = 0; l < c.decoderLayers; l++) {
     const p = `decoder.block.${l}.layer`;
-    const h = t5Norm(y, w, `${p}.0.layer_norm.weight`, c.eps);
-    addInto(
-      y,
-      attention(h, h, w, `${p}.0.SelfAttention`, c, bias, (i, j) => j <= i),
-    );
+    addSelfAttention(y, w, p, c, bias, (i, j) => j <= i);
     addInto(
       y,
       attention(

@@ -7,7 +7,9 @@ import type { HeldOutNll, ParamSubset } from '../src/ml/models/language-model.ts
 import { type T5Config, SMALL_T5, validateT5Config } from '../src/ml/models/t5-config.ts';
 import { T5, corruptSpans, randomSpansNoiseMask } from '../src/ml/models/t5.ts';
 import { Rng } from '../src/ml/rng.ts';
-import { pretrainLM, trainClassifier } from '../src/ml/train.ts';
+import { type TrainOptions, pretrainLM, trainClassifier } from '../src/ml/train.ts';
+import { disposing } from './helpers/disposing.ts';
+import { subsetNames } from './helpers/subset-names.ts';
 
 // Vocabulary of the synthetic tasks: 0 pad (also the decoder start), 1 eos, 2..11 sentinels,
 // 12.. words.
@@ -33,6 +35,15 @@ const config: T5Config = {
   dFF: 64,
   maxTargetLength: 4,
 };
+
+/** The options every training run here shares (batches of 16, pad id 0), with its own schedule and seed. */
+const training = (epochs: number, name: 'adam' | 'adamw', learningRate: number, seed: number): TrainOptions => ({
+  batchSize: 16,
+  epochs,
+  optimizer: { name, learningRate },
+  seed,
+  padId: PAD,
+});
 
 /** Texts (framed: words then eos) that mention A or B once among filler words; the label says which. */
 function keywordTask(n: number, seed: number): { ids: number[][]; labels: number[] } {
@@ -135,8 +146,7 @@ describe('T5 span corruption', () => {
   it('scores each row on its real tokens, the same way every time without a seed, differently per training seed', async () => {
     // Texts of 30 tokens or more: with fewer, Hugging Face's sampler makes a single span, which
     // always ends the text, so the seed would have nothing to choose.
-    const model = new T5({ ...config, contextLength: 64 }, SPECIAL, LABELS, 4);
-    try {
+    await disposing(new T5({ ...config, contextLength: 64 }, SPECIAL, LABELS, 4), async (model) => {
       const texts = [40, 55, 33].map((n, r) => [
         ...Array.from({ length: n }, (_, i) => FIRST_WORD + ((i * (r + 3)) % 50)),
         EOS,
@@ -177,38 +187,26 @@ describe('T5 span corruption', () => {
         });
       assert.equal(seeded(9), seeded(9));
       assert.notEqual(seeded(9), seeded(10), 'a training seed draws other spans');
-    } finally {
-      model.dispose();
-    }
+    });
   });
 
   it('needs sentinels for the language-model objectives, with a clear error', async () => {
-    const model = new T5(config, { pad: PAD, eos: EOS }, LABELS, 1);
-    try {
+    await disposing(new T5(config, { pad: PAD, eos: EOS }, LABELS, 1), async (model) => {
       const { ids, mask } = toTensors([[12, 13, 14, EOS]], [[1, 1, 1, 1]]);
       assert.throws(() => model.lmLoss(ids, mask), /needs sentinel tokens/);
       await assert.rejects(async () => model.heldOutNll(ids, mask), /needs sentinel tokens/);
       tf.dispose([ids, mask]);
-    } finally {
-      model.dispose();
-    }
+    });
   });
 });
 
 describe('T5 encoder-decoder', () => {
   it('pre-training by span corruption lowers the held-out span-corruption perplexity', async () => {
-    const model = new T5(config, SPECIAL, LABELS, 1);
-    try {
+    await disposing(new T5(config, SPECIAL, LABELS, 1), async (model) => {
       const train = countingTexts(160, 1);
       const validation = countingTexts(32, 2);
       const eval0 = await evaluatePerplexity(model, validation, { batchSize: 32, padId: PAD });
-      const curve = await pretrainLM(model, train, validation, {
-        batchSize: 16,
-        epochs: 3,
-        optimizer: { name: 'adamw', learningRate: 3e-3 },
-        seed: 1,
-        padId: PAD,
-      });
+      const curve = await pretrainLM(model, train, validation, training(3, 'adamw', 3e-3, 1));
       const last = curve.epochs.at(-1)!.validation;
       assert.equal(last.tokens, eval0.tokens, 'the evaluation corruption is fixed');
       // The untrained model's N(0, 1) lm_head makes its initial perplexity huge; ask for a model
@@ -220,35 +218,24 @@ describe('T5 encoder-decoder', () => {
       );
       assert.ok(last.perplexity < config.vocabSize / 4, `perplexity ${eval0.perplexity} -> ${last.perplexity}`);
       assert.ok(curve.lossCurve.at(-1)! < curve.lossCurve[0]!);
-    } finally {
-      model.dispose();
-    }
+    });
   });
 
   it('fine-tunes to write the right label (exact-match accuracy >= 0.9)', async () => {
-    const model = new T5(config, SPECIAL, LABELS, 2);
-    try {
+    await disposing(new T5(config, SPECIAL, LABELS, 2), async (model) => {
       const data = keywordTask(240, 3);
       const train = { ids: data.ids.slice(0, 200), labels: data.labels.slice(0, 200) };
       const validation = { ids: data.ids.slice(200), labels: data.labels.slice(200) };
       const untrained = await evaluateClassifier(model, validation, { batchSize: 40, padId: PAD });
       assert.ok(untrained.predictions.includes(-1), 'an untrained model writes text that is no label');
-      const curve = await trainClassifier(model, train, validation, {
-        batchSize: 16,
-        epochs: 4,
-        optimizer: { name: 'adamw', learningRate: 3e-3 },
-        seed: 2,
-        padId: PAD,
-      });
+      const curve = await trainClassifier(model, train, validation, training(4, 'adamw', 3e-3, 2));
       const last = curve.epochs.at(-1)!.validation;
       assert.ok(
         last.accuracy >= 0.9,
         `validation accuracy ${last.accuracy} (per epoch ${curve.epochs.map((e) => e.validation.accuracy).join(', ')})`,
       );
       assert.ok(last.loss < untrained.loss);
-    } finally {
-      model.dispose();
-    }
+    });
   });
 
   it('is deterministic: same seed same weights and training, another seed other weights', async () => {
@@ -259,20 +246,8 @@ describe('T5 encoder-decoder', () => {
       const model = new T5(withDropout, SPECIAL, LABELS, seed);
       names = [...model.variables.keys()];
       const initial = [...model.variables.values()].map((v) => v.dataSync().slice() as Float32Array);
-      await trainClassifier(model, data, data, {
-        batchSize: 16,
-        epochs: 1,
-        optimizer: { name: 'adam', learningRate: 1e-3 },
-        seed: 7,
-        padId: PAD,
-      });
-      await pretrainLM(model, data.ids, data.ids, {
-        batchSize: 16,
-        epochs: 1,
-        optimizer: { name: 'adam', learningRate: 1e-3 },
-        seed: 7,
-        padId: PAD,
-      });
+      await trainClassifier(model, data, data, training(1, 'adam', 1e-3, 7));
+      await pretrainLM(model, data.ids, data.ids, training(1, 'adam', 1e-3, 7));
       const out = [...initial, ...[...model.variables.values()].map((v) => v.dataSync().slice() as Float32Array)];
       model.dispose();
       return out;
@@ -295,29 +270,14 @@ describe('T5 encoder-decoder', () => {
   });
 
   it('leaks no tensors: flat count across training steps, and evaluation frees what it makes', async () => {
-    const model = new T5({ ...config, dropout: 0.1 }, SPECIAL, LABELS, 3);
-    try {
+    await disposing(new T5({ ...config, dropout: 0.1 }, SPECIAL, LABELS, 3), async (model) => {
       const data = keywordTask(64, 5);
       const counts: number[] = [];
       const onProgress = (p: { phase: string }): void => {
         if (p.phase === 'train') counts.push(tf.memory().numTensors);
       };
-      await trainClassifier(model, data, data, {
-        batchSize: 16,
-        epochs: 1,
-        optimizer: { name: 'adamw', learningRate: 1e-3 },
-        seed: 3,
-        padId: PAD,
-        onProgress,
-      });
-      await pretrainLM(model, data.ids, data.ids, {
-        batchSize: 16,
-        epochs: 1,
-        optimizer: { name: 'adamw', learningRate: 1e-3 },
-        seed: 3,
-        padId: PAD,
-        onProgress,
-      });
+      await trainClassifier(model, data, data, { ...training(1, 'adamw', 1e-3, 3), onProgress });
+      await pretrainLM(model, data.ids, data.ids, { ...training(1, 'adamw', 1e-3, 3), onProgress });
       // Each run's optimizer creates its state on its first update and frees it at the end.
       assert.equal(new Set(counts.slice(1, 4)).size, 1, `classifier steps: ${counts.join(' ')}`);
       assert.equal(new Set(counts.slice(5)).size, 1, `pre-training steps: ${counts.join(' ')}`);
@@ -327,28 +287,28 @@ describe('T5 encoder-decoder', () => {
       await model.heldOutNll(ids, mask);
       tf.dispose([ids, mask]);
       assert.equal(tf.memory().numTensors, start);
-    } finally {
-      model.dispose();
-    }
+    });
   });
 
-  it('pads invariantly: encoder and decoder padding, whatever its ids, leave the real logits unchanged', () => {
-    const model = new T5(config, SPECIAL, LABELS, 6);
-    try {
+  it('pads invariantly: encoder and decoder padding, whatever its ids, leave the real logits unchanged', async () => {
+    await disposing(new T5(config, SPECIAL, LABELS, 6), async (model) => {
       const enc = [14, 33, 21, 40, 17, EOS];
       const dec = [PAD, 30, 31];
-      const alone = tf.tidy(() =>
-        Array.from(
-          model
-            .logits(
-              tf.tensor2d([enc], undefined, 'int32'),
-              tf.ones([1, 6]),
-              tf.tensor2d([dec], undefined, 'int32'),
-              tf.ones([1, 3]),
-            )
-            .dataSync(),
-        ),
-      );
+      // The logits of `enc` alone, unpadded, with a 3-token decoder input.
+      const unpadded = (decoder: number[]): number[] =>
+        tf.tidy(() =>
+          Array.from(
+            model
+              .logits(
+                tf.tensor2d([enc], undefined, 'int32'),
+                tf.ones([1, 6]),
+                tf.tensor2d([decoder], undefined, 'int32'),
+                tf.ones([1, 3]),
+              )
+              .dataSync(),
+          ),
+        );
+      const alone = unpadded(dec);
       const padded = tf.tidy(() => {
         const encIds = tf.tensor2d(
           [
@@ -381,37 +341,17 @@ describe('T5 encoder-decoder', () => {
       const worst = Math.max(...alone.map((x, i) => Math.abs(x - padded[i]!)));
       assert.ok(worst < 1e-4, `padding changed the logits by ${worst}`);
       // The causal decoder: a later decoder token does not change earlier positions.
-      const changedFuture = tf.tidy(() =>
-        Array.from(
-          model
-            .logits(
-              tf.tensor2d([enc], undefined, 'int32'),
-              tf.ones([1, 6]),
-              tf.tensor2d([[PAD, 30, 50]], undefined, 'int32'),
-              tf.ones([1, 3]),
-            )
-            .dataSync(),
-        ),
-      );
+      const changedFuture = unpadded([PAD, 30, 50]);
       const V = config.vocabSize;
       assert.ok(Math.max(...alone.slice(0, 2 * V).map((x, i) => Math.abs(x - changedFuture[i]!))) < 1e-5);
       assert.ok(Math.max(...alone.slice(2 * V).map((x, i) => Math.abs(x - changedFuture[2 * V + i]!))) > 1e-3);
-    } finally {
-      model.dispose();
-    }
+    });
   });
 
   it('predicts by greedy decoding, batched, and matches generated text against the labels exactly', async () => {
-    const model = new T5(config, SPECIAL, LABELS, 8);
-    try {
+    await disposing(new T5(config, SPECIAL, LABELS, 8), async (model) => {
       const data = keywordTask(48, 9);
-      await trainClassifier(model, data, data, {
-        batchSize: 16,
-        epochs: 3,
-        optimizer: { name: 'adamw', learningRate: 3e-3 },
-        seed: 8,
-        padId: PAD,
-      });
+      await trainClassifier(model, data, data, training(3, 'adamw', 3e-3, 8));
       const rows = data.ids.slice(0, 12);
       const time = Math.max(...rows.map((r) => r.length));
       const { ids, mask } = toTensors(
@@ -429,58 +369,49 @@ describe('T5 encoder-decoder', () => {
       }
       assert.deepEqual(batched, single);
       assert.ok(batched.every((p) => p === -1 || p === 0 || p === 1));
-    } finally {
-      model.dispose();
-    }
+    });
   });
 
-  it('selects parameter subsets by stack, and names its parameters stably', () => {
-    const model = new T5({ ...config, encoderLayers: 2, decoderLayers: 3, tieEmbeddings: false }, SPECIAL, LABELS, 1);
-    try {
-      const names = (s: ParamSubset): string[] =>
-        model.trainableVariables(s).map((v) => [...model.variables].find(([, w]) => w === v)![0]);
-      assert.deepEqual(names('head'), ['dec/ln_f', 'lm_head']);
-      const last1 = names('last-1');
-      assert.ok(
-        ['enc/b1/attn/q', 'enc/b1/ff/wi0', 'dec/b2/cross/k', 'dec/b2/ln3', 'enc/ln_f', 'dec/ln_f', 'lm_head'].every(
-          (n) => last1.includes(n),
-        ),
-      );
-      assert.ok(
-        !last1.some(
-          (n) => n.startsWith('enc/b0/') || n.startsWith('dec/b1/') || n === 'shared' || n.endsWith('rel_bias'),
-        ),
-      );
-      const last2 = names('last-2');
-      assert.ok(
-        last2.includes('enc/rel_bias') && !last2.includes('dec/rel_bias'),
-        'a table comes with its first block',
-      );
-      assert.ok(names('last-3').includes('dec/rel_bias'));
-      assert.equal(names('all').length, model.variables.size);
-      assert.throws(() => model.trainableVariables('last-4'), /asks for 4 blocks/);
-      assert.deepEqual(model.variables.get('lm_head')!.shape, [32, 64]);
-      assert.deepEqual(model.variables.get('dec/b0/cross/o')!.shape, [32, 32]);
-      const { vocabSize: V, dModel: d, dKv, heads, dFF, relativeBuckets: R } = config;
-      const attn = 4 * d * heads * dKv;
-      const ff = 3 * d * dFF;
-      assert.equal(
-        model.parameterCount(),
-        V * d + 2 * R * heads + 2 * (attn + ff + 2 * d) + 3 * (2 * attn + ff + 3 * d) + 2 * d + d * V,
-      );
-    } finally {
-      model.dispose();
-    }
-    const tied = new T5({ ...config, tieEmbeddings: true }, SPECIAL, LABELS, 1);
-    try {
-      assert.deepEqual(
-        tied.trainableVariables('head').map((v) => [...tied.variables].find(([, w]) => w === v)![0]),
-        ['dec/ln_f', 'shared'],
-      );
+  it('selects parameter subsets by stack, and names its parameters stably', async () => {
+    await disposing(
+      new T5({ ...config, encoderLayers: 2, decoderLayers: 3, tieEmbeddings: false }, SPECIAL, LABELS, 1),
+      async (model) => {
+        const names = (s: ParamSubset): string[] => subsetNames(model, s);
+        assert.deepEqual(names('head'), ['dec/ln_f', 'lm_head']);
+        const last1 = names('last-1');
+        assert.ok(
+          ['enc/b1/attn/q', 'enc/b1/ff/wi0', 'dec/b2/cross/k', 'dec/b2/ln3', 'enc/ln_f', 'dec/ln_f', 'lm_head'].every(
+            (n) => last1.includes(n),
+          ),
+        );
+        assert.ok(
+          !last1.some(
+            (n) => n.startsWith('enc/b0/') || n.startsWith('dec/b1/') || n === 'shared' || n.endsWith('rel_bias'),
+          ),
+        );
+        const last2 = names('last-2');
+        assert.ok(
+          last2.includes('enc/rel_bias') && !last2.includes('dec/rel_bias'),
+          'a table comes with its first block',
+        );
+        assert.ok(names('last-3').includes('dec/rel_bias'));
+        assert.equal(names('all').length, model.variables.size);
+        assert.throws(() => model.trainableVariables('last-4'), /asks for 4 blocks/);
+        assert.deepEqual(model.variables.get('lm_head')!.shape, [32, 64]);
+        assert.deepEqual(model.variables.get('dec/b0/cross/o')!.shape, [32, 32]);
+        const { vocabSize: V, dModel: d, dKv, heads, dFF, relativeBuckets: R } = config;
+        const attn = 4 * d * heads * dKv;
+        const ff = 3 * d * dFF;
+        assert.equal(
+          model.parameterCount(),
+          V * d + 2 * R * heads + 2 * (attn + ff + 2 * d) + 3 * (2 * attn + ff + 3 * d) + 2 * d + d * V,
+        );
+      },
+    );
+    await disposing(new T5({ ...config, tieEmbeddings: true }, SPECIAL, LABELS, 1), (tied) => {
+      assert.deepEqual(subsetNames(tied, 'head'), ['dec/ln_f', 'shared']);
       assert.ok(!tied.variables.has('lm_head'));
-    } finally {
-      tied.dispose();
-    }
+    });
   });
 
   it('validates its configuration, special tokens and label targets', async () => {
@@ -492,34 +423,14 @@ describe('T5 encoder-decoder', () => {
       /relativeMaxDistance/,
     );
     assert.throws(() => new T5(config, { pad: PAD }, LABELS, 1), /eos/);
-    assert.throws(() => new T5(config, SPECIAL, [[A, EOS]], 1), /1 label targets for 2 classes/);
-    assert.throws(
-      () =>
-        new T5(
-          config,
-          SPECIAL,
-          [
-            [A, EOS],
-            [A, EOS],
-          ],
-          1,
-        ),
-      /same tokens/,
-    );
-    assert.throws(() => new T5(config, SPECIAL, [[A, EOS], [B]], 1), /must end with the eos/);
-    assert.throws(
-      () =>
-        new T5(
-          config,
-          SPECIAL,
-          [
-            [A, EOS],
-            [B, B, B, B, EOS],
-          ],
-          1,
-        ),
-      /maxTargetLength/,
-    );
+    const aTarget = [A, EOS];
+    const refusedTargets: [number[][], RegExp][] = [
+      [[aTarget], /1 label targets for 2 classes/],
+      [[aTarget, [A, EOS]], /same tokens/],
+      [[aTarget, [B]], /must end with the eos/],
+      [[aTarget, [B, B, B, B, EOS]], /maxTargetLength/],
+    ];
+    for (const [targets, message] of refusedTargets) assert.throws(() => new T5(config, SPECIAL, targets, 1), message);
     assert.throws(() => new T5(config, { ...SPECIAL, sentinels: [2, EOS] }, LABELS, 1), /sentinel/);
     const model = new T5(config, SPECIAL, LABELS, 1);
     const long = tf.ones([1, 25], 'int32') as tf.Tensor2D;

@@ -8,6 +8,7 @@ import { Gpt } from '../src/ml/models/gpt.ts';
 import type { GptConfig } from '../src/ml/models/gpt-config.ts';
 import { Rng } from '../src/ml/rng.ts';
 import { pretrainLM, trainClassifier } from '../src/ml/train.ts';
+import { tokenizedSplit } from './helpers/tokenized-split.ts';
 
 /**
  * A task a model must read to solve: filler words in random order with one keyword at a random
@@ -52,10 +53,11 @@ let config: GptConfig;
 before(async () => {
   await chooseBackend(['wasm']);
   const { texts, labels } = keywordTask(240, 7);
-  tokenizer = BpeTokenizer.train(texts.slice(0, 200), 400);
-  const ids = await tokenizer.encodeBatch(texts, { eos: true, maxLength: 32 });
-  train = { ids: ids.slice(0, 200), labels: labels.slice(0, 200) };
-  validation = { ids: ids.slice(200), labels: labels.slice(200) };
+  ({ tokenizer, train, validation } = await tokenizedSplit(texts, labels, {
+    trainSize: 200,
+    vocabSize: 400,
+    maxLength: 32,
+  }));
   config = {
     vocabSize: tokenizer.vocabSize,
     contextLength: 32,

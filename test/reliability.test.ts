@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ArtifactStore } from '../src/store/store.ts';
+import { assertFailedRun } from './helpers/failed-run.ts';
 import { cli, makeProject, reproJson, startCli } from './helpers/project.ts';
 
 /** 20 chained and fanned-out cmd stages, each a little slow, all deterministic. */
@@ -132,14 +133,9 @@ describe('stopping stages and their children', () => {
 
   it('a per-stage timeout stops the stage and its children, fails it, and keeps what finished', async () => {
     const dir = project('    timeout: 1s\n');
-    const r = await reproJson(dir);
-    assert.equal(r.result.code, 1);
-    assert.equal(r.status.hang, 'failed');
-    assert.equal(r.status.quick, 'ran');
-    assert.match(
-      r.result.stderr,
+    assertFailedRun(await reproJson(dir), { hang: 'failed', quick: 'ran' }, [
       /hang failed: timed out after \d+\.\ds \(timeout: 1s\); the stage and its child processes were stopped/,
-    );
+    ]);
     const pid = Number(readFileSync(join(dir, 'grandchild.pid'), 'utf8'));
     for (let i = 0; i < 100 && alive(pid); i++) await sleep(50);
     assert.ok(!alive(pid));
@@ -200,14 +196,9 @@ describe('a corrupt, foreign or full store', () => {
       return;
     }
     try {
-      const r = await reproJson(dir);
-      assert.equal(r.result.code, 1);
-      assert.equal(r.status.small, 'ran');
-      assert.equal(r.status.big, 'failed');
-      assert.match(
-        r.result.stderr,
+      assertFailedRun(await reproJson(dir), { small: 'ran', big: 'failed' }, [
         /big failed: storing the results of big failed, nothing was stored: .*(space|disk|write)/i,
-      );
+      ]);
       const verify = await cli(dir, 'verify');
       assert.equal(verify.code, 0, verify.stdout + verify.stderr);
       const q = JSON.parse((await cli(dir, 'query', 'SELECT stage FROM results ORDER BY stage', '--json')).stdout);

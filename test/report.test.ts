@@ -3,11 +3,10 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import type { BrowserContext } from 'playwright-core';
-import { launchChromium } from './helpers/browser.ts';
+import { chromiumForSuite } from './helpers/browser.ts';
 import {
   renderCharts,
   renderHtml,
@@ -244,17 +243,10 @@ describe('report rendering', () => {
 });
 
 describe('report in headless Chromium', () => {
-  let context: BrowserContext | undefined;
-
-  before(async () => {
-    context = await launchChromium();
-  });
-
-  after(async () => {
-    await context?.close();
-  });
+  const browser = chromiumForSuite();
 
   test('the HTML shows every chart and table with no errors and no requests', { timeout: 30_000 }, async () => {
+    const { context } = browser;
     assert.ok(context);
     const report = sampleReport();
     const dir = await tempDir('report-browser-');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { assertFailedRun } from './helpers/failed-run.ts';
 import { cli, edit, exampleProject, reproJson } from './helpers/project.ts';
 
 const lockfile = (dir: string) =>
@@ -217,27 +218,16 @@ describe('pipeline repro on the example project', () => {
   });
 
   it('a failing stage: exit 1, its output tail printed, earlier stages stay stored, later ones skipped', async () => {
+    const failure = 'console.error("summary is about to fail"); throw new Error("boom in summary"); ';
     const dir = exampleProject();
-    edit(
-      dir,
-      'stages/summary.ts',
-      'return {',
-      'console.error("summary is about to fail"); throw new Error("boom in summary"); return {',
-    );
-    const r = await reproJson(dir, '-j', '2');
-    assert.equal(r.result.code, 1);
-    assert.equal(r.status.summary, 'failed');
-    assert.equal(r.status['train@sgd-1'], 'ran');
-    assert.match(r.result.stderr, /summary failed: boom in summary/);
-    assert.match(r.result.stderr, /summary is about to fail/);
+    edit(dir, 'stages/summary.ts', 'return {', `${failure}return {`);
+    assertFailedRun(await reproJson(dir, '-j', '2'), { summary: 'failed', 'train@sgd-1': 'ran' }, [
+      /summary failed: boom in summary/,
+      /summary is about to fail/,
+    ]);
     const lock = lockfile(dir);
     assert.ok(lock.stages['train@sgd-1'] !== undefined && lock.stages.summary === undefined);
-    edit(
-      dir,
-      'stages/summary.ts',
-      'console.error("summary is about to fail"); throw new Error("boom in summary"); ',
-      '',
-    );
+    edit(dir, 'stages/summary.ts', failure, '');
     const again = await reproJson(dir);
     assert.equal(again.result.code, 0);
     assert.equal(again.status.summary, 'ran');
@@ -247,12 +237,10 @@ describe('pipeline repro on the example project', () => {
   it('a failing cmd stage skips what depends on it', async () => {
     const dir = exampleProject();
     edit(dir, 'pipeline.yaml', 'node scripts/prepare.js', 'echo about to fail >&2; exit 3; node scripts/prepare.js');
-    const r = await reproJson(dir);
-    assert.equal(r.result.code, 1);
-    assert.equal(r.status.prepare, 'failed');
-    assert.equal(r.status.summary, 'skipped');
-    assert.match(r.result.stderr, /exited with code 3/);
-    assert.match(r.result.stderr, /about to fail/);
+    assertFailedRun(await reproJson(dir), { prepare: 'failed', summary: 'skipped' }, [
+      /exited with code 3/,
+      /about to fail/,
+    ]);
     assert.ok(!existsSync(join(dir, 'lockfile.json')) || lockfile(dir).stages.prepare === undefined);
   });
 });

@@ -10,7 +10,6 @@ import selectStage from '../stages/select.ts';
 import tokenizeStage from '../stages/tokenize.ts';
 import { loadStageSpecs } from '../src/config/load-project.ts';
 import { chooseBackend } from '../src/ml/backend.ts';
-import { BpeTokenizer } from '../src/ml/bpe.ts';
 import { Gpt } from '../src/ml/models/gpt.ts';
 import type { GptConfig } from '../src/ml/models/gpt-config.ts';
 import type { OptimizerConfig } from '../src/ml/optimizers/config.ts';
@@ -30,6 +29,7 @@ import type {
 import { haltonPoints, radicalInverse } from '../src/study/search/halton.ts';
 import { parseSpace, toUnit, trialValues } from '../src/study/search/space.ts';
 import type { OptimizerParams } from '../src/study/optimizer-params.ts';
+import { tokenizedSplit } from './helpers/tokenized-split.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -372,13 +372,12 @@ describe('a resumed rung equals an uninterrupted run', () => {
   before(async () => {
     await chooseBackend(['wasm']);
     const data = keywordTexts(52, 3);
-    const tokenizer = BpeTokenizer.train(data.text.slice(0, 40), 300);
-    const ids = await tokenizer.encodeBatch(data.text, { eos: true, maxLength: 20 });
     const labels = data.label.map((l) => (l === 'spam' ? 1 : 0));
-    train = { ids: ids.slice(0, 40), labels: labels.slice(0, 40) };
-    validation = { ids: ids.slice(40), labels: labels.slice(40) };
+    const split = await tokenizedSplit(data.text, labels, { trainSize: 40, vocabSize: 300, maxLength: 20 });
+    train = split.train;
+    validation = split.validation;
     config = {
-      vocabSize: tokenizer.vocabSize,
+      vocabSize: split.tokenizer.vocabSize,
       contextLength: 20,
       layers: 1,
       dModel: 16,

@@ -135,55 +135,46 @@ describe('degenerate input', () => {
       assert.throws(() => run([[1, 2], []]), { name: 'StatsInputError', message: /group 1 is empty/ });
     });
 
-    test(`${name}: NaN and infinities`, () => {
-      assert.throws(
-        () =>
-          run([
-            [1, Number.NaN],
-            [2, 3],
-          ]),
-        {
-          name: 'StatsInputError',
-          message: /group 0, value 1 is NaN/,
-        },
-      );
-      assert.throws(
-        () =>
-          run([
-            [1, 2],
-            [Number.POSITIVE_INFINITY, 3],
-          ]),
-        {
-          name: 'StatsInputError',
-          message: /group 1, value 0 is Infinity/,
-        },
-      );
-      assert.throws(
-        () =>
-          run([
-            [1, 2],
-            [3, Number.NEGATIVE_INFINITY],
-          ]),
-        {
-          name: 'StatsInputError',
-          message: /-Infinity \(not finite\)/,
-        },
-      );
-    });
-
-    test(`${name}: non-numeric values`, () => {
-      assert.throws(
-        () =>
-          run([
-            [1, 2],
-            ['3' as unknown as number, 4],
-          ]),
-        {
-          name: 'StatsInputError',
-          message: /group 1, value 0 is not a number/,
-        },
-      );
-    });
+    // Each input has one bad value; the error names its group and position.
+    const badValues: [string, number[][], RegExp][] = [
+      [
+        'NaN',
+        [
+          [1, Number.NaN],
+          [2, 3],
+        ],
+        /group 0, value 1 is NaN/,
+      ],
+      [
+        'Infinity',
+        [
+          [1, 2],
+          [Number.POSITIVE_INFINITY, 3],
+        ],
+        /group 1, value 0 is Infinity/,
+      ],
+      [
+        '-Infinity',
+        [
+          [1, 2],
+          [3, Number.NEGATIVE_INFINITY],
+        ],
+        /-Infinity \(not finite\)/,
+      ],
+      [
+        'a string',
+        [
+          [1, 2],
+          ['3' as unknown as number, 4],
+        ],
+        /group 1, value 0 is not a number/,
+      ],
+    ];
+    for (const [what, groups, message] of badValues) {
+      test(`${name}: ${what} among the values`, () => {
+        assert.throws(() => run(groups), { name: 'StatsInputError', message });
+      });
+    }
 
     test(`${name}: all values identical`, () => {
       assert.throws(

@@ -7,6 +7,7 @@ import type { FingerprintRecord } from '../src/fingerprint/fingerprint.ts';
 import { asContentHash, asFingerprintHash, asOutputSetHash } from '../src/fingerprint/hash-types.ts';
 import { ArtifactStore, type CommitInput } from '../src/store/store.ts';
 import { encodeTable, tableHash } from '../src/store/table-codec.ts';
+import { assertFailedRun } from './helpers/failed-run.ts';
 import { edit, exampleProject, reproJson } from './helpers/project.ts';
 
 const tmpStore = () => join(mkdtempSync(join(tmpdir(), 'store-test-')), 'pipeline.duckdb');
@@ -224,10 +225,9 @@ describe('what a stage returns', () => {
       'json: { runs: stage.length, measured }',
       'json: { runs: stage.length, measured }, tables: { bad: { a: [1, 2], b: [1] } }',
     );
-    const r = await reproJson(dir);
-    assert.equal(r.result.code, 1);
-    assert.equal(r.status.summary, 'failed');
-    assert.match(r.result.stderr, /summary failed: table "bad": column "b" has 1 rows, others have 2/);
+    assertFailedRun(await reproJson(dir), { summary: 'failed' }, [
+      /summary failed: table "bad": column "b" has 1 rows, others have 2/,
+    ]);
     const lock = JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8'));
     assert.equal(lock.stages.summary, undefined);
   });

@@ -4,9 +4,9 @@ import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser.ts';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { chromiumForSuite } from './helpers/browser.ts';
 import { gatedProject, release } from './helpers/live-project.ts';
 import { startCli } from './helpers/project.ts';
 
@@ -46,18 +46,13 @@ async function waitForState(page: Page, stage: string, state: string): Promise<v
 }
 
 describe('pipeline ui', () => {
-  let context: BrowserContext | undefined;
-  before(async () => {
-    context = await launchChromium();
-  });
-  after(async () => {
-    await context?.close();
-  });
+  const browser = chromiumForSuite();
 
   it(
     'is served to 127.0.0.1 with a token only, and shows a running pipeline live in a browser',
     { timeout: 240_000 },
     async () => {
+      const { context } = browser;
       assert.ok(context);
       const dir = gatedProject();
       const ui = startCli(dir, ['ui', '--port', '0']);

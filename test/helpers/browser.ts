@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type BrowserContext } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -30,4 +31,19 @@ export async function launchChromium(): Promise<BrowserContext> {
     ],
     timeout: 20_000,
   });
+}
+
+/**
+ * One headless Chromium shared by the tests of the enclosing `describe`: started before them and
+ * closed after. `context` stays undefined if the start failed (the `before` hook reports why).
+ */
+export function chromiumForSuite(): { context: BrowserContext | undefined } {
+  const browser: { context: BrowserContext | undefined } = { context: undefined };
+  before(async () => {
+    browser.context = await launchChromium();
+  });
+  after(async () => {
+    await browser.context?.close();
+  });
+  return browser;
 }

@@ -57,7 +57,7 @@ function checkpointWriter(layout: (s: TinySizes) => { config: Record<string, unk
 }
 
 /** GPT2LMHeadModel's layout: `transformer.` prefix, Conv1D weights `[in, out]`. */
-export const writeGpt2Checkpoint = checkpointWriter((s) => {
+const writeGpt2Checkpoint = checkpointWriter((s) => {
   const { d } = s;
   const entries: Entry[] = [
     ['transformer.wte.weight', [s.vocabSize, d]],
@@ -99,7 +99,7 @@ export const writeGpt2Checkpoint = checkpointWriter((s) => {
 });
 
 /** BertForSequenceClassification's layout: `bert.` prefix, Linear weights `[out, in]`, pooler and MLM head. */
-export const writeBertCheckpoint = checkpointWriter((s) => {
+const writeBertCheckpoint = checkpointWriter((s) => {
   const { d } = s;
   const ff = 4 * d;
   const entries: Entry[] = [
@@ -152,7 +152,7 @@ export const writeBertCheckpoint = checkpointWriter((s) => {
 });
 
 /** T5ForConditionalGeneration v1.1's layout: gated-GELU feed-forward, untied `lm_head`, relative bias in block 0. */
-export const writeT5Checkpoint = checkpointWriter((s) => {
+const writeT5Checkpoint = checkpointWriter((s) => {
   const { d, heads } = s;
   const dKv = d / heads;
   const inner = heads * dKv;
@@ -209,6 +209,23 @@ export const writeT5Checkpoint = checkpointWriter((s) => {
   };
   return { config, entries };
 });
+
+const WRITERS = { gpt2: writeGpt2Checkpoint, bert: writeBertCheckpoint, t5: writeT5Checkpoint };
+
+/**
+ * Writes a tiny checkpoint directory of the family that config.json's `model_type` names, with
+ * `tokenizerJson` as its tokenizer.json; `seed` draws the weights, stored as `dtype`.
+ */
+export function writeHfCheckpoint(
+  modelType: keyof typeof WRITERS,
+  dir: string,
+  sizes: TinySizes,
+  tokenizerJson: string,
+  seed = 1,
+  dtype: TensorToWrite['dtype'] = 'F32',
+): void {
+  WRITERS[modelType](dir, sizes, tokenizerJson, seed, dtype);
+}
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789'.split('');
 
