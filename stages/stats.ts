@@ -59,30 +59,20 @@ export default defineStage<Params>(async (ctx) => {
         return compareOptimizers(arch, metric, variants, groups, ctx.params);
       });
     });
-  const anova = columnsOf(
-    ANOVA,
-    compared.map((c) => c.anova),
-  );
-  const tukey = columnsOf(
-    TUKEY,
-    compared.flatMap((c) => c.tukey),
-  );
-  const welch = columnsOf(
-    WELCH,
-    compared.map((c) => c.welch),
-  );
-  const bootstrap = columnsOf(
-    BOOTSTRAP,
-    compared.flatMap((c) => c.bootstrap),
-  );
-  const improvement = columnsOf(
-    IMPROVEMENT,
-    compared.flatMap((c) => c.improvement),
-  );
-  const summary = columnsOf(
-    SUMMARY,
-    compared.flatMap((c) => c.summary),
-  );
+  const rows = {
+    anova: compared.map((c) => c.anova),
+    tukey: compared.flatMap((c) => c.tukey),
+    welch: compared.map((c) => c.welch),
+    bootstrap: compared.flatMap((c) => c.bootstrap),
+    improvement: compared.flatMap((c) => c.improvement),
+    summary: compared.flatMap((c) => c.summary),
+  };
+  const anova = columnsOf(ANOVA, rows.anova);
+  const tukey = columnsOf(TUKEY, rows.tukey);
+  const welch = columnsOf(WELCH, rows.welch);
+  const bootstrap = columnsOf(BOOTSTRAP, rows.bootstrap);
+  const improvement = columnsOf(IMPROVEMENT, rows.improvement);
+  const summary = columnsOf(SUMMARY, rows.summary);
   // Training time is a measurement (it varies run to run), so its test goes into measurements too:
   // reported, never part of a hash.
   const timing: Record<string, number> = {};
