@@ -8,6 +8,8 @@ import {
   type ReportSection,
 } from '../src/report/index.ts';
 import { readSearches, searchSections, table1FromSearches } from '../src/report/search-sections.ts';
+import { tableColumns } from '../src/report/table-columns.ts';
+import { table1FromParams } from '../src/report/table1-from-params.ts';
 import { timeToTarget } from '../src/report/time-to-target.ts';
 import { defineStage, type JsonObject, type UpstreamStage } from '../src/stage-api.ts';
 import { probabilityOfImprovement } from '../src/stats/index.ts';
@@ -112,40 +114,13 @@ export default defineStage<Params>(async (ctx) => {
   const seen = new Map<string, Run>();
   for (const r of finetunes) if (!seen.has(r.variant)) seen.set(r.variant, r);
   const t1 = [...seen.entries()].sort(([a], [b]) => a.localeCompare(b));
-  const opt = (r: Run) => r.input.params.optimizer as Record<string, unknown>;
-  const cell = (v: unknown) => (v === undefined || v === null ? null : typeof v === 'number' ? v : String(v));
   if (searches.length === 0)
-    sections.push({
-      kind: 'table',
-      id: 'table-1',
-      title: 'Table 1: optimizer hyperparameters used (fixed values, no search)',
-      columns: [
-        { key: 'variant', label: 'variant' },
-        { key: 'name', label: 'optimizer' },
-        { key: 'lr', label: 'learning rate' },
-        { key: 'b1', label: 'beta1 / momentum' },
-        { key: 'b2', label: 'beta2 / rho' },
-        { key: 'wd', label: 'weight decay' },
-        { key: 'alr', label: 'adaptive lr' },
-        { key: 'amom', label: 'adaptive momentum' },
-        { key: 'train', label: 'epochs x batch, trained' },
-      ],
-      rows: t1.map(([variant, r]) => {
-        const o = opt(r);
-        return {
-          variant,
-          name: cell(o.name),
-          lr: cell(o.learning_rate),
-          b1: cell(o.beta1 ?? o.momentum),
-          b2: cell(o.beta2 ?? o.rho),
-          wd: cell(o.weight_decay ?? 0),
-          alr: o.name === 'proposed' ? String(o.adaptive_lr !== false) : null,
-          amom: o.name === 'proposed' ? String(o.adaptive_momentum !== false) : null,
-          train: `${String(r.input.params.epochs)} x ${String(r.input.params.batch_size)}, ${String(r.input.params.trainable)}`,
-        };
-      }),
-      sources: t1.map(([, r]) => ({ label: `params of ${r.input.name}`, hash: r.input.fingerprint })),
-    });
+    sections.push(
+      table1FromParams(
+        t1.map(([variant, r]) => ({ variant, params: r.input.params })),
+        t1.map(([, r]) => ({ label: `params of ${r.input.name}`, hash: r.input.fingerprint })),
+      ),
+    );
 
   // A generative classifier (T5) can answer with text that is no label: say how often, since
   // that, not a wrong label, is what keeps its accuracy down when it has not learned the task.
@@ -187,18 +162,15 @@ export default defineStage<Params>(async (ctx) => {
       kind: 'table',
       id: `table-2-${arch}`,
       title: `Table 2 (${arch}): test accuracy, F1, perplexity and convergence per optimizer (mean ± std over seeds)`,
-      columns: [
-        { key: 'variant', label: 'optimizer' },
-        { key: 'accuracy', label: 'accuracy %' },
-        { key: 'interval', label: 'accuracy 95 % bootstrap interval' },
-        { key: 'f1', label: 'macro F1' },
-        { key: 'binary', label: 'spam F1' },
-        { key: 'ppl', label: 'perplexity' },
-        {
-          key: 'threshold',
-          label: `time to target: steps to validation loss ≤ ${String(threshold ?? 'the threshold')} (median over seeds)`,
-        },
-      ],
+      columns: tableColumns({
+        variant: 'optimizer',
+        accuracy: 'accuracy %',
+        interval: 'accuracy 95 % bootstrap interval',
+        f1: 'macro F1',
+        binary: 'spam F1',
+        ppl: 'perplexity',
+        threshold: `time to target: steps to validation loss ≤ ${String(threshold ?? 'the threshold')} (median over seeds)`,
+      }),
       rows,
       marked: [
         { row: best('test_accuracy', 1), key: 'accuracy' },
@@ -271,15 +243,12 @@ export default defineStage<Params>(async (ctx) => {
       kind: 'table',
       id: `times-${arch}`,
       title: `Training time and throughput per optimizer (${arch}, measured), mean ± std over seeds`,
-      columns: [
-        { key: 'variant', label: 'optimizer' },
-        { key: 'time', label: 'train time (s)' },
-        { key: 'rate', label: 'tokens/s' },
-        {
-          key: 'target',
-          label: `time to target: seconds to validation loss ≤ ${String(threshold ?? 'the threshold')} (median over seeds)`,
-        },
-      ],
+      columns: tableColumns({
+        variant: 'optimizer',
+        time: 'train time (s)',
+        rate: 'tokens/s',
+        target: `time to target: seconds to validation loss ≤ ${String(threshold ?? 'the threshold')} (median over seeds)`,
+      }),
       rows: timed.map((v, i) => ({
         variant: v,
         time: pm(times[i]!, fix(1)),
@@ -306,12 +275,12 @@ export default defineStage<Params>(async (ctx) => {
         kind: 'table',
         id: `table-3-${arch}`,
         title: `Table 3 (${arch}): ablation of the proposed optimizer`,
-        columns: [
-          { key: 'variant', label: 'variant' },
-          { key: 'accuracy', label: 'accuracy %' },
-          { key: 'diff', label: 'full minus variant (points)' },
-          { key: 'p', label: 'Tukey p' },
-        ],
+        columns: tableColumns({
+          variant: 'variant',
+          accuracy: 'accuracy %',
+          diff: 'full minus variant (points)',
+          p: 'Tukey p',
+        }),
         rows: ablation.map((v) => {
           const i = (tukey.arch as string[]).findIndex(
             (a, k) =>
@@ -495,16 +464,16 @@ export default defineStage<Params>(async (ctx) => {
       kind: 'table',
       id: 'fairness-spread',
       title: 'Figure 2: spread of accuracy across groups, fine-tuned models, per optimizer (mean over seeds)',
-      columns: [
-        { key: 'arch', label: 'architecture' },
-        { key: 'variant', label: 'optimizer' },
-        { key: 'seeds', label: 'seeds' },
-        { key: 'as_is', label: 'variance across groups, as-is' },
-        { key: 'balanced', label: 'variance across groups, balanced' },
-        { key: 'change', label: 'change' },
-        { key: 'p', label: 'P(as-is > balanced)' },
-        { key: 'gap', label: 'max - min (points), as-is → balanced' },
-      ],
+      columns: tableColumns({
+        arch: 'architecture',
+        variant: 'optimizer',
+        seeds: 'seeds',
+        as_is: 'variance across groups, as-is',
+        balanced: 'variance across groups, balanced',
+        change: 'change',
+        p: 'P(as-is > balanced)',
+        gap: 'max - min (points), as-is → balanced',
+      }),
       rows,
       notes: [
         ...claims,
@@ -545,11 +514,11 @@ export default defineStage<Params>(async (ctx) => {
       kind: 'table',
       id: fineTunedFairness ? 'fairness-baseline-spread' : 'fairness-spread',
       title: `${fineTunedFairness ? 'Naive Bayes baseline' : 'Figure 2'}: spread of accuracy across groups`,
-      columns: [
-        { key: 'data', label: 'training data' },
-        { key: 'variance', label: 'variance of group accuracy' },
-        { key: 'gap', label: 'max - min (points)' },
-      ],
+      columns: tableColumns({
+        data: 'training data',
+        variance: 'variance of group accuracy',
+        gap: 'max - min (points)',
+      }),
       rows: Object.entries(spread).map(([data, s]) => ({
         data,
         variance: s.variance.toExponential(3),
