@@ -46,8 +46,6 @@ async function graphOrExit() {
 }
 
 let exitCode: number = EXIT.ok;
-/** repro and gc wait for another pipeline the same way, so they share the flag. */
-const waitOption = () => new Option('--wait', 'wait for another running pipeline instead of failing');
 
 program
   .command('repro')
@@ -58,7 +56,7 @@ program
   .option('--downstream', 'run the targets and the stages that depend on them')
   .option('-j, --jobs <n>', 'stages to run at once (with Slurm: jobs in the queue at once) [default: 1]')
   .option('-k, --keep-going', 'keep running independent stages after a failure')
-  .addOption(waitOption())
+  .option('--wait', 'wait for another running pipeline instead of failing')
   .option('--json', 'print one JSON object with every stage at the end')
   .addOption(
     new Option(
@@ -226,7 +224,7 @@ program
   .description('remove stored results unreachable from lockfile.json and the last N runs, then reclaim space')
   .option('--keep-last <n>', 'also keep what the last N invocations made or used', '0')
   .option('--dry', 'print what would be removed')
-  .addOption(waitOption())
+  .option('--wait', 'wait for another running pipeline instead of failing')
   .action(async (o: { keepLast: string; dry?: boolean; wait?: boolean }) => {
     exitCode = await gcCommand(paths(), o);
   });
