@@ -9,7 +9,7 @@ import {
   welchAnova,
 } from '../src/stats/index.ts';
 import { defineStage, type JsonObject } from '../src/stage-api.ts';
-import { distinct, mean, runsOf, std } from '../src/study/group-runs.ts';
+import { distinct, diverged, mean, runsOf, std } from '../src/study/group-runs.ts';
 import { columnsOf } from '../src/util/columns-of.ts';
 
 interface Params extends JsonObject {
@@ -40,7 +40,8 @@ const SUMMARY = ['arch', 'variant', 'metric', 'n', 'mean', 'std'] as const;
  * seed gave the same value, say) becomes a row saying why, not a failed stage.
  */
 export default defineStage<Params>(async (ctx) => {
-  const runs = runsOf(ctx.inputs, 'evaluate');
+  // A diverged fine-tune has no test metrics: it is counted by the report, not averaged here.
+  const runs = runsOf(ctx.inputs, 'evaluate').filter((r) => !diverged(r));
   const compared = distinct(runs.map((r) => r.arch))
     .sort()
     .flatMap((arch) => {
