@@ -25,6 +25,12 @@ export default defineStage<Params>(async (ctx) => {
   const { labelNames } = tokenized;
   if (!labelNames.includes(ctx.params.positive_label))
     throw new Error(`positive_label "${ctx.params.positive_label}" is not a label (${labelNames.join(', ')})`);
+  if (finetune.metrics.diverged === 1) {
+    // Nothing was trained to the end, so there is no model to score: the run stays in the study
+    // as diverged (counted and listed by the report, left out of means and tests).
+    ctx.log(`${finetune.name} diverged at step ${String(finetune.metrics.diverged_step)}: nothing to evaluate`);
+    return { metrics: { diverged: 1, diverged_step: finetune.metrics.diverged_step ?? -1 } };
+  }
   const test = await tokenized.split('test');
   const model = instantiate(spec, tokenized, 0);
   let scored;
@@ -40,6 +46,7 @@ export default defineStage<Params>(async (ctx) => {
   const truth = test.labels.map((l) => labelNames[l]!);
   const predicted = scored.predictions.map((l) => (l < 0 ? NO_LABEL : labelNames[l]!));
   const metrics: Record<string, number> = {
+    diverged: 0,
     test_accuracy: scored.accuracy,
     test_macro_f1: scored.macroF1,
     test_binary_f1: scored.classF1[ctx.params.positive_label]!,

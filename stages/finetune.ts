@@ -1,8 +1,8 @@
 import { parseParamSubset } from '../src/ml/models/language-model.ts';
 import { instantiate, type ModelSpec } from '../src/ml/models/model-spec.ts';
-import { trainClassifier } from '../src/ml/train.ts';
+import { TrainingDiverged, trainClassifier } from '../src/ml/train.ts';
 import { loadWeights, saveWeights } from '../src/ml/weights.ts';
-import { defineStage, type JsonObject } from '../src/stage-api.ts';
+import { defineStage, type JsonObject, type StageOutputs } from '../src/stage-api.ts';
 import { studyBackend } from '../src/study/backend.ts';
 import { optimizerConfig, type OptimizerParams } from '../src/study/optimizer-params.ts';
 import { inputOf, readTokenized } from '../src/study/study-inputs.ts';
@@ -21,7 +21,7 @@ interface Params extends JsonObject {
 }
 
 /** Fine-tunes the pre-trained model as a classifier with one optimizer and one seed. */
-export default defineStage<Params>(async (ctx) => {
+export default defineStage<Params>(async (ctx): Promise<StageOutputs> => {
   const backend = await studyBackend((k, v) => ctx.provenance(k, v), ctx.params.backend);
   const pretrain = inputOf(ctx.inputs, 'pretrain');
   const spec = (await pretrain.json('spec')) as unknown as ModelSpec;
@@ -65,6 +65,13 @@ export default defineStage<Params>(async (ctx) => {
       },
     );
   } catch (e) {
+    // A divergence is what this optimizer did at the selected learning rate on this seed: a
+    // result to report (there is no model to evaluate), not a failure that stops the study.
+    if (e instanceof TrainingDiverged) {
+      model.dispose();
+      ctx.log(`${ctx.params.variant} (seed ${ctx.params.seed}): ${e.message}; recorded as diverged`);
+      return { metrics: { diverged: 1, diverged_step: e.step } };
+    }
     throw new Error(`${ctx.params.variant} (seed ${ctx.params.seed}): ${(e as Error).message}`);
   }
   const weights = await saveWeights(model.variables);
@@ -90,6 +97,7 @@ export default defineStage<Params>(async (ctx) => {
       },
     },
     metrics: {
+      diverged: 0,
       validation_accuracy: last.validation.accuracy,
       validation_macro_f1: last.validation.macroF1,
       validation_loss: last.validation.loss,

@@ -5,13 +5,16 @@ import {
   lossCurveSpec,
   writeReport,
   type Report,
+  type ReportCell,
   type ReportSection,
 } from '../src/report/index.ts';
 import { readSearches, searchSections, table1FromSearches } from '../src/report/search-sections.ts';
+import { tableColumns } from '../src/report/table-columns.ts';
+import { table1FromParams } from '../src/report/table1-from-params.ts';
 import { timeToTarget } from '../src/report/time-to-target.ts';
 import { defineStage, type JsonObject, type UpstreamStage } from '../src/stage-api.ts';
 import { probabilityOfImprovement } from '../src/stats/index.ts';
-import { distinct, mean, runsOf, std, type Run } from '../src/study/group-runs.ts';
+import { distinct, diverged, mean, runsOf, std, type Run } from '../src/study/group-runs.ts';
 
 interface Params extends JsonObject {
   title: string;
@@ -25,7 +28,9 @@ interface Params extends JsonObject {
 const MEASURED = 'report-measured';
 
 const pct = (x: number) => (100 * x).toFixed(1);
-const pm = (xs: number[], f: (x: number) => string) => `${f(mean(xs))} ± ${f(std(xs))}`;
+// No values: every seed of that cell diverged (listed in its own table), so there is no mean to print.
+const pm = (xs: number[], f: (x: number) => string) =>
+  xs.length === 0 ? 'no seed trained to the end' : `${f(mean(xs))} ± ${f(std(xs))}`;
 const fix = (d: number) => (x: number) => x.toFixed(d);
 const src = (label: string, input: UpstreamStage, output: string) => ({
   label: `${label} (${input.name} ${output})`,
@@ -34,8 +39,13 @@ const src = (label: string, input: UpstreamStage, output: string) => ({
 
 /** The study's tables and figures, every number with the artifact it came from. */
 export default defineStage<Params>(async (ctx) => {
-  const evals = runsOf(ctx.inputs, 'evaluate');
-  const finetunes = runsOf(ctx.inputs, 'finetune');
+  // Diverged fine-tunes have no model and no test metrics: they are listed on their own (below)
+  // and every mean, test, curve and time is over the runs that trained to the end.
+  const allEvals = runsOf(ctx.inputs, 'evaluate');
+  const evals = allEvals.filter((r) => !diverged(r));
+  const allFinetunes = runsOf(ctx.inputs, 'finetune');
+  const finetunes = allFinetunes.filter((r) => !diverged(r));
+  const allBalanced = runsOf(ctx.inputs, 'evaluate-balanced');
   const stats = ctx.inputs.find((i) => i.group === 'stats');
   if (stats === undefined) throw new Error('report needs the stats stage as an input');
   const tukey = await stats.table('tukey');
@@ -87,7 +97,7 @@ export default defineStage<Params>(async (ctx) => {
     id: 'about',
     title: 'What was run',
     paragraphs: [
-      `${evals.length} fine-tuned models were evaluated: ${archs.join(', ')} x ${distinct(evals.map((r) => r.variant)).length} optimizer variants x ${distinct(evals.map((r) => r.seed)).length} seeds. The backend each ran on is recorded with its run (\`pipeline show RUN\`).`,
+      `${evals.length} fine-tuned models were evaluated${allEvals.length > evals.length ? ` (${allEvals.length - evals.length} more diverged in training and have no model: see the table of diverged fine-tunes)` : ''}: ${archs.join(', ')} x ${distinct(evals.map((r) => r.variant)).length} optimizer variants x ${distinct(evals.map((r) => r.seed)).length} seeds. The backend each ran on is recorded with its run (\`pipeline show RUN\`).`,
       'Every number here is computed from stored artifacts and is reproduced byte for byte by `pipeline verify --rerun report`; each table and figure cites the hash of the artifacts it was read from, and `pipeline lineage HASH` traces any of them to the raw data.',
       `Training times and throughput are measurements: they differ between runs on the same inputs, so they are not in this report but on the measured page beside it (\`${MEASURED}.html\`, \`${MEASURED}.md\`), which the report stage writes each time it runs and which no hash covers; the same figures are in the store's \`measurements\` table.`,
     ],
@@ -106,46 +116,56 @@ export default defineStage<Params>(async (ctx) => {
     ],
   });
 
+  const divergedRuns = [
+    ...allFinetunes.filter(diverged).map((r) => ({ data: 'as-is', r })),
+    ...runsOf(ctx.inputs, 'finetune-balanced')
+      .filter(diverged)
+      .map((r) => ({ data: 'balanced', r })),
+  ];
+  if (divergedRuns.length > 0)
+    sections.push({
+      kind: 'table',
+      id: 'diverged-runs',
+      title: 'Fine-tunes that diverged (a non-finite training loss), left out of every mean, test and figure below',
+      columns: tableColumns({
+        stage: 'stage',
+        data: 'training data',
+        arch: 'architecture',
+        variant: 'optimizer',
+        seed: 'seed',
+        learning_rate: 'learning rate',
+        step: 'step',
+      }),
+      rows: divergedRuns.map(({ data, r }) => ({
+        stage: r.input.name,
+        data,
+        arch: r.arch,
+        variant: r.variant,
+        seed: r.seed,
+        learning_rate: String(
+          (r.input.params.optimizer as { learning_rate?: number } | undefined)?.learning_rate ?? '',
+        ),
+        step: r.input.metrics.diverged_step ?? null,
+      })),
+      notes: [
+        `${divergedRuns.length} of ${allFinetunes.length + runsOf(ctx.inputs, 'finetune-balanced').length} fine-tunes diverged. Each is a result of its optimizer at the selected learning rate on that seed, so it is reported here rather than retried or hidden; the tables below give the number of seeds each figure rests on.`,
+      ],
+      sources: divergedRuns.map(({ r }) => ({ label: `metrics of ${r.input.name}`, hash: r.input.fingerprint })),
+    });
+
   // Table 1: with a search, the space and what it selected (read from the select stages);
   // without one, the hyperparameters actually used, read from the fine-tunes' resolved params.
   if (searches.length > 0) sections.push(table1FromSearches(searches));
   const seen = new Map<string, Run>();
   for (const r of finetunes) if (!seen.has(r.variant)) seen.set(r.variant, r);
   const t1 = [...seen.entries()].sort(([a], [b]) => a.localeCompare(b));
-  const opt = (r: Run) => r.input.params.optimizer as Record<string, unknown>;
-  const cell = (v: unknown) => (v === undefined || v === null ? null : typeof v === 'number' ? v : String(v));
   if (searches.length === 0)
-    sections.push({
-      kind: 'table',
-      id: 'table-1',
-      title: 'Table 1: optimizer hyperparameters used (fixed values, no search)',
-      columns: [
-        { key: 'variant', label: 'variant' },
-        { key: 'name', label: 'optimizer' },
-        { key: 'lr', label: 'learning rate' },
-        { key: 'b1', label: 'beta1 / momentum' },
-        { key: 'b2', label: 'beta2 / rho' },
-        { key: 'wd', label: 'weight decay' },
-        { key: 'alr', label: 'adaptive lr' },
-        { key: 'amom', label: 'adaptive momentum' },
-        { key: 'train', label: 'epochs x batch, trained' },
-      ],
-      rows: t1.map(([variant, r]) => {
-        const o = opt(r);
-        return {
-          variant,
-          name: cell(o.name),
-          lr: cell(o.learning_rate),
-          b1: cell(o.beta1 ?? o.momentum),
-          b2: cell(o.beta2 ?? o.rho),
-          wd: cell(o.weight_decay ?? 0),
-          alr: o.name === 'proposed' ? String(o.adaptive_lr !== false) : null,
-          amom: o.name === 'proposed' ? String(o.adaptive_momentum !== false) : null,
-          train: `${String(r.input.params.epochs)} x ${String(r.input.params.batch_size)}, ${String(r.input.params.trainable)}`,
-        };
-      }),
-      sources: t1.map(([, r]) => ({ label: `params of ${r.input.name}`, hash: r.input.fingerprint })),
-    });
+    sections.push(
+      table1FromParams(
+        t1.map(([variant, r]) => ({ variant, params: r.input.params })),
+        t1.map(([, r]) => ({ label: `params of ${r.input.name}`, hash: r.input.fingerprint })),
+      ),
+    );
 
   // A generative classifier (T5) can answer with text that is no label: say how often, since
   // that, not a wrong label, is what keeps its accuracy down when it has not learned the task.
@@ -160,18 +180,48 @@ export default defineStage<Params>(async (ctx) => {
         ];
   };
   for (const arch of archs) {
-    const variants = variantsOf(arch, evals);
-    const rows = variants.map((v) => ({
-      variant: v,
-      accuracy: pm(values(arch, v, 'test_accuracy'), pct),
-      f1: pm(values(arch, v, 'test_macro_f1'), fix(3)),
-      binary: fix(3)(mean(values(arch, v, 'test_binary_f1'))),
-      ppl: fix(1)(mean(values(arch, v, 'test_perplexity'))),
-      interval: bootstrapText(arch, v),
-      threshold: timeToTarget(values(arch, v, 'steps_to_threshold').map(stepsOrInfinity), fix(0)),
-    }));
+    // Every variant that ran has a row, even one whose every seed diverged: a missing row would
+    // hide the outcome. The seeds column appears only where some run of the architecture diverged.
+    const variants = variantsOf(arch, allEvals);
+    const seedCount = (v: string) => {
+      const runs = allEvals.filter((r) => r.arch === arch && r.variant === v);
+      return { done: runs.filter((r) => !diverged(r)).length, all: runs.length };
+    };
+    const someDiverged = allEvals.some((r) => r.arch === arch && diverged(r));
+    // The variants with at least one model: every comparison, chart and ablation is over these.
+    const trained = variantsOf(arch, evals);
+    const rows = variants.map((v): Record<string, ReportCell> => {
+      const { done, all } = seedCount(v);
+      const seeds: Record<string, ReportCell> = someDiverged
+        ? { seeds: done === all ? String(all) : `${done} of ${all}` }
+        : {};
+      if (done === 0)
+        return {
+          variant: v,
+          ...seeds,
+          accuracy: 'diverged on every seed',
+          f1: null,
+          binary: null,
+          ppl: null,
+          interval: null,
+          threshold: 'not reached',
+        };
+      return {
+        variant: v,
+        ...seeds,
+        accuracy: pm(values(arch, v, 'test_accuracy'), pct),
+        f1: pm(values(arch, v, 'test_macro_f1'), fix(3)),
+        binary: fix(3)(mean(values(arch, v, 'test_binary_f1'))),
+        ppl: fix(1)(mean(values(arch, v, 'test_perplexity'))),
+        interval: bootstrapText(arch, v),
+        threshold: timeToTarget(values(arch, v, 'steps_to_threshold').map(stepsOrInfinity), fix(0)),
+      };
+    });
     const best = (metric: string, better: 1 | -1) => {
-      const means = variants.map((v) => mean(values(arch, v, metric)) * better);
+      const means = variants.map((v) => {
+        const xs = values(arch, v, metric);
+        return xs.length === 0 ? -Infinity : mean(xs) * better;
+      });
       return means.indexOf(Math.max(...means));
     };
     const significant = (tukey.arch as string[]).flatMap((a, i) =>
@@ -187,18 +237,16 @@ export default defineStage<Params>(async (ctx) => {
       kind: 'table',
       id: `table-2-${arch}`,
       title: `Table 2 (${arch}): test accuracy, F1, perplexity and convergence per optimizer (mean ± std over seeds)`,
-      columns: [
-        { key: 'variant', label: 'optimizer' },
-        { key: 'accuracy', label: 'accuracy %' },
-        { key: 'interval', label: 'accuracy 95 % bootstrap interval' },
-        { key: 'f1', label: 'macro F1' },
-        { key: 'binary', label: 'spam F1' },
-        { key: 'ppl', label: 'perplexity' },
-        {
-          key: 'threshold',
-          label: `time to target: steps to validation loss ≤ ${String(threshold ?? 'the threshold')} (median over seeds)`,
-        },
-      ],
+      columns: tableColumns({
+        variant: 'optimizer',
+        ...(someDiverged ? { seeds: 'seeds trained to the end' } : {}),
+        accuracy: 'accuracy %',
+        interval: 'accuracy 95 % bootstrap interval',
+        f1: 'macro F1',
+        binary: 'spam F1',
+        ppl: 'perplexity',
+        threshold: `time to target: steps to validation loss ≤ ${String(threshold ?? 'the threshold')} (median over seeds)`,
+      }),
       rows,
       marked: [
         { row: best('test_accuracy', 1), key: 'accuracy' },
@@ -246,10 +294,10 @@ export default defineStage<Params>(async (ctx) => {
       kind: 'table',
       id: `improvement-${arch}`,
       title: `Probability of improvement (${arch}): P(row > column) in test accuracy over seeds`,
-      columns: [{ key: 'variant', label: 'optimizer' }, ...variants.map((v) => ({ key: `p_${v}`, label: v }))],
-      rows: variants.map((x) => ({
+      columns: [{ key: 'variant', label: 'optimizer' }, ...trained.map((v) => ({ key: `p_${v}`, label: v }))],
+      rows: trained.map((x) => ({
         variant: x,
-        ...Object.fromEntries(variants.map((y) => [`p_${y}`, x === y ? null : prob(x, y)])),
+        ...Object.fromEntries(trained.map((y) => [`p_${y}`, x === y ? null : prob(x, y)])),
       })),
       notes: [
         'P(X > Y) = U / (n m) from the Mann-Whitney U over the seeds of each, ties counting one half (as rliable computes it): the chance that a run of the row optimizer scores above a run of the column one. 0.5 is no difference; it assumes nothing about the shape or the spread of either, so it stays meaningful where a variant sits at one value for every seed.',
@@ -271,15 +319,12 @@ export default defineStage<Params>(async (ctx) => {
       kind: 'table',
       id: `times-${arch}`,
       title: `Training time and throughput per optimizer (${arch}, measured), mean ± std over seeds`,
-      columns: [
-        { key: 'variant', label: 'optimizer' },
-        { key: 'time', label: 'train time (s)' },
-        { key: 'rate', label: 'tokens/s' },
-        {
-          key: 'target',
-          label: `time to target: seconds to validation loss ≤ ${String(threshold ?? 'the threshold')} (median over seeds)`,
-        },
-      ],
+      columns: tableColumns({
+        variant: 'optimizer',
+        time: 'train time (s)',
+        rate: 'tokens/s',
+        target: `time to target: seconds to validation loss ≤ ${String(threshold ?? 'the threshold')} (median over seeds)`,
+      }),
       rows: timed.map((v, i) => ({
         variant: v,
         time: pm(times[i]!, fix(1)),
@@ -299,19 +344,19 @@ export default defineStage<Params>(async (ctx) => {
         .map((r) => ({ label: `measurements of ${r.input.name} (and its other seeds)`, hash: r.input.fingerprint })),
     });
 
-    const ablation = ['proposed', 'proposed-no-lr', 'proposed-no-momentum'].filter((v) => variants.includes(v));
+    const ablation = ['proposed', 'proposed-no-lr', 'proposed-no-momentum'].filter((v) => trained.includes(v));
     if (ablation.length > 1 && ablation[0] === 'proposed') {
       const full = values(arch, 'proposed', 'test_accuracy');
       sections.push({
         kind: 'table',
         id: `table-3-${arch}`,
         title: `Table 3 (${arch}): ablation of the proposed optimizer`,
-        columns: [
-          { key: 'variant', label: 'variant' },
-          { key: 'accuracy', label: 'accuracy %' },
-          { key: 'diff', label: 'full minus variant (points)' },
-          { key: 'p', label: 'Tukey p' },
-        ],
+        columns: tableColumns({
+          variant: 'variant',
+          accuracy: 'accuracy %',
+          diff: 'full minus variant (points)',
+          p: 'Tukey p',
+        }),
         rows: ablation.map((v) => {
           const i = (tukey.arch as string[]).findIndex(
             (a, k) =>
@@ -365,7 +410,7 @@ export default defineStage<Params>(async (ctx) => {
       id: `accuracy-${arch}`,
       title: `Test accuracy per optimizer (${arch}), mean ± std over seeds`,
       spec: barWithErrorSpec(
-        variants.map((v) => ({
+        trained.map((v) => ({
           label: v,
           mean: 100 * mean(values(arch, v, 'test_accuracy')),
           std: 100 * std(values(arch, v, 'test_accuracy')),
@@ -385,7 +430,7 @@ export default defineStage<Params>(async (ctx) => {
       id: `groups-${arch}`,
       title: `Test accuracy per group of the data (${arch}), mean over seeds, %`,
       columns: [{ key: 'variant', label: 'optimizer' }, ...groups.map((g) => ({ key: g, label: g }))],
-      rows: variants.map((v) => ({
+      rows: trained.map((v) => ({
         variant: v,
         ...Object.fromEntries(groups.map((g) => [g, pct(mean(values(arch, v, `test_accuracy_${g}`)))])),
       })),
@@ -409,7 +454,7 @@ export default defineStage<Params>(async (ctx) => {
     Object.entries(r.input.metrics)
       .filter(([k]) => k.startsWith('test_accuracy_'))
       .sort(([x], [y]) => x.localeCompare(y));
-  const balancedEvals = runsOf(ctx.inputs, 'evaluate-balanced');
+  const balancedEvals = allBalanced.filter((r) => !diverged(r));
   const fineTunedFairness = balancedEvals.length > 0;
   if (fineTunedFairness) {
     const fairArchs = distinct(balancedEvals.map((r) => r.arch)).sort();
@@ -420,13 +465,16 @@ export default defineStage<Params>(async (ctx) => {
       const paired = balancedEvals
         .filter((r) => r.arch === arch)
         .sort((x, y) => x.variant.localeCompare(y.variant) || x.seed - y.seed)
-        .map((balanced) => {
-          const asIs = evals.find((r) => r.arch === arch && r.variant === balanced.variant && r.seed === balanced.seed);
+        .flatMap((balanced) => {
+          const asIs = allEvals.find(
+            (r) => r.arch === arch && r.variant === balanced.variant && r.seed === balanced.seed,
+          );
           if (asIs === undefined)
             throw new Error(
               `${balanced.input.name} has no as-is evaluation of the same architecture, variant and seed`,
             );
-          return { variant: balanced.variant, asIs, balanced };
+          // A pair compares one optimizer and seed on both training sets: without both models, no pair.
+          return diverged(asIs) ? [] : [{ variant: balanced.variant, asIs, balanced }];
         });
       const label = (data: string) => (fairArchs.length > 1 ? `${arch} ${data}` : data);
       for (const [data, pick] of [
@@ -495,16 +543,16 @@ export default defineStage<Params>(async (ctx) => {
       kind: 'table',
       id: 'fairness-spread',
       title: 'Figure 2: spread of accuracy across groups, fine-tuned models, per optimizer (mean over seeds)',
-      columns: [
-        { key: 'arch', label: 'architecture' },
-        { key: 'variant', label: 'optimizer' },
-        { key: 'seeds', label: 'seeds' },
-        { key: 'as_is', label: 'variance across groups, as-is' },
-        { key: 'balanced', label: 'variance across groups, balanced' },
-        { key: 'change', label: 'change' },
-        { key: 'p', label: 'P(as-is > balanced)' },
-        { key: 'gap', label: 'max - min (points), as-is → balanced' },
-      ],
+      columns: tableColumns({
+        arch: 'architecture',
+        variant: 'optimizer',
+        seeds: 'seeds',
+        as_is: 'variance across groups, as-is',
+        balanced: 'variance across groups, balanced',
+        change: 'change',
+        p: 'P(as-is > balanced)',
+        gap: 'max - min (points), as-is → balanced',
+      }),
       rows,
       notes: [
         ...claims,
@@ -545,11 +593,11 @@ export default defineStage<Params>(async (ctx) => {
       kind: 'table',
       id: fineTunedFairness ? 'fairness-baseline-spread' : 'fairness-spread',
       title: `${fineTunedFairness ? 'Naive Bayes baseline' : 'Figure 2'}: spread of accuracy across groups`,
-      columns: [
-        { key: 'data', label: 'training data' },
-        { key: 'variance', label: 'variance of group accuracy' },
-        { key: 'gap', label: 'max - min (points)' },
-      ],
+      columns: tableColumns({
+        data: 'training data',
+        variance: 'variance of group accuracy',
+        gap: 'max - min (points)',
+      }),
       rows: Object.entries(spread).map(([data, s]) => ({
         data,
         variance: s.variance.toExponential(3),

@@ -1,13 +1,16 @@
 import {
   bootstrapMeanInterval,
   oneWayAnova,
+  type AnovaResult,
+  type WelchAnovaResult,
   probabilityOfImprovement,
   StatsInputError,
   tukeyHsd,
   welchAnova,
 } from '../src/stats/index.ts';
 import { defineStage, type JsonObject } from '../src/stage-api.ts';
-import { distinct, mean, runsOf, std } from '../src/study/group-runs.ts';
+import { distinct, diverged, mean, runsOf, std } from '../src/study/group-runs.ts';
+import { columnsOf } from '../src/util/columns-of.ts';
 
 interface Params extends JsonObject {
   /** Significance level for ANOVA and for Tukey's verdicts (confidence = 1 - alpha). */
@@ -20,6 +23,14 @@ interface Params extends JsonObject {
   bootstrap_seed: number;
 }
 
+// Each table's columns in their stored order.
+const ANOVA = ['arch', 'metric', 'groups', 'f', 'p', 'df_between', 'df_within', 'significant', 'note'] as const;
+const TUKEY = ['arch', 'metric', 'a', 'b', 'mean_diff', 'p', 'low', 'high', 'reject'] as const;
+const WELCH = ['arch', 'metric', 'f', 'p', 'df_between', 'df_within', 'significant', 'note'] as const;
+const BOOTSTRAP = ['arch', 'variant', 'metric', 'mean', 'low', 'high', 'confidence', 'resamples'] as const;
+const IMPROVEMENT = ['arch', 'metric', 'x', 'y', 'u', 'probability'] as const;
+const SUMMARY = ['arch', 'variant', 'metric', 'n', 'mean', 'std'] as const;
+
 /**
  * Per architecture and metric: one-way ANOVA across optimizer variants over seeds, then Tukey
  * HSD for every pair, with a verdict at `alpha`; beside them the tests that fit five seeds and
@@ -29,173 +40,40 @@ interface Params extends JsonObject {
  * seed gave the same value, say) becomes a row saying why, not a failed stage.
  */
 export default defineStage<Params>(async (ctx) => {
-  const runs = runsOf(ctx.inputs, 'evaluate');
-  const anova = {
-    arch: [] as string[],
-    metric: [] as string[],
-    groups: [] as number[],
-    f: [] as (number | null)[],
-    p: [] as (number | null)[],
-    df_between: [] as (number | null)[],
-    df_within: [] as (number | null)[],
-    significant: [] as (boolean | null)[],
-    note: [] as string[],
-  };
-  const tukey = {
-    arch: [] as string[],
-    metric: [] as string[],
-    a: [] as string[],
-    b: [] as string[],
-    mean_diff: [] as number[],
-    p: [] as number[],
-    low: [] as number[],
-    high: [] as number[],
-    reject: [] as boolean[],
-  };
-  const welch = {
-    arch: [] as string[],
-    metric: [] as string[],
-    f: [] as (number | null)[],
-    p: [] as (number | null)[],
-    df_between: [] as (number | null)[],
-    df_within: [] as (number | null)[],
-    significant: [] as (boolean | null)[],
-    note: [] as string[],
-  };
-  const bootstrap = {
-    arch: [] as string[],
-    variant: [] as string[],
-    metric: [] as string[],
-    mean: [] as number[],
-    low: [] as number[],
-    high: [] as number[],
-    confidence: [] as number[],
-    resamples: [] as number[],
-  };
-  // Both orders of every pair, so a reader finds P(X > Y) for the pair in the order asked.
-  const improvement = {
-    arch: [] as string[],
-    metric: [] as string[],
-    x: [] as string[],
-    y: [] as string[],
-    u: [] as number[],
-    probability: [] as number[],
-  };
-  const summary = {
-    arch: [] as string[],
-    variant: [] as string[],
-    metric: [] as string[],
-    n: [] as number[],
-    mean: [] as number[],
-    std: [] as number[],
-  };
-  for (const arch of distinct(runs.map((r) => r.arch)).sort()) {
-    const variants = distinct(runs.filter((r) => r.arch === arch).map((r) => r.variant)).sort();
-    for (const metric of ctx.params.metrics) {
-      const groups = variants.map((v) =>
-        runs
-          .filter((r) => r.arch === arch && r.variant === v)
-          .sort((x, y) => x.seed - y.seed)
-          .map((r) => {
-            const value = r.input.metrics[metric];
-            if (value === undefined) throw new Error(`${r.input.name} has no metric "${metric}"`);
-            return value;
-          }),
-      );
-      variants.forEach((v, i) => {
-        summary.arch.push(arch);
-        summary.variant.push(v);
-        summary.metric.push(metric);
-        summary.n.push(groups[i]!.length);
-        summary.mean.push(mean(groups[i]!));
-        summary.std.push(std(groups[i]!));
-        const interval = bootstrapMeanInterval(groups[i]!, {
-          seed: ctx.params.bootstrap_seed,
-          resamples: ctx.params.bootstrap_resamples,
-          confidence: 1 - ctx.params.alpha,
-        });
-        bootstrap.arch.push(arch);
-        bootstrap.variant.push(v);
-        bootstrap.metric.push(metric);
-        bootstrap.mean.push(interval.mean);
-        bootstrap.low.push(interval.low);
-        bootstrap.high.push(interval.high);
-        bootstrap.confidence.push(1 - ctx.params.alpha);
-        bootstrap.resamples.push(interval.resamples);
-      });
-      variants.forEach((x, i) =>
-        variants.forEach((y, j) => {
-          if (i === j) return;
-          const r = probabilityOfImprovement(groups[i]!, groups[j]!);
-          improvement.arch.push(arch);
-          improvement.metric.push(metric);
-          improvement.x.push(x);
-          improvement.y.push(y);
-          improvement.u.push(r.u);
-          improvement.probability.push(r.probability);
-        }),
-      );
-      welch.arch.push(arch);
-      welch.metric.push(metric);
-      try {
-        const w = welchAnova(groups);
-        welch.f.push(w.f);
-        welch.p.push(w.p);
-        welch.df_between.push(w.dfBetween);
-        welch.df_within.push(w.dfWithin);
-        welch.significant.push(w.p < ctx.params.alpha);
-        welch.note.push('');
-      } catch (e) {
-        if (!(e instanceof StatsInputError)) throw e;
-        welch.f.push(null);
-        welch.p.push(null);
-        welch.df_between.push(null);
-        welch.df_within.push(null);
-        welch.significant.push(null);
-        // Name the optimizer rather than the group index the library knows.
-        welch.note.push(
-          `not testable: ${e.message.replace(/group (\d+)/, (_, g: string) => `${variants[Number(g)]!}`)}`,
+  // A diverged fine-tune has no test metrics: it is counted by the report, not averaged here.
+  const runs = runsOf(ctx.inputs, 'evaluate').filter((r) => !diverged(r));
+  const compared = distinct(runs.map((r) => r.arch))
+    .sort()
+    .flatMap((arch) => {
+      const variants = distinct(runs.filter((r) => r.arch === arch).map((r) => r.variant)).sort();
+      return ctx.params.metrics.map((metric) => {
+        const groups = variants.map((v) =>
+          runs
+            .filter((r) => r.arch === arch && r.variant === v)
+            .sort((x, y) => x.seed - y.seed)
+            .map((r) => {
+              const value = r.input.metrics[metric];
+              if (value === undefined) throw new Error(`${r.input.name} has no metric "${metric}"`);
+              return value;
+            }),
         );
-      }
-      anova.arch.push(arch);
-      anova.metric.push(metric);
-      anova.groups.push(variants.length);
-      let a: ReturnType<typeof oneWayAnova>;
-      let t: ReturnType<typeof tukeyHsd>;
-      // Both tests first, then the rows: a Tukey test that cannot run must not leave the ANOVA
-      // row half written.
-      try {
-        a = oneWayAnova(groups);
-        t = tukeyHsd(groups, { confidence: 1 - ctx.params.alpha });
-      } catch (e) {
-        if (!(e instanceof StatsInputError)) throw e;
-        anova.f.push(null);
-        anova.p.push(null);
-        anova.df_between.push(null);
-        anova.df_within.push(null);
-        anova.significant.push(null);
-        anova.note.push(`not testable: ${e.message}`);
-        continue;
-      }
-      anova.f.push(a.f);
-      anova.p.push(a.p);
-      anova.df_between.push(a.dfBetween);
-      anova.df_within.push(a.dfWithin);
-      anova.significant.push(a.p < ctx.params.alpha);
-      anova.note.push('');
-      for (const pair of t.pairs) {
-        tukey.arch.push(arch);
-        tukey.metric.push(metric);
-        tukey.a.push(variants[pair.i]!);
-        tukey.b.push(variants[pair.j]!);
-        tukey.mean_diff.push(pair.meanDiff);
-        tukey.p.push(pair.p);
-        tukey.low.push(pair.low);
-        tukey.high.push(pair.high);
-        tukey.reject.push(pair.reject);
-      }
-    }
-  }
+        return compareOptimizers(arch, metric, variants, groups, ctx.params);
+      });
+    });
+  const rows = {
+    anova: compared.map((c) => c.anova),
+    tukey: compared.flatMap((c) => c.tukey),
+    welch: compared.map((c) => c.welch),
+    bootstrap: compared.flatMap((c) => c.bootstrap),
+    improvement: compared.flatMap((c) => c.improvement),
+    summary: compared.flatMap((c) => c.summary),
+  };
+  const anova = columnsOf(ANOVA, rows.anova);
+  const tukey = columnsOf(TUKEY, rows.tukey);
+  const welch = columnsOf(WELCH, rows.welch);
+  const bootstrap = columnsOf(BOOTSTRAP, rows.bootstrap);
+  const improvement = columnsOf(IMPROVEMENT, rows.improvement);
+  const summary = columnsOf(SUMMARY, rows.summary);
   // Training time is a measurement (it varies run to run), so its test goes into measurements too:
   // reported, never part of a hash.
   const timing: Record<string, number> = {};
@@ -229,3 +107,100 @@ export default defineStage<Params>(async (ctx) => {
     measurements: timing,
   };
 });
+
+/** The rows each table gets from one architecture and metric; `groups` holds each variant's values in seed order. */
+function compareOptimizers(arch: string, metric: string, variants: string[], groups: number[][], params: Params) {
+  const confidence = 1 - params.alpha;
+  const summary = groups.map((g, i) => ({
+    arch,
+    variant: variants[i]!,
+    metric,
+    n: g.length,
+    mean: mean(g),
+    std: std(g),
+  }));
+  const bootstrap = groups.map((g, i) => {
+    const interval = bootstrapMeanInterval(g, {
+      seed: params.bootstrap_seed,
+      resamples: params.bootstrap_resamples,
+      confidence,
+    });
+    const { low, high, resamples } = interval;
+    return { arch, variant: variants[i]!, metric, mean: interval.mean, low, high, confidence, resamples };
+  });
+  // Both orders of every pair, so a reader finds P(X > Y) for the pair in the order asked.
+  const improvement = variants.flatMap((x, i) =>
+    variants.flatMap((y, j) => {
+      if (i === j) return [];
+      const { u, probability } = probabilityOfImprovement(groups[i]!, groups[j]!);
+      return [{ arch, metric, x, y, u, probability }];
+    }),
+  );
+  // Name the optimizer rather than the group index the library knows.
+  const welchTest = testable(() => welchAnova(groups));
+  const welch = {
+    arch,
+    metric,
+    ...testColumns(welchTest, params.alpha, (m) =>
+      m.replace(/group (\d+)/, (_, g: string) => `${variants[Number(g)]!}`),
+    ),
+  };
+  // One verdict for both: a Tukey test that cannot run leaves the ANOVA row not testable too.
+  const tests = testable(() => ({ a: oneWayAnova(groups), t: tukeyHsd(groups, { confidence }) }));
+  const anova = {
+    arch,
+    metric,
+    groups: variants.length,
+    ...testColumns(tests instanceof StatsInputError ? tests : tests.a, params.alpha),
+  };
+  const tukey =
+    tests instanceof StatsInputError
+      ? []
+      : tests.t.pairs.map((pair) => ({
+          arch,
+          metric,
+          a: variants[pair.i]!,
+          b: variants[pair.j]!,
+          mean_diff: pair.meanDiff,
+          p: pair.p,
+          low: pair.low,
+          high: pair.high,
+          reject: pair.reject,
+        }));
+  return { summary, bootstrap, improvement, welch, anova, tukey };
+}
+
+/** The test's result, or the reason the data cannot support it; any other error is a bug and thrown. */
+function testable<T>(test: () => T): T | StatsInputError {
+  try {
+    return test();
+  } catch (e) {
+    if (!(e instanceof StatsInputError)) throw e;
+    return e;
+  }
+}
+
+/** The columns an F test fills, as ANOVA and Welch's ANOVA share them: the statistic, or nulls and why. */
+function testColumns(
+  result: AnovaResult | WelchAnovaResult | StatsInputError,
+  alpha: number,
+  explain: (message: string) => string = (m) => m,
+) {
+  return result instanceof StatsInputError
+    ? {
+        f: null,
+        p: null,
+        df_between: null,
+        df_within: null,
+        significant: null,
+        note: `not testable: ${explain(result.message)}`,
+      }
+    : {
+        f: result.f,
+        p: result.p,
+        df_between: result.dfBetween,
+        df_within: result.dfWithin,
+        significant: result.p < alpha,
+        note: '',
+      };
+}

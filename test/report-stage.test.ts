@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import reportStage from '../stages/report.ts';
 import { launchChromium } from './helpers/browser.ts';
-import { reportInputs, stageContext, type FixtureOptions } from './fixtures/report-stage-inputs.ts';
+import { reportInputs, SEEDS as SEEDS_ALL, stageContext, type FixtureOptions } from './fixtures/report-stage-inputs.ts';
 
 const PARAMS = { title: 'Report stage fixture', baseline_alpha: 1, curve_points: 50 };
 const dirs: string[] = [];
@@ -49,6 +49,41 @@ function section(md: string, id: string): string {
 }
 
 describe('report stage on hand-built inputs', () => {
+  test('diverged fine-tunes: listed with their step, counted per cell, left out of means, tests and pairs', async () => {
+    const diverged = [...SEEDS_ALL.map((s) => `as-is:gpt2-sgd-${s}`), 'as-is:bert-adamw-2', 'balanced:gpt2-proposed-1'];
+    const { md } = await run({ selects: 'search', balanced: true, diverged });
+    const listed = tableOf(md, 'diverged-runs');
+    assert.deepEqual(
+      listed.slice(1).map((r) => r[0]),
+      [
+        'finetune@bert-adamw-2',
+        'finetune@gpt2-sgd-1',
+        'finetune@gpt2-sgd-2',
+        'finetune@gpt2-sgd-3',
+        'finetune-balanced@gpt2-proposed-1',
+      ],
+    );
+    assert.ok(
+      listed.slice(1).every((r) => r.at(-1) === '35'),
+      'the step of each',
+    );
+    const gpt2 = tableOf(md, 'table-2-gpt2');
+    assert.equal(gpt2[0]![1], 'seeds trained to the end');
+    const sgd = gpt2.find((r) => r[0] === 'sgd')!;
+    assert.deepEqual(sgd.slice(1, 3), ['0 of 3', 'diverged on every seed']);
+    assert.equal(gpt2.find((r) => r[0] === 'adamw')![1], '3');
+    assert.equal(tableOf(md, 'table-2-bert').find((r) => r[0] === 'adamw')![1], '2 of 3');
+    // No comparison involves a cell without models; the other cells keep theirs.
+    const improvement = tableOf(md, 'improvement-gpt2');
+    assert.deepEqual(improvement[0], ['optimizer', 'adamw', 'proposed']);
+    // The fairness pairs drop the seed whose balanced fine-tune diverged and every as-is sgd run.
+    const spread = tableOf(md, 'fairness-spread');
+    const seedsOf = (v: string) => spread.find((r) => r[1] === v)?.[2];
+    assert.equal(seedsOf('proposed'), '2');
+    assert.equal(seedsOf('adamw'), '3');
+    assert.equal(seedsOf('sgd'), undefined);
+  });
+
   test('with the search: Table 1 from the selections, search charts with edge warnings and failed trials', async () => {
     const { dir, md } = await run({ selects: 'search', balanced: true });
     const t1 = tableOf(md, 'table-1');

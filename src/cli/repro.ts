@@ -4,6 +4,7 @@ import { projectPaths } from '../project.ts';
 import { LiveReporter, PlainReporter, type Reporter, type StageReport } from '../run/reporter.ts';
 import { repro } from '../run/repro.ts';
 import type { ArtifactStore } from '../store/store.ts';
+import { onInterrupt } from './interrupt.ts';
 import { EXIT, printFailures } from './common.ts';
 
 export interface ReproCliOptions {
@@ -56,14 +57,7 @@ export async function reproCommand(
       process.stderr.write(`warning: other commands cannot read the store during this run: ${(e as Error).message}\n`),
     );
   };
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('\ninterrupted: stopping running stages (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const interrupt = onInterrupt('running stages');
   try {
     // `status` is `repro --dry` printed differently: one plan, so the two cannot disagree.
     const status = mode === 'status';
@@ -78,7 +72,7 @@ export async function reproCommand(
       wait: o.wait ?? false,
       verbose: o.verbose ?? false,
       reporter,
-      signal: controller.signal,
+      signal: interrupt.signal,
       command: process.argv.slice(2).join(' '),
       profile,
       ...(live === undefined ? {} : { onStoreOpen }),
@@ -117,7 +111,6 @@ export async function reproCommand(
     return result.stages.some((s) => s.status === 'failed') ? EXIT.stageFailed : EXIT.ok;
   } finally {
     reporter.close();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    interrupt.dispose();
   }
 }

@@ -9,6 +9,7 @@ import { readLockfile } from '../store/lockfile.ts';
 import { withStoreReads } from './with-store-reads.ts';
 import { verifyStore } from '../store/verify.ts';
 import { describeFailure } from '../errors.ts';
+import { onInterrupt } from './interrupt.ts';
 import { EXIT } from './common.ts';
 import { formatTable } from './table-text.ts';
 
@@ -80,14 +81,7 @@ export async function rerunCommand(
   const reporter: Reporter = process.stderr.isTTY
     ? await LiveReporter.create(process.stderr)
     : new PlainReporter(process.stderr, false);
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(EXIT.interrupted);
-    process.stderr.write('\ninterrupted: stopping running reruns (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const interrupt = onInterrupt('running reruns');
   try {
     const { reports, scratch } = await rerunStages({
       root: paths.root,
@@ -97,7 +91,7 @@ export async function rerunCommand(
       sample,
       seed: Number(o.seed),
       keep: o.keep ?? false,
-      signal: controller.signal,
+      signal: interrupt.signal,
       jobs,
       reporter,
       verbose: o.verbose ?? false,
@@ -117,14 +111,13 @@ export async function rerunCommand(
       process.stdout.write(
         `${ok} of ${reports.length} stage(s) reproduced bit for bit${o.keep ? `; scratch project kept at ${scratch}` : ''}\n`,
       );
-    if (controller.signal.aborted) return EXIT.interrupted;
+    if (interrupt.signal.aborted) return EXIT.interrupted;
     return ok === reports.length ? EXIT.ok : EXIT.stageFailed;
   } catch (e) {
     process.stderr.write(`error: ${await describeFailure(paths.root, 'verify --rerun', e, o.verbose ?? false)}\n`);
     return EXIT.stageFailed;
   } finally {
     reporter.close();
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    interrupt.dispose();
   }
 }

@@ -1,5 +1,6 @@
 import type { JsonValue, TableData, UpstreamStage } from '../stage-api.ts';
 import { searchSpec, type SearchPoint } from './charts.ts';
+import { tableColumns } from './table-columns.ts';
 import type { ReportSection, ReportTable } from './types.ts';
 
 /** The `selection` json of a select@ARCH-VARIANT stage (INTERFACES.md, section 2). */
@@ -86,16 +87,16 @@ export function table1FromSearches(searches: readonly SearchInput[]): ReportTabl
     title: fixedOnly
       ? 'Table 1: optimizer hyperparameters used (fixed values, no search)'
       : 'Table 1: the search space and the values it selected',
-    columns: [
-      { key: 'arch', label: 'architecture' },
-      { key: 'variant', label: 'variant' },
-      { key: 'protocol', label: 'protocol' },
-      { key: 'space', label: 'search space' },
-      { key: 'trials', label: 'trials' },
-      { key: 'values', label: 'selected' },
-      { key: 'optimizer', label: 'optimizer used' },
-      { key: 'validation', label: 'validation accuracy of the selection' },
-    ],
+    columns: tableColumns({
+      arch: 'architecture',
+      variant: 'variant',
+      protocol: 'protocol',
+      space: 'search space',
+      trials: 'trials',
+      values: 'selected',
+      optimizer: 'optimizer used',
+      validation: 'validation accuracy of the selection',
+    }),
     rows: searches.map(({ selection: s }) => ({
       arch: s.arch,
       variant: s.variant,
@@ -206,15 +207,15 @@ export function searchSections(arch: string, searches: readonly SearchInput[]): 
       kind: 'table',
       id: `search-table-${arch}`,
       title: `The search (${arch}): selection and failed trials per optimizer`,
-      columns: [
-        { key: 'variant', label: 'optimizer' },
-        { key: 'trials', label: 'trials' },
-        { key: 'lr', label: 'selected learning rate' },
-        { key: 'validation', label: 'validation accuracy %' },
-        { key: 'edge', label: 'on an edge of the space' },
-        { key: 'diverged', label: 'diverged' },
-        { key: 'majority', label: 'majority class' },
-      ],
+      columns: tableColumns({
+        variant: 'optimizer',
+        trials: 'trials',
+        lr: 'selected learning rate',
+        validation: 'validation accuracy %',
+        edge: 'on an edge of the space',
+        diverged: 'diverged',
+        majority: 'majority class',
+      }),
       rows,
       notes: warnings.length === 0 ? ['No selection lies on an edge of its range.'] : warnings,
       sources,

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { EncodedTable } from './table-codec.ts';
+import type { Cell } from '../stage-api.ts';
+import type { ColumnType, EncodedTable } from './table-codec.ts';
 
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -12,41 +13,25 @@ export async function appendTable(db: DuckDBConnection, name: string, t: Encoded
   if (t.rows === 0) return;
   const duck = await import('@duckdb/node-api');
   const appender = await db.createAppender(name);
-  const listTypes = {
-    'INTEGER[]': duck.LIST(duck.INTEGER),
-    'DOUBLE[]': duck.LIST(duck.DOUBLE),
+  const integerList = duck.LIST(duck.INTEGER);
+  const doubleList = duck.LIST(duck.DOUBLE);
+  // One writer per SQL type, chosen once per column rather than once per cell.
+  const writers: Record<ColumnType, (v: Cell) => void> = {
+    BOOLEAN: (v) => appender.appendBoolean(v as boolean),
+    INTEGER: (v) => appender.appendInteger(v as number),
+    BIGINT: (v) => appender.appendBigInt(BigInt(v as number)),
+    FLOAT: (v) => appender.appendFloat(v as number),
+    DOUBLE: (v) => appender.appendDouble(v as number),
+    VARCHAR: (v) => appender.appendVarchar(v as string),
+    'INTEGER[]': (v) => appender.appendList(duck.listValue([...(v as number[])]), integerList),
+    'DOUBLE[]': (v) => appender.appendList(duck.listValue([...(v as number[])]), doubleList),
   };
+  const columns = t.columns.map((c) => ({ values: c.values, write: writers[c.type] }));
   for (let row = 0; row < t.rows; row++) {
-    for (const c of t.columns) {
+    for (const c of columns) {
       const v = c.values[row];
-      if (v === null || v === undefined) {
-        appender.appendNull();
-        continue;
-      }
-      switch (c.type) {
-        case 'BOOLEAN':
-          appender.appendBoolean(v as boolean);
-          break;
-        case 'INTEGER':
-          appender.appendInteger(v as number);
-          break;
-        case 'BIGINT':
-          appender.appendBigInt(BigInt(v as number));
-          break;
-        case 'FLOAT':
-          appender.appendFloat(v as number);
-          break;
-        case 'DOUBLE':
-          appender.appendDouble(v as number);
-          break;
-        case 'VARCHAR':
-          appender.appendVarchar(v as string);
-          break;
-        case 'INTEGER[]':
-        case 'DOUBLE[]':
-          appender.appendList(duck.listValue([...(v as number[])]), listTypes[c.type]);
-          break;
-      }
+      if (v === null || v === undefined) appender.appendNull();
+      else c.write(v);
     }
     appender.endRow();
   }

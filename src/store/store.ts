@@ -319,6 +319,16 @@ export class ArtifactStore implements StoreReads {
     await insertRows(this.db, 'runs', RUN_ROW, rows.runs);
   }
 
+  /** A row per named artifact of a result, for its outputs and its lineage alike: `sql` orders the columns. */
+  private async insertRefs(
+    sql: string,
+    fingerprint: string,
+    refs: Readonly<Record<string, { kind: string; hash: string }>>,
+  ): Promise<void> {
+    for (const [name, ref] of Object.entries(refs))
+      await this.db.run(sql, { f: fingerprint, n: name, k: ref.kind, h: ref.hash });
+  }
+
   private async writeResult(input: CommitInput): Promise<void> {
     for (const a of input.artifacts) await this.putArtifact(a);
     const { result } = input;
@@ -332,23 +342,13 @@ export class ArtifactStore implements StoreReads {
       o: result.outputsHash,
       r: canonicalJson(input.fingerprintRecord),
     });
-    for (const [name, ref] of Object.entries(result.outputs)) {
-      await this.db.run('INSERT INTO outputs VALUES ($f, $n, $k, $a)', {
-        f: result.fingerprint,
-        n: name,
-        k: ref.kind,
-        a: ref.hash,
-      });
-    }
+    await this.insertRefs('INSERT INTO outputs VALUES ($f, $n, $k, $h)', result.fingerprint, result.outputs);
     await this.db.run('DELETE FROM params WHERE fingerprint = $f', { f: result.fingerprint });
-    for (const [name, ref] of Object.entries(input.inputs)) {
-      await this.db.run('INSERT INTO lineage (fingerprint, input, input_hash, kind) VALUES ($f, $n, $h, $k)', {
-        f: result.fingerprint,
-        n: name,
-        h: ref.hash,
-        k: ref.kind,
-      });
-    }
+    await this.insertRefs(
+      'INSERT INTO lineage (fingerprint, input, input_hash, kind) VALUES ($f, $n, $h, $k)',
+      result.fingerprint,
+      input.inputs,
+    );
     for (const [name, value] of flattenParams(input.params)) {
       await this.db.run('INSERT INTO params VALUES ($f, $s, $n, $v)', {
         f: result.fingerprint,

@@ -19,6 +19,16 @@ export function runsOf(inputs: readonly UpstreamStage[], group: string): Run[] {
     });
 }
 
+/**
+ * Whether a run's fine-tune diverged (a non-finite training loss). Such a run is an outcome of
+ * its optimizer and learning rate, recorded with the step it happened at, but it has no model:
+ * it is counted and listed, and left out of means and tests, which would otherwise average a
+ * number that does not exist.
+ */
+export function diverged(run: Run): boolean {
+  return run.input.metrics.diverged === 1;
+}
+
 /** Distinct values in first-seen order of a sorted list: a stable order for tables. */
 export function distinct<T>(xs: readonly T[]): T[] {
   return [...new Set(xs)];

@@ -146,9 +146,9 @@ export function expandDvcFile(input: DvcFileInput): RenderedStage[] {
     const path = ['stages', group];
     if (!isMapping(def)) throw new RenderFailure(`stage "${group}" must be a map`, path);
     if (def.matrix !== undefined) {
-      out.push(...expandMatrix(input, ctx, group, def, path));
+      out.push(...expandMatrix({ input, ctx, group, def, path }));
     } else if (def.foreach !== undefined) {
-      out.push(...expandForeach(input, ctx, group, def, path));
+      out.push(...expandForeach({ input, ctx, group, def, path }));
     } else {
       out.push(renderEntry(input, ctx, group, group, def, path, undefined));
     }
@@ -156,13 +156,16 @@ export function expandDvcFile(input: DvcFileInput): RenderedStage[] {
   return out;
 }
 
-function expandForeach(
-  input: DvcFileInput,
-  ctx: VarsContext,
-  group: string,
-  def: PyMap,
-  path: Array<string | number>,
-): RenderedStage[] {
+/** One stage as dvc.yaml declares it, with what its names and values are rendered against. */
+interface StageDeclaration {
+  input: DvcFileInput;
+  ctx: VarsContext;
+  group: string;
+  def: PyMap;
+  path: Array<string | number>;
+}
+
+function expandForeach({ input, ctx, group, def, path }: StageDeclaration): RenderedStage[] {
   const body = def.do;
   if (!isMapping(body)) throw new RenderFailure(`stage "${group}": foreach needs a \`do:\` map`, path);
   const data = inField(group, 'foreach', path, () => renderValue(def.foreach ?? null, ctx, undefined));
@@ -185,13 +188,7 @@ function expandForeach(
   return out;
 }
 
-function expandMatrix(
-  input: DvcFileInput,
-  ctx: VarsContext,
-  group: string,
-  def: PyMap,
-  path: Array<string | number>,
-): RenderedStage[] {
+function expandMatrix({ input, ctx, group, def, path }: StageDeclaration): RenderedStage[] {
   const data = inField(group, 'matrix', path, () => renderValue(def.matrix ?? null, ctx, undefined));
   if (!isMapping(data))
     throw new RenderFailure(`stage "${group}" matrix: expected a map of axis names to lists`, [...path, 'matrix']);
