@@ -449,12 +449,15 @@ export class ArtifactStore implements StoreReads {
     }
   }
 
+  /** The one column of the first row `sql` gives for a hash (bound as `$h`), or undefined; call it inside `serial`. */
+  private async firstValue(sql: string, hash: ContentHash): Promise<unknown> {
+    const rows = (await this.db.runAndReadAll(sql, { h: hash })).getRowsJS();
+    return rows[0]?.[0];
+  }
+
   readTable(hash: ContentHash): Promise<TableData> {
     return this.serial(async () => {
-      const rows = (
-        await this.db.runAndReadAll(`SELECT table_name FROM artifacts WHERE hash = $h AND kind = 'table'`, { h: hash })
-      ).getRowObjectsJS();
-      const name = rows[0]?.table_name;
+      const name = await this.firstValue(`SELECT table_name FROM artifacts WHERE hash = $h AND kind = 'table'`, hash);
       if (name === undefined) throw new StoreError(`table artifact ${hash} is not in the store`);
       const reader = await this.db.runAndReadAll(`SELECT * FROM ${quoteIdent(String(name))}`);
       return decodeColumns(reader.getColumnsObjectJS() as Record<string, unknown[]>);
@@ -463,10 +466,7 @@ export class ArtifactStore implements StoreReads {
 
   readJson(hash: ContentHash): Promise<JsonValue> {
     return this.serial(async () => {
-      const rows = (
-        await this.db.runAndReadAll(`SELECT json_value FROM artifacts WHERE hash = $h AND kind = 'json'`, { h: hash })
-      ).getRowObjectsJS();
-      const text = rows[0]?.json_value;
+      const text = await this.firstValue(`SELECT json_value FROM artifacts WHERE hash = $h AND kind = 'json'`, hash);
       if (text === undefined || text === null) throw new StoreError(`json artifact ${hash} is not in the store`);
       return JSON.parse(String(text)) as JsonValue;
     });
@@ -474,10 +474,7 @@ export class ArtifactStore implements StoreReads {
 
   readBlob(hash: ContentHash): Promise<Uint8Array> {
     return this.serial(async () => {
-      const rows = (
-        await this.db.runAndReadAll('SELECT bytes FROM blobs WHERE hash = $h', { h: hash })
-      ).getRowObjectsJS();
-      const bytes = rows[0]?.bytes;
+      const bytes = await this.firstValue('SELECT bytes FROM blobs WHERE hash = $h', hash);
       if (!(bytes instanceof Uint8Array)) throw new StoreError(`blob ${hash} is not in the store`);
       return bytes;
     });
@@ -486,10 +483,7 @@ export class ArtifactStore implements StoreReads {
   /** The bytes of a blob or stored out file, or undefined when the store does not hold them. */
   findBlob(hash: ContentHash): Promise<Uint8Array | undefined> {
     return this.serial(async () => {
-      const rows = (
-        await this.db.runAndReadAll('SELECT bytes FROM blobs WHERE hash = $h', { h: hash })
-      ).getRowObjectsJS();
-      const bytes = rows[0]?.bytes;
+      const bytes = await this.firstValue('SELECT bytes FROM blobs WHERE hash = $h', hash);
       return bytes instanceof Uint8Array ? bytes : undefined;
     });
   }
