@@ -28,9 +28,7 @@ interface Params extends JsonObject {
 const MEASURED = 'report-measured';
 
 const pct = (x: number) => (100 * x).toFixed(1);
-// No values: every seed of that cell diverged (listed in its own table), so there is no mean to print.
-const pm = (xs: number[], f: (x: number) => string) =>
-  xs.length === 0 ? 'no seed trained to the end' : `${f(mean(xs))} ± ${f(std(xs))}`;
+const pm = (xs: number[], f: (x: number) => string) => `${f(mean(xs))} ± ${f(std(xs))}`;
 const fix = (d: number) => (x: number) => x.toFixed(d);
 const src = (label: string, input: UpstreamStage, output: string) => ({
   label: `${label} (${input.name} ${output})`,
@@ -46,6 +44,7 @@ export default defineStage<Params>(async (ctx) => {
   const allFinetunes = runsOf(ctx.inputs, 'finetune');
   const finetunes = allFinetunes.filter((r) => !diverged(r));
   const allBalanced = runsOf(ctx.inputs, 'evaluate-balanced');
+  const allBalancedFinetunes = runsOf(ctx.inputs, 'finetune-balanced');
   const stats = ctx.inputs.find((i) => i.group === 'stats');
   if (stats === undefined) throw new Error('report needs the stats stage as an input');
   const tukey = await stats.table('tukey');
@@ -118,9 +117,7 @@ export default defineStage<Params>(async (ctx) => {
 
   const divergedRuns = [
     ...allFinetunes.filter(diverged).map((r) => ({ data: 'as-is', r })),
-    ...runsOf(ctx.inputs, 'finetune-balanced')
-      .filter(diverged)
-      .map((r) => ({ data: 'balanced', r })),
+    ...allBalancedFinetunes.filter(diverged).map((r) => ({ data: 'balanced', r })),
   ];
   if (divergedRuns.length > 0)
     sections.push({
@@ -148,7 +145,7 @@ export default defineStage<Params>(async (ctx) => {
         step: r.input.metrics.diverged_step ?? null,
       })),
       notes: [
-        `${divergedRuns.length} of ${allFinetunes.length + runsOf(ctx.inputs, 'finetune-balanced').length} fine-tunes diverged. Each is a result of its optimizer at the selected learning rate on that seed, so it is reported here rather than retried or hidden; the tables below give the number of seeds each figure rests on.`,
+        `${divergedRuns.length} of ${allFinetunes.length + allBalancedFinetunes.length} fine-tunes diverged. Each is a result of its optimizer at the selected learning rate on that seed, so it is reported here rather than retried or hidden; the tables below give the number of seeds each figure rests on.`,
       ],
       sources: divergedRuns.map(({ r }) => ({ label: `metrics of ${r.input.name}`, hash: r.input.fingerprint })),
     });
