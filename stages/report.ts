@@ -209,7 +209,7 @@ export default defineStage<Params>(async (ctx) => {
         accuracy: pm(values(arch, v, 'test_accuracy'), pct),
         f1: pm(values(arch, v, 'test_macro_f1'), fix(3)),
         binary: fix(3)(mean(values(arch, v, 'test_binary_f1'))),
-        ppl: fix(1)(mean(values(arch, v, 'test_perplexity'))),
+        ppl: perplexityText(values(arch, v, 'test_perplexity')),
         interval: bootstrapText(arch, v),
         threshold: timeToTarget(values(arch, v, 'steps_to_threshold').map(stepsOrInfinity), fix(0)),
       };
@@ -626,6 +626,15 @@ export default defineStage<Params>(async (ctx) => {
   ctx.provenance('measured_page', `artifacts/${MEASURED}.html`);
   return { json: { sections: sections.map((s) => s.id) }, measurements };
 });
+
+/**
+ * The mean perplexity over seeds; where a seed's overflowed (a language-model head that gives
+ * some test token probability 0), no mean is meaningful, and the cell says on how many seeds.
+ */
+function perplexityText(xs: number[]): string {
+  const infinite = xs.filter((x) => !Number.isFinite(x)).length;
+  return infinite === 0 ? fix(1)(mean(xs)) : `infinite on ${infinite} of ${xs.length} seeds`;
+}
 
 /** evaluate's steps_to_threshold, with its -1 ("never reached") as Infinity. */
 function stepsOrInfinity(step: number): number {

@@ -120,11 +120,13 @@ function compareOptimizers(arch: string, metric: string, variants: string[], gro
     std: std(g),
   }));
   const bootstrap = groups.map((g, i) => {
-    const interval = bootstrapMeanInterval(g, {
-      seed: params.bootstrap_seed,
-      resamples: params.bootstrap_resamples,
-      confidence,
-    });
+    const interval = testable(() =>
+      bootstrapMeanInterval(g, { seed: params.bootstrap_seed, resamples: params.bootstrap_resamples, confidence }),
+    );
+    // A value the resampling cannot average (an infinite perplexity) leaves the interval empty; the
+    // summary still shows the mean, and the F tests say why they could not run.
+    if (interval instanceof StatsInputError)
+      return { arch, variant: variants[i]!, metric, mean: mean(g), low: null, high: null, confidence, resamples: 0 };
     const { low, high, resamples } = interval;
     return { arch, variant: variants[i]!, metric, mean: interval.mean, low, high, confidence, resamples };
   });

@@ -168,6 +168,28 @@ describe('report stage on hand-built inputs', () => {
     assert.equal(sec.sgd, '34.2 s (3/3 seeds)');
   });
 
+  test('an infinite perplexity: said so in Table 2, no interval or F test over it, the other metrics tested', async () => {
+    const infinitePerplexity = SEEDS_ALL.map((s) => `gpt2-sgd-${s}`);
+    const inputs = await reportInputs({ selects: 'none', balanced: false, infinitePerplexity });
+    const stats = inputs.find((i) => i.name === 'stats')!;
+    const bootstrap = await stats.table('bootstrap');
+    const row = (bootstrap.arch as string[]).findIndex(
+      (a, k) => a === 'gpt2' && bootstrap.variant![k] === 'sgd' && bootstrap.metric![k] === 'test_perplexity',
+    );
+    assert.deepEqual([bootstrap.low![row], bootstrap.high![row]], [null, null]);
+    const anova = await stats.table('anova');
+    const notes = (anova.arch as string[]).flatMap((a, k) =>
+      a === 'gpt2' ? [[anova.metric![k], anova.note![k]] as const] : [],
+    );
+    assert.match(String(notes.find(([m]) => m === 'test_perplexity')![1]), /^not testable: .*Infinity \(not finite\)/);
+    assert.equal(notes.find(([m]) => m === 'test_accuracy')![1], '', 'accuracy is still tested');
+    const { md } = await run({ selects: 'none', balanced: false, infinitePerplexity });
+    const gpt2 = tableOf(md, 'table-2-gpt2');
+    const ppl = gpt2[0]!.indexOf('perplexity');
+    assert.equal(gpt2.find((r) => r[0] === 'sgd')![ppl], 'infinite on 3 of 3 seeds');
+    assert.match(gpt2.find((r) => r[0] === 'adamw')![ppl]!, /^(\*\*)?\d+\.\d(\*\*)?$/, 'a finite mean (bold if best)');
+  });
+
   test('statistics: which test each claim rests on; Welch where a group is constant; P(X > Y) for every pair', async () => {
     const { md } = await run({ selects: 'none', balanced: false });
     const bert = section(md, 'table-2-bert');
