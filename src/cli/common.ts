@@ -1,24 +1,9 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic } from '../config/diagnostic.ts';
 import { CONFIG_EXIT_CODE, type ConfigFailure } from '../config/failure.ts';
 import { describeFailure } from '../errors.ts';
 import { LockfileError } from '../store/lockfile.ts';
 
 export const EXIT = { ok: 0, stageFailed: 1, config: CONFIG_EXIT_CODE, interrupted: 130 } as const;
-
-/** The project root: `-C DIR`, or the nearest directory at or above the cwd holding pipeline.yaml
- * (or a DVC repository's .dvc folder). */
-export function findRoot(cwdOption: string | undefined): string {
-  const start = resolve(cwdOption ?? process.cwd());
-  if (cwdOption !== undefined) return start;
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'pipeline.yaml'))) return dir;
-    // A DVC repository's root is where its .dvc folder is (its dvc.yaml files may all be below).
-    if (existsSync(join(dir, '.dvc'))) return dir;
-    if (dirname(dir) === dir) return start;
-  }
-}
 
 export function printFailures(failures: ConfigFailure[]): number {
   for (const f of failures) process.stderr.write(`${formatDiagnostic(f.diagnostic)}\n`);

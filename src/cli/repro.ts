@@ -1,11 +1,12 @@
 import { LiveRun, teeReporter } from '../live/live-run.ts';
 import { ReadServer } from '../live/read-server.ts';
 import { projectPaths } from '../project.ts';
-import { LiveReporter, PlainReporter, type Reporter, type StageReport } from '../run/reporter.ts';
+import { LiveReporter, PlainReporter, type Reporter } from '../run/reporter.ts';
 import { repro } from '../run/repro.ts';
 import type { ArtifactStore } from '../store/store.ts';
 import { onInterrupt } from './interrupt.ts';
 import { EXIT, printFailures } from './common.ts';
+import { printOutcome } from './repro-outcome.ts';
 
 export interface ReproCliOptions {
   force?: boolean;
@@ -17,19 +18,6 @@ export interface ReproCliOptions {
   wait?: boolean;
   executor?: 'local' | 'slurm';
   verbose?: boolean;
-}
-
-export function summarise(stages: StageReport[]): string {
-  const count = (s: StageReport['status']) => stages.filter((r) => r.status === s).length;
-  const restored = stages.filter((r) => r.cache === 'store').length;
-  const parts = [
-    `${count('ran')} ran`,
-    `${count('cached')} cached${restored > 0 ? ` (${restored} from the store)` : ''}`,
-  ];
-  if (count('would-run') > 0) parts.push(`${count('would-run')} would run`);
-  if (count('failed') > 0) parts.push(`${count('failed')} failed`);
-  if (count('skipped') > 0) parts.push(`${count('skipped')} skipped`);
-  return `${stages.length} stages: ${parts.join(', ')}`;
 }
 
 export async function reproCommand(
@@ -80,29 +68,7 @@ export async function reproCommand(
     });
     reporter.close();
     if (result.kind === 'config-error') return printFailures(result.failures);
-    if (o.json) {
-      const stages = result.stages.map((s) => ({
-        name: s.name,
-        status: s.status,
-        fingerprint: s.fingerprint,
-        seconds: s.seconds,
-        ...(s.reasons.length > 0 ? { reasons: s.reasons } : {}),
-        ...(s.cache === undefined ? {} : { cache: s.cache }),
-        ...(s.error === undefined ? {} : { error: s.error }),
-        ...(s.job === undefined ? {} : { job: s.job }),
-      }));
-      process.stdout.write(`${JSON.stringify({ stages, executor: result.executor, submitted: result.submitted })}\n`);
-    } else if (status) {
-      const stale = result.stages.filter((s) => s.status === 'would-run' || s.cache === 'store');
-      if (stale.length === 0 && !result.stages.some((s) => s.status === 'failed'))
-        human.write('everything is up to date\n');
-    } else {
-      const jobs =
-        result.executor === 'slurm'
-          ? `; ${result.submitted} Slurm job${result.submitted === 1 ? '' : 's'} submitted`
-          : '';
-      human.write(`${summarise(result.stages)}${jobs}\n`);
-    }
+    printOutcome(result, { json: o.json ?? false, status, human });
     if (result.interrupted) {
       const done = result.stages.filter((s) => s.status === 'ran').map((s) => s.name);
       process.stderr.write(`interrupted; finished and stored: ${done.length > 0 ? done.join(', ') : 'none'}\n`);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { profileFile as profileOf } from '../project.ts';
 import { canonicalJson } from '../fingerprint/canonical-json.ts';
 import { sha256Hex } from '../util/sha256-hex.ts';
 import { ENGINE_VERSION } from '../fingerprint/fingerprint.ts';
@@ -86,7 +86,7 @@ export async function loadStageSpecs(
     return err([{ reason: 'file-not-found', diagnostic: { message: `cannot read ${file}: ${code}` } }]);
   }
   let profileSource = '';
-  const profileFile = profile === undefined ? undefined : join(root, 'profiles', `${profile}.yaml`);
+  const profileFile = profile === undefined ? undefined : profileOf(root, profile);
   if (profileFile !== undefined) {
     try {
       profileSource = await readFile(profileFile, 'utf8');

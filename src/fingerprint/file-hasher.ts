@@ -4,6 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { sha256Hex } from '../util/sha256-hex.ts';
+import { RACY_WINDOW_MS, stampFromStat, stampOf, type FileStamp } from './file-stamp.ts';
 
 interface CacheEntry {
   size: number;
@@ -18,13 +19,6 @@ interface CacheEntry {
 const STREAM_THRESHOLD = 1 << 20;
 
 /**
- * A write that lands within the file system's timestamp granularity of an earlier hash could
- * leave size and mtime unchanged (git's "racily clean" problem), so a cached hash is trusted only
- * when the file's mtime is comfortably older than the moment it was hashed.
- */
-const RACY_WINDOW_MS = 2000;
-
-/**
  * Content hashes of files and directories, with a (path, size, mtime, inode) -> hash cache kept
  * on disk so unchanged files are not read again on the next run.
  */
@@ -32,6 +26,7 @@ export class FileHasher {
   private entries: Record<string, CacheEntry> = {};
   private dirty = false;
   private readonly pending = new Map<string, Promise<string | undefined>>();
+  private readonly stamps = new Map<string, FileStamp>();
 
   private constructor(
     readonly root: string,
@@ -68,6 +63,21 @@ export class FileHasher {
   /** Forget in-run memoisation of a path, after a stage has (re)written it. */
   invalidate(relPath: string): void {
     this.pending.delete(relPath);
+    this.stamps.delete(join(this.root, relPath));
+  }
+
+  /**
+   * Notes how a file looked before it was read, for a read outside this hasher (package-lock.json,
+   * say) that a decision rests on. Hashed paths and the directories listed to hash them are noted
+   * by the hasher itself.
+   */
+  witness(absPath: string): void {
+    if (!this.stamps.has(absPath)) this.stamps.set(absPath, stampOf(absPath));
+  }
+
+  /** Every file and directory this run's decisions were read from, as it was stat'ed before reading. */
+  witnessed(): IterableIterator<FileStamp> {
+    return this.stamps.values();
   }
 
   private async compute(relPath: string): Promise<string | undefined> {
@@ -80,6 +90,7 @@ export class FileHasher {
     } catch {
       return undefined;
     }
+    this.stamps.set(abs, stampFromStat(abs, st));
     if (st === undefined) return undefined;
     if (st.isDirectory()) return this.hashDirectory(relPath);
     // An entry of a damaged state file may be anything: only one that matches in every field counts.
@@ -102,7 +113,9 @@ export class FileHasher {
   }
 
   private async hashDirectory(relPath: string): Promise<string> {
-    const files = (await listFiles(join(this.root, relPath))).map((f) => relative(this.root, f)).sort();
+    const files = (await listFiles(join(this.root, relPath), (d) => this.witness(d)))
+      .map((f) => relative(this.root, f))
+      .sort();
     const h = createHash('sha256');
     for (const f of files) h.update(`${relative(relPath, f)}\0${(await this.hash(f)) ?? ''}\n`);
     return h.digest('hex');
@@ -125,12 +138,15 @@ function streamHash(path: string): Promise<string> {
   });
 }
 
-async function listFiles(dir: string): Promise<string[]> {
+/** The files below `dir`; `sawDirectory` is told of each directory below it before it is listed. */
+async function listFiles(dir: string, sawDirectory: (abs: string) => void): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(p)));
-    else if (entry.isFile()) out.push(p);
+    if (entry.isDirectory()) {
+      sawDirectory(p);
+      out.push(...(await listFiles(p, sawDirectory)));
+    } else if (entry.isFile()) out.push(p);
   }
   return out;
 }

@@ -113,10 +113,16 @@ export class ModuleGraph {
   }
 
   private async versions(names: string[]): Promise<Record<string, string>> {
-    if (this.lockVersions === undefined) this.lockVersions = await readLockVersions(this.root);
+    if (this.lockVersions === undefined) {
+      // Stamped before they are read: a no-op's record of what it decided from (up-to-date-record.ts).
+      this.hasher.witness(join(this.root, 'package-lock.json'));
+      this.lockVersions = await readLockVersions(this.root);
+    }
     const out: Record<string, string> = {};
     for (const name of names) {
-      out[name] = this.lockVersions.get(name) ?? (await installedVersion(this.root, name)) ?? 'unresolved';
+      const locked = this.lockVersions.get(name);
+      if (locked === undefined) this.hasher.witness(join(this.root, 'node_modules', name, 'package.json'));
+      out[name] = locked ?? (await installedVersion(this.root, name)) ?? 'unresolved';
     }
     return out;
   }

@@ -10,11 +10,13 @@ import {
   type FingerprintHash,
   type OutputSetHash,
 } from '../fingerprint/hash-types.ts';
+import { stampOf, type FileStamp } from '../fingerprint/file-stamp.ts';
 import { ModuleGraph } from '../fingerprint/module-graph.ts';
 import type { PipelineGraph, StageNode } from '../graph/build.ts';
 import { loadGraph } from '../graph/load-graph.ts';
 import { selectStages } from '../graph/select.ts';
-import { projectPaths, type ProjectPaths } from '../project.ts';
+import { profileFile, projectPaths, type ProjectPaths } from '../project.ts';
+import { DIR_PREFIX } from '../store/directory-manifest.ts';
 import { readLockfile, type LockEntry, type ParamOrigin } from '../store/lockfile.ts';
 import type { ArtifactStore, OutputRef, StoredResult } from '../store/store.ts';
 import { restoreOuts, StoreAccess } from './cache-lookup.ts';
@@ -33,6 +35,7 @@ import { jobProvenance, runRecord, type RunFacts } from './run-record.ts';
 import { Scheduler, type Settled, type StageHandler, type Visit } from './scheduler.ts';
 import { assembleInputs } from './stage-inputs.ts';
 import { notKnownYet, resolveParams } from './params-from.ts';
+import { discardUpToDate, writeUpToDate } from './up-to-date-record.ts';
 import type { JobReport, StageOutcome } from './stage-outcome.ts';
 
 export interface ReproOptions {
@@ -84,6 +87,11 @@ export type ReproResult =
  */
 export async function repro(opts: ReproOptions): Promise<ReproResult> {
   const paths = projectPaths(opts.root, opts.profile);
+  // Stamped before they are read, for the record of a no-op (up-to-date-record.ts).
+  const stamps = [
+    paths.pipelineFile,
+    ...(opts.profile === undefined ? [] : [profileFile(opts.root, opts.profile)]),
+  ].map(stampOf);
   const loaded = await loadGraph(opts.root, paths.pipelineFile, {
     cacheFile: paths.expansionCache,
     profile: opts.profile,
@@ -96,10 +104,11 @@ export async function repro(opts: ReproOptions): Promise<ReproResult> {
 
   const writer = opts.dry ? undefined : await ProjectLock.acquire(paths.writerLock, { wait: opts.wait });
   try {
+    stamps.push(stampOf(paths.lockfile), stampOf(paths.store));
     const lock = await readLockfile(paths.lockfile);
     const hasher = await FileHasher.open(opts.root, opts.dry ? undefined : paths.fileHashCache);
     const modules = await ModuleGraph.open(opts.root, hasher, opts.dry ? undefined : paths.moduleCache);
-    const run = new ReproRun(opts, paths, graph, new LockfileWriter(paths.lockfile, lock), hasher, modules);
+    const run = new ReproRun(opts, paths, graph, new LockfileWriter(paths.lockfile, lock), hasher, modules, stamps);
     return await run.execute(selected.value);
   } finally {
     await writer?.release();
@@ -128,6 +137,8 @@ class ReproRun implements StageHandler<OutputSetHash> {
     private readonly lock: LockfileWriter,
     private readonly hasher: FileHasher,
     private readonly modules: ModuleGraph,
+    /** Files read before the run began (pipeline.yaml, the lockfile, the store), as stat'ed then. */
+    private readonly stamps: FileStamp[],
   ) {
     const kind = executorKind(opts.executor, graph.executor?.slurm);
     this.store = new StoreAccess(
@@ -161,6 +172,7 @@ class ReproRun implements StageHandler<OutputSetHash> {
         await this.lock.flush();
         await this.hasher.save();
         await this.modules.save();
+        await this.recordNoop(order);
       }
     } finally {
       // Every stage has settled here (the scheduler returns only then), so nothing still uses these.
@@ -176,6 +188,40 @@ class ReproRun implements StageHandler<OutputSetHash> {
       executor: this.executor.kind,
       submitted: this.executor.submitted,
     };
+  }
+
+  /**
+   * After a run that found every stage of the whole pipeline up to date by the lockfile, the
+   * record that lets the next one say so from stamps alone; after any other, none. Left out:
+   * selections, --force and --executor (the short way takes none of them), DVC projects (their
+   * stages come from files found by walking the tree), always-changed stages, and directory
+   * outputs (listed outside the file hasher, so not stamped).
+   */
+  private async recordNoop(order: string[]): Promise<void> {
+    const { opts } = this;
+    const nodes = [...this.graph.stages.values()];
+    const noop =
+      opts.targets.length === 0 &&
+      !opts.downstream &&
+      !opts.force &&
+      opts.executor === undefined &&
+      !opts.signal.aborted &&
+      this.fatal === undefined &&
+      this.reports.length === nodes.length &&
+      this.reports.every((r) => r.status === 'cached' && r.cache === 'lockfile' && r.fingerprint !== null) &&
+      nodes.every((n) => n.spec.dvc === undefined && !n.spec.alwaysChanged) &&
+      Object.values(this.lock.lock.stages).every((e) => Object.keys(e.outputs).every((k) => !k.startsWith(DIR_PREFIX)));
+    if (!noop) {
+      discardUpToDate(this.paths.upToDateRecord);
+      return;
+    }
+    const byName = new Map(this.reports.map((r) => [r.name, r.fingerprint!]));
+    await writeUpToDate(
+      this.paths.upToDateRecord,
+      [...this.stamps, ...this.hasher.witnessed()],
+      order.map((n) => [n, byName.get(n)!]),
+      this.executor.kind,
+    );
   }
 
   private finish(report: StageReport): void {
