@@ -50,6 +50,21 @@ describe('lockfile keys', () => {
     assert.deepEqual(back, data);
   });
 
+  it('reads a non-finite metric back as the number it was (canonical JSON writes it as a tagged string)', () => {
+    const onDisk = JSON.parse(readFileSync(committed, 'utf8')) as { stages: Record<string, Record<string, unknown>> };
+    const [name, entry] = Object.entries(onDisk.stages)[0]!;
+    const metrics = {
+      test_perplexity: Number.POSITIVE_INFINITY,
+      low: Number.NEGATIVE_INFINITY,
+      odd: Number.NaN,
+      acc: 0.5,
+    };
+    const lock = lockfileFromJson({ version: 1, stages: { [name]: { ...entry, metrics } } }, 'test');
+    const text = lockfileText(lock);
+    assert.match(text, /"test_perplexity": "\$number:Infinity"/);
+    assert.deepEqual(lockfileFromJson(JSON.parse(text), 'test').stages[name]!.metrics, metrics);
+  });
+
   it('keeps the three kinds of hash apart at compile time', () => {
     const entry = Object.values(JSON.parse(readFileSync(committed, 'utf8')).stages)[0] as { fingerprint: string };
     const content: ContentHash = asContentHash('cd'.repeat(32));

@@ -58,8 +58,29 @@ function entryJson(entry: LockEntry): LockEntryJson {
 }
 
 function entryFromJson(json: LockEntryJson): LockEntry {
-  const { outputs_hash, params_from, ...rest } = json;
-  return { ...rest, outputsHash: outputs_hash, ...(params_from === undefined ? {} : { paramsFrom: params_from }) };
+  const { outputs_hash, params_from, metrics, ...rest } = json;
+  return {
+    ...rest,
+    metrics: metricsFromJson(metrics),
+    outputsHash: outputs_hash,
+    ...(params_from === undefined ? {} : { paramsFrom: params_from }),
+  };
+}
+
+/**
+ * A metric may be non-finite (an overflowed perplexity); canonical JSON writes such a number as a
+ * tagged string, and here it becomes the number again, so a stage downstream of a lockfile-cached
+ * one reads the same value as one downstream of a fresh run.
+ */
+function metricsFromJson(metrics: Record<string, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(metrics ?? {})) out[k] = typeof v === 'string' ? fromTagged(v) : v;
+  return out;
+}
+
+function fromTagged(v: string): number {
+  const n = Number(v.replace(/^\$number:/, ''));
+  return v.startsWith('$number:') && !Number.isFinite(n) ? n : Number.NaN;
 }
 
 /** The fingerprint record an entry was made from: the entry without what the run added to it. */
