@@ -519,7 +519,7 @@ export default defineStage<Params>(async (ctx) => {
       ).probability;
       claims.push(
         va > 0
-          ? `${arch}: balancing the training data changes the variance of accuracy across groups by ${((100 * (vb - va)) / va).toFixed(1)} % (fine-tuned models, mean over ${all.length} runs: ${distinct(paired.map((p) => p.variant)).length} optimizer variants x ${distinct(paired.map((p) => p.balanced.seed)).length} seeds; the paper claims -15 %). The claim rests on the means of the per-run variances and on P(variance as-is > variance balanced) = ${pImp.toFixed(2)} over those runs (Mann-Whitney U / (n m); 0.5 is no difference).`
+          ? `${arch}: balancing the training data changes the variance of accuracy across groups by ${((100 * (vb - va)) / va).toFixed(1)} % (fine-tuned models, mean over ${all.length} runs: ${pairing(paired)}; the paper claims -15 %). The claim rests on the means of the per-run variances and on P(variance as-is > variance balanced) = ${pImp.toFixed(2)} over those runs (Mann-Whitney U / (n m); 0.5 is no difference).`
           : `${arch}: relative change not defined (no spread of accuracy across groups on the data as it is).`,
       );
     }
@@ -626,6 +626,14 @@ export default defineStage<Params>(async (ctx) => {
   ctx.provenance('measured_page', `artifacts/${MEASURED}.html`);
   return { json: { sections: sections.map((s) => s.id) }, measurements };
 });
+
+/** How many optimizer variants and seeds a set of paired runs spans, and how many pairs a divergence took out. */
+function pairing(paired: { variant: string; balanced: { seed: number } }[]): string {
+  const variants = distinct(paired.map((p) => p.variant)).length;
+  const seeds = distinct(paired.map((p) => p.balanced.seed)).length;
+  const missing = variants * seeds - paired.length;
+  return `${variants} optimizer variants x ${seeds} seeds${missing > 0 ? `, less ${missing} pair${missing === 1 ? '' : 's'} whose fine-tune diverged` : ''}`;
+}
 
 /**
  * The mean perplexity over seeds; where a seed's overflowed (a language-model head that gives

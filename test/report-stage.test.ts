@@ -82,6 +82,7 @@ describe('report stage on hand-built inputs', () => {
     assert.equal(seedsOf('proposed'), '2');
     assert.equal(seedsOf('adamw'), '3');
     assert.equal(seedsOf('sgd'), undefined);
+    assert.match(md, /mean over 5 runs: 2 optimizer variants x 3 seeds, less 1 pair whose fine-tune diverged;/);
   });
 
   test('with the search: Table 1 from the selections, search charts with edge warnings and failed trials', async () => {
