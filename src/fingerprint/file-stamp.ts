@@ -11,7 +11,8 @@ export const RACY_WINDOW_MS = 2000;
 /**
  * What a stat says of a file, as an absolute path with size, mtime (ms) and inode: the triple a
  * rewrite, a replacement or a touch changes. A missing path has size -1. Directories are stamped
- * too (their mtime changes when an entry is added, removed or renamed).
+ * too (their mtime changes when an entry is added, removed or renamed), with size -2. A file
+ * stamped only by its identity (`identityStampOf`) has size -3 and mtime 0.
  */
 export type FileStamp = readonly [path: string, size: number, mtimeMs: number, ino: number];
 
@@ -28,6 +29,27 @@ export function stampOf(path: string): FileStamp {
 /** The stamp of a stat already taken (undefined: the path does not exist); a directory's size reads -2. */
 export function stampFromStat(path: string, st: Stats | undefined): FileStamp {
   return st === undefined ? [path, -1, 0, 0] : [path, st.isDirectory() ? -2 : st.size, st.mtimeMs, st.ino];
+}
+
+/**
+ * The stamp of a file whose bytes may change without changing what was read from it: the store,
+ * which is read by content hash (what a hash names never changes) and which DuckDB rewrites even
+ * when it only reads. It records that the file exists and which file it is (its inode): a store
+ * deleted, or replaced by another, does not pass.
+ */
+export function identityStampOf(path: string): FileStamp {
+  const s = stampOf(path);
+  return s[1] === -1 ? s : [path, -3, 0, s[3]];
+}
+
+/** The file's stamp now, taken the way `stamp` was. */
+export function restamp(stamp: FileStamp): FileStamp {
+  return stamp[1] === -3 ? identityStampOf(stamp[0]) : stampOf(stamp[0]);
+}
+
+/** Whether a stamp can tell a later write from the stamped state: past the racy window, or identity only. */
+export function settledBy(stamp: FileStamp, at: number): boolean {
+  return stamp[1] === -1 || stamp[1] === -3 || stamp[2] + RACY_WINDOW_MS < at;
 }
 
 export function sameStamp(a: FileStamp, b: FileStamp): boolean {

@@ -10,7 +10,7 @@ import {
   type FingerprintHash,
   type OutputSetHash,
 } from '../fingerprint/hash-types.ts';
-import { stampOf, type FileStamp } from '../fingerprint/file-stamp.ts';
+import { identityStampOf, stampOf, type FileStamp } from '../fingerprint/file-stamp.ts';
 import { ModuleGraph } from '../fingerprint/module-graph.ts';
 import type { PipelineGraph, StageNode } from '../graph/build.ts';
 import { loadGraph } from '../graph/load-graph.ts';
@@ -104,7 +104,7 @@ export async function repro(opts: ReproOptions): Promise<ReproResult> {
 
   const writer = opts.dry ? undefined : await ProjectLock.acquire(paths.writerLock, { wait: opts.wait });
   try {
-    stamps.push(stampOf(paths.lockfile), stampOf(paths.store));
+    stamps.push(stampOf(paths.lockfile), identityStampOf(paths.store));
     const lock = await readLockfile(paths.lockfile);
     const hasher = await FileHasher.open(opts.root, opts.dry ? undefined : paths.fileHashCache);
     const modules = await ModuleGraph.open(opts.root, hasher, opts.dry ? undefined : paths.moduleCache);

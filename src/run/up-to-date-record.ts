@@ -1,6 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RACY_WINDOW_MS, sameStamp, stampOf, type FileStamp } from '../fingerprint/file-stamp.ts';
+import { restamp, sameStamp, settledBy, stampOf, type FileStamp } from '../fingerprint/file-stamp.ts';
 import type { FingerprintHash } from '../fingerprint/hash-types.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import type { ExecutorKind } from './executor.ts';
@@ -50,8 +50,8 @@ export async function writeUpToDate(
   const writtenAt = Date.now();
   const files: FileStamp[] = [];
   for (const stamp of [...seen, stampOf(ENGINE_FILE)]) {
-    const now = stampOf(stamp[0]);
-    if (!sameStamp(stamp, now) || (now[1] !== -1 && now[2] + RACY_WINDOW_MS >= writtenAt)) {
+    const now = restamp(stamp);
+    if (!sameStamp(stamp, now) || !settledBy(now, writtenAt)) {
       discardUpToDate(path);
       return;
     }
@@ -97,8 +97,7 @@ export function readUpToDate(path: string): Pick<UpToDateRecord, 'stages' | 'exe
   let engineSeen = false;
   for (const stamp of record.files as unknown[]) {
     if (!isStamp(stamp)) return undefined;
-    if (stamp[1] !== -1 && stamp[2] + RACY_WINDOW_MS >= record.writtenAt) return undefined;
-    if (!sameStamp(stamp, stampOf(stamp[0]))) return undefined;
+    if (!settledBy(stamp, record.writtenAt) || !sameStamp(stamp, restamp(stamp))) return undefined;
     if (stamp[0] === ENGINE_FILE) engineSeen = true;
   }
   if (!engineSeen) return undefined;
