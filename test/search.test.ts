@@ -9,6 +9,7 @@ import searchRungStage from '../stages/search-rung.ts';
 import selectStage from '../stages/select.ts';
 import tokenizeStage from '../stages/tokenize.ts';
 import { loadStageSpecs } from '../src/config/load-project.ts';
+import { buildGraph } from '../src/graph/build.ts';
 import { chooseBackend } from '../src/ml/backend.ts';
 import { Gpt } from '../src/ml/models/gpt.ts';
 import type { GptConfig } from '../src/ml/models/gpt-config.ts';
@@ -136,6 +137,50 @@ describe('search space and quasi-random trials', () => {
           .flatMap((arch) => ['search-rung1', 'search-rung2', 'select'].map((g) => `${g}@${arch}-adamw`))
           .sort(),
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("adding a seed adds only that seed's runs, and of the rest reruns only the statistics and the report", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'search-seed-'));
+    try {
+      const source = readFileSync(join(REPO, 'pipeline.yaml'), 'utf8');
+      const line = '  seeds: [1, 2, 3, 4, 5]';
+      assert.ok(source.includes(line));
+      writeFileSync(join(dir, 'pipeline.yaml'), source.replace(line, '  seeds: [1, 2, 3, 4, 5, 6]'));
+      const graphOf = async (root: string) => {
+        const loaded = await loadStageSpecs(root, join(root, 'pipeline.yaml'));
+        assert.ok(loaded.ok);
+        // Built against the repository, where the stage modules and data the specs name are.
+        const nowhere = { file: 'pipeline.yaml', start: { line: 1, column: 1 }, end: { line: 1, column: 1 } };
+        const graph = buildGraph(loaded.value.specs, REPO, { locate: () => nowhere });
+        assert.ok(graph.ok);
+        return graph.value;
+      };
+      const before = await graphOf(REPO);
+      const after = await graphOf(dir);
+      // What a stage's fingerprint reads of the graph: its params, item and upstream stages; a stage
+      // whose upstream reruns reruns too.
+      const key = (n: { spec: { params: JsonObject; item?: unknown }; upstream: string[] }) =>
+        JSON.stringify([n.spec.params, n.spec.item ?? null, [...n.upstream].sort()]);
+      const added = [...after.stages.keys()].filter((n) => !before.stages.has(n));
+      assert.ok(added.length > 0 && added.every((n) => n.endsWith('-6')), added.join(' '));
+      assert.ok([...before.stages.keys()].every((n) => after.stages.has(n)));
+      const reruns = new Set<string>(added);
+      for (const name of after.order) {
+        const node = after.stages.get(name)!;
+        const old = before.stages.get(name);
+        if (old === undefined || key(old) !== key(node) || node.upstream.some((u) => reruns.has(u))) reruns.add(name);
+      }
+      assert.deepEqual(
+        [...reruns].filter((n) => !n.endsWith('-6')),
+        ['stats', 'report'],
+      );
+      // Every seed-6 run of the study: each architecture x variant fine-tuned and evaluated, and the balanced branch.
+      const variants = new Set([...before.stages.keys()].filter((n) => n.startsWith('select@')).map((n) => n.slice(7)));
+      for (const cell of variants)
+        for (const g of ['finetune', 'evaluate']) assert.ok(after.stages.has(`${g}@${cell}-6`), `${g}@${cell}-6`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
