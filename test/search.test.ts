@@ -34,6 +34,19 @@ import { tokenizedSplit } from './helpers/tokenized-split.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
+/** Runs `check` on a copy of the repository's pipeline.yaml in a scratch folder, with one line replaced. */
+async function withEditedPipeline(line: string, replacement: string, check: (dir: string) => Promise<void>) {
+  const dir = mkdtempSync(join(tmpdir(), 'search-pipeline-'));
+  try {
+    const source = readFileSync(join(REPO, 'pipeline.yaml'), 'utf8');
+    assert.ok(source.includes(line));
+    writeFileSync(join(dir, 'pipeline.yaml'), source.replace(line, replacement));
+    await check(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('search space and quasi-random trials', () => {
   it('the radical inverse and the unshifted Halton sequence match their textbook values', () => {
     assert.deepEqual(
@@ -116,12 +129,8 @@ describe('search space and quasi-random trials', () => {
   }
 
   it("changing one variant's search space changes only that variant's search and selection stages", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'search-space-'));
-    try {
-      const source = readFileSync(join(REPO, 'pipeline.yaml'), 'utf8');
-      const line = '      adamw: {learning_rate: {min: 1.0e-5, max: 1.0e-2, scale: log}}';
-      assert.ok(source.includes(line));
-      writeFileSync(join(dir, 'pipeline.yaml'), source.replace(line, line.replace('1.0e-5', '1.0e-6')));
+    const line = '      adamw: {learning_rate: {min: 1.0e-5, max: 1.0e-2, scale: log}}';
+    await withEditedPipeline(line, line.replace('1.0e-5', '1.0e-6'), async (dir) => {
       const before = await loadStageSpecs(REPO, join(REPO, 'pipeline.yaml'));
       const after = await loadStageSpecs(dir, join(dir, 'pipeline.yaml'));
       assert.ok(before.ok && after.ok);
@@ -137,18 +146,11 @@ describe('search space and quasi-random trials', () => {
           .flatMap((arch) => ['search-rung1', 'search-rung2', 'select'].map((g) => `${g}@${arch}-adamw`))
           .sort(),
       );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("adding a seed adds only that seed's runs, and of the rest reruns only the statistics and the report", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'search-seed-'));
-    try {
-      const source = readFileSync(join(REPO, 'pipeline.yaml'), 'utf8');
-      const line = '  seeds: [1, 2, 3, 4, 5]';
-      assert.ok(source.includes(line));
-      writeFileSync(join(dir, 'pipeline.yaml'), source.replace(line, '  seeds: [1, 2, 3, 4, 5, 6]'));
+    await withEditedPipeline('  seeds: [1, 2, 3, 4, 5]', '  seeds: [1, 2, 3, 4, 5, 6]', async (dir) => {
       const graphOf = async (root: string) => {
         const loaded = await loadStageSpecs(root, join(root, 'pipeline.yaml'));
         assert.ok(loaded.ok);
@@ -181,9 +183,7 @@ describe('search space and quasi-random trials', () => {
       const variants = new Set([...before.stages.keys()].filter((n) => n.startsWith('select@')).map((n) => n.slice(7)));
       for (const cell of variants)
         for (const g of ['finetune', 'evaluate']) assert.ok(after.stages.has(`${g}@${cell}-6`), `${g}@${cell}-6`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
