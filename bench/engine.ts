@@ -23,10 +23,14 @@ import { readFileSync as readText } from 'node:fs';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { RACY_WINDOW_MS } from '../src/fingerprint/file-stamp.ts';
 
 const BIN = fileURLToPath(new URL('../bin/pipeline.js', import.meta.url));
 const REPEATS = 5;
+/** Long enough for every file a run wrote to leave the racy window, so the next no-op can record itself. */
+const PAST_RACY_WINDOW_MS = RACY_WINDOW_MS + 500;
 
 /**
  * A pipeline shaped like the study: a chain of ingest-like stages, a matrix fanning out from
@@ -111,7 +115,7 @@ for (const target of treeOnly ? [] : sizes.length > 0 ? sizes : [10, 100, 1000])
   const n = countStages(dir);
   const first = timeIt(process.execPath, [BIN, '-C', dir, 'repro', '-j', '2']);
   // Past the racy window, one no-op the long way leaves the record the timed ones are answered from.
-  await new Promise((r) => setTimeout(r, 2500));
+  await sleep(PAST_RACY_WINDOW_MS);
   timeIt(process.execPath, [BIN, '-C', dir, 'repro']);
   const noop = median(Array.from({ length: REPEATS }, () => timeIt(process.execPath, [BIN, '-C', dir, 'repro'])));
   console.log(
@@ -189,7 +193,7 @@ const oursFull = timeIt(process.execPath, [BIN, '-C', ours, 'repro', '-j', '2'])
 // that, once the files are older, leaves the record that later no-ops are answered from. Both
 // are timed once; the reruns are timed after them, as a user's rerun comes seconds or days later.
 const rightAfter = timeIt(process.execPath, [BIN, '-C', ours, 'repro']);
-await new Promise((r) => setTimeout(r, 2500));
+await sleep(PAST_RACY_WINDOW_MS);
 const recording = timeIt(process.execPath, [BIN, '-C', ours, 'repro']);
 const theirFull = theirs === undefined ? undefined : timeIt('snakemake', snakeArgs, theirs);
 const oursNoops: number[] = [];

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { projectPaths } from '../project.ts';
-import type { StageReport } from '../run/reporter.ts';
-import { readUpToDate } from '../run/up-to-date-record.ts';
+import { readUpToDate, upToDateReport } from '../run/up-to-date-record.ts';
 import { findRoot } from './find-root.ts';
 import { printOutcome } from './repro-outcome.ts';
 
@@ -46,16 +45,12 @@ export function upToDateCli(argv: readonly string[]): number | undefined {
   if (existsSync(paths.writerLock)) return undefined;
   const record = readUpToDate(paths.upToDateRecord);
   if (record === undefined) return undefined;
-  const stages: StageReport[] = record.stages.map(([name, fingerprint]) => ({
-    name,
-    status: 'cached',
-    cache: 'lockfile',
-    fingerprint,
-    seconds: 0,
-    reasons: [],
-  }));
   printOutcome(
-    { stages, executor: record.executor, submitted: 0 },
+    {
+      stages: record.stages.map(([name, fingerprint]) => upToDateReport(name, fingerprint)),
+      executor: record.executor,
+      submitted: 0,
+    },
     { json, status: command === 'status', human: json ? process.stderr : process.stdout },
   );
   return 0;

@@ -35,7 +35,7 @@ import { jobProvenance, runRecord, type RunFacts } from './run-record.ts';
 import { Scheduler, type Settled, type StageHandler, type Visit } from './scheduler.ts';
 import { assembleInputs } from './stage-inputs.ts';
 import { notKnownYet, resolveParams } from './params-from.ts';
-import { discardUpToDate, writeUpToDate } from './up-to-date-record.ts';
+import { discardUpToDate, upToDateReport, writeUpToDate } from './up-to-date-record.ts';
 import type { JobReport, StageOutcome } from './stage-outcome.ts';
 
 export interface ReproOptions {
@@ -319,7 +319,7 @@ class ReproRun implements StageHandler<OutputSetHash> {
       force: this.opts.force,
     });
     if (plan.kind === 'up-to-date') {
-      this.finish({ name, status: 'cached', cache: 'lockfile', fingerprint, seconds: 0, reasons: [] });
+      this.finish(upToDateReport(name, fingerprint));
       const entry = this.lock.get(name)!;
       this.outputs.set(name, entry.outputs);
       return { ok: true, value: entry.outputsHash };

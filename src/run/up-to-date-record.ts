@@ -4,6 +4,7 @@ import { restamp, sameStamp, settledBy, stampOf, type FileStamp } from '../finge
 import type { FingerprintHash } from '../fingerprint/hash-types.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import type { ExecutorKind } from './executor.ts';
+import type { StageReport } from './reporter.ts';
 
 /**
  * What a no-op `repro` decided, and every file it decided from. A run that found every stage up
@@ -35,6 +36,14 @@ const RECORD_VERSION = 1;
  * trusts a record an older one wrote (its rules of what is up to date may differ).
  */
 const ENGINE_FILE = fileURLToPath(import.meta.url);
+
+/**
+ * What `repro` reports of a stage the lockfile shows up to date: the full run and the short way
+ * (`up-to-date-cli.ts`) both report it so, which is what makes their output the same.
+ */
+export function upToDateReport(name: string, fingerprint: FingerprintHash): StageReport {
+  return { name, status: 'cached', cache: 'lockfile', fingerprint, seconds: 0, reasons: [] };
+}
 
 /**
  * Writes the record of a no-op run from the stamps taken as its files were read; if a file has
