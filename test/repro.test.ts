@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertFailedRun } from './helpers/failed-run.ts';
-import { cli, edit, exampleProject, reproJson } from './helpers/project.ts';
+import { cli, edit, exampleProject, makeProject, reproJson } from './helpers/project.ts';
 
 const lockfile = (dir: string) =>
   JSON.parse(readFileSync(join(dir, 'lockfile.json'), 'utf8')) as {
@@ -188,6 +188,30 @@ describe('pipeline repro on the example project', () => {
       /^stage +metric +HEAD +workspace +change\ntrain@adam-1 +final_loss /,
     );
     assert.equal((await cli(dir, 'metrics', 'diff', 'no-such-rev')).code, 2);
+  });
+
+  it('metrics diff reads a non-finite metric at a git revision as the work tree has it', async () => {
+    const dir = makeProject({
+      'pipeline.yaml': 'stages:\n  score:\n    uses: stages/score.ts\n',
+      'package.json': '{"type": "module"}\n',
+      'stages/score.ts': 'export default async () => ({ metrics: { perplexity: Infinity, accuracy: 0.5 } });\n',
+    });
+    assert.equal((await reproJson(dir)).result.code, 0);
+    const { execFileSync } = await import('node:child_process');
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, stdio: 'pipe' });
+    git('init', '-q');
+    git('add', '-A');
+    git('commit', '-qm', 'first');
+    const same = await cli(dir, 'metrics', 'diff', 'HEAD');
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(same.stdout, 'no metric changed since HEAD\n');
+    const all = JSON.parse((await cli(dir, 'metrics', 'diff', 'HEAD', '--all', '--json')).stdout) as unknown[];
+    assert.deepEqual(all, [
+      { stage: 'score', metric: 'accuracy', old: 0.5, new: 0.5, change: 0 },
+      // JSON has no Infinity: the printed object says null, as JSON.stringify writes it.
+      { stage: 'score', metric: 'perplexity', old: null, new: null, change: 0 },
+    ]);
   });
 
   it('measurements reach downstream stages but neither the hashes nor the lockfile', async () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ProjectPaths } from '../project.ts';
-import { LockfileError, readLockfile, type Lockfile } from '../store/lockfile.ts';
+import { LockfileError, lockfileFromJson, readLockfile, type Lockfile } from '../store/lockfile.ts';
 import { EXIT } from './common.ts';
 import { formatTable } from './table-text.ts';
 
@@ -48,11 +48,14 @@ async function lockAt(root: string, rev: string, name: string): Promise<Lockfile
     throw new LockfileError(`${root} is not in a git repository, so there is no revision to compare with`);
   const r = await execa('git', ['show', `${rev}:${prefix.stdout.trim()}${name}`], { cwd: root, reject: false });
   if (r.exitCode !== 0) throw new LockfileError(`no ${name} at revision ${rev}: ${String(r.stderr).split('\n')[0]}`);
+  let data: unknown;
   try {
-    return JSON.parse(String(r.stdout)) as Lockfile;
+    data = JSON.parse(String(r.stdout));
   } catch {
     throw new LockfileError(`${name} at revision ${rev} is not valid JSON`);
   }
+  // Read as the work tree's lockfile is, so both sides of the diff decode their entries alike.
+  return lockfileFromJson(data, `${name} at revision ${rev}`);
 }
 
 /** `pipeline metrics diff [REV]`: metrics in the work tree's lockfile.json against those at REV (default HEAD). */
@@ -85,7 +88,7 @@ export async function metricsDiffCommand(
         metric,
         old: x ?? null,
         new: y ?? null,
-        change: x === undefined || y === undefined ? null : y - x,
+        change: x === undefined || y === undefined ? null : x === y ? 0 : y - x,
       });
     }
   }
