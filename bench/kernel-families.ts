@@ -1,8 +1,10 @@
 /**
  * Kernel timings of a piece of tfjs work, summed per kernel family (matmul, batched matmul,
  * softmax / cross-entropy, layer norm, GELU, gather / scatter, transpose, optimizer update,
- * other), from `tf.profile`'s per-kernel `kernelMs` (wall time of each kernel call; the wasm
- * backend runs kernels synchronously, so that is the kernel's own time).
+ * other). Each kernel of the backend is wrapped once with a clock around its call (the wasm
+ * backend runs kernels synchronously, so that is the kernel's own time). `tf.profile` is not
+ * used: it reads every kernel's output back to check it for NaN, which on wasm copied each
+ * output and made a 0.13 s step take 2 s, inflating the kernels with large outputs most.
  *
  * A kernel's family comes from its name (matmuls, gathers, transposes), else from the named
  * scopes it runs in: the model's ops wrap their bodies in `tf.tidy('layerNorm', ...)` and the
@@ -27,16 +29,15 @@ export type Family = (typeof FAMILIES)[number];
 
 interface ProfiledKernel {
   name: string;
-  kernelTimeMs: number | { error: string } | Promise<number | { error: string }>;
-  inputShapes: (number[] | null)[];
-  family?: Family;
+  ms: number;
+  inputShapes: number[][];
+  family: Family;
 }
 
 interface EngineInternals {
   state: {
     scopeStack: { name: string }[];
     activeTape: { gradient?: (dys: tf.Tensor[]) => unknown }[] | null;
-    activeProfile: { kernels: ProfiledKernel[] };
   };
   addTapeNode: (...args: unknown[]) => void;
 }
@@ -58,11 +59,10 @@ function scopeFamily(): Family | undefined {
   return undefined;
 }
 
-function familyOf(kernel: ProfiledKernel): Family {
+function familyOf(name: string, inputShapes: number[][]): Family {
   if (forced !== undefined) return forced;
-  const { name } = kernel;
   if (name === 'BatchMatMul' || name === '_FusedMatMul') {
-    const a = kernel.inputShapes[0] ?? [];
+    const a = inputShapes[0] ?? [];
     const batch = a.slice(0, -2).reduce((x, y) => x * y, 1);
     return batch > 1 ? 'batched matmul' : 'matmul';
   }
@@ -95,39 +95,55 @@ function patchTape(): void {
   };
 }
 
+/** The kernels recorded now, or undefined when nothing is being profiled. */
+let recording: ProfiledKernel[] | undefined;
+const timed = new Set<string>();
+
+/** Wraps every kernel of the current backend with a clock (once per backend). */
+function timeKernels(): void {
+  const backend = tf.getBackend();
+  if (timed.has(backend)) return;
+  timed.add(backend);
+  for (const kernel of tf.getKernelsForBackend(backend)) {
+    const run = kernel.kernelFunc;
+    tf.unregisterKernel(kernel.kernelName, backend);
+    tf.registerKernel({
+      ...kernel,
+      kernelFunc: (args) => {
+        if (recording === undefined) return run(args);
+        const inputShapes = Object.values(args.inputs).map((t) => t?.shape ?? []);
+        const family = familyOf(kernel.kernelName, inputShapes);
+        const start = performance.now();
+        const out = run(args);
+        recording.push({ name: kernel.kernelName, ms: performance.now() - start, inputShapes, family });
+        return out;
+      },
+    });
+  }
+}
+
 /** Milliseconds per family of the kernels `work` runs (every kernel counted as `as`, if given). */
 export async function profileFamilies<T>(
   work: () => T | Promise<T>,
   as?: Family,
 ): Promise<{ result: T; ms: Map<Family, number>; byKernel: Map<string, number> }> {
   patchTape();
-  const registered = (name: string): boolean => tf.getKernel(name, tf.getBackend()) !== undefined;
+  timeKernels();
   forced = as;
-  let result!: T;
+  const kernels: ProfiledKernel[] = [];
+  recording = kernels;
   try {
-    const info = await tf.profile(async () => {
-      // Tag each kernel as the engine records it, while the scopes it ran in are still open.
-      const kernels: ProfiledKernel[] = [];
-      kernels.push = (...items: ProfiledKernel[]): number => {
-        for (const k of items) k.family = familyOf(k);
-        return Array.prototype.push.apply(kernels, items);
-      };
-      engine().state.activeProfile.kernels = kernels;
-      result = await work();
-      return [];
-    });
+    const result = await work();
     const ms = new Map<Family, number>();
     const byKernel = new Map<string, number>();
-    for (const k of info.kernels as unknown as ProfiledKernel[]) {
-      // customGrad's forward appears as a scope wrapping its kernels: count the kernels only.
-      if (!registered(k.name)) continue;
-      const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      ms.set(k.family!, (ms.get(k.family!) ?? 0) + t);
+    for (const k of kernels) {
+      ms.set(k.family, (ms.get(k.family) ?? 0) + k.ms);
       const key = `${k.family}: ${k.name}`;
-      byKernel.set(key, (byKernel.get(key) ?? 0) + t);
+      byKernel.set(key, (byKernel.get(key) ?? 0) + k.ms);
     }
     return { result, ms, byKernel };
   } finally {
+    recording = undefined;
     forced = undefined;
   }
 }

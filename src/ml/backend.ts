@@ -3,6 +3,10 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradients } from './gradients.ts';
 import { registerBatchMatMulWasm } from './kernels/batch-matmul-wasm.ts';
+import { registerGatherRowsWasm } from './kernels/gather-rows-wasm.ts';
+import { registerIdentityWasm } from './kernels/identity-wasm.ts';
+import { registerSplitWasm } from './kernels/split-wasm.ts';
+import { registerSumLeadingAxesWasm } from './kernels/sum-leading-axes-wasm.ts';
 import { registerUnsortedSegmentSumWasm } from './kernels/unsorted-segment-sum-wasm.ts';
 import { type AdapterDescription, findAdapter, mayHaveHardwareGpu } from './webgpu-adapter.ts';
 import { withoutNewErrorHandlers } from './without-new-error-handlers.ts';
@@ -91,6 +95,10 @@ async function activate(name: string, forced: boolean): Promise<Omit<BackendChoi
       }
       registerUnsortedSegmentSumWasm();
       registerBatchMatMulWasm();
+      registerIdentityWasm();
+      registerGatherRowsWasm();
+      registerSplitWasm();
+      registerSumLeadingAxesWasm();
       await withoutNewErrorHandlers(async () => {
         if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
         await tf.ready();

@@ -1,17 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fastPaths } from '../ops/fast-paths.ts';
-import { batchMatMulModuleBytes } from './batch-matmul-wasm-module.ts';
+import { type SimdLoops, simdLoops } from './simd-loops.ts';
 
 /** The slice of the wasm backend's API this kernel needs. */
 interface WasmBackend {
-  wasm: { asm: { memory: WebAssembly.Memory } };
   dataIdMap: { get(id: tf.DataId): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
-
-interface Loops {
-  nn: (...args: number[]) => void;
-  nt: (...args: number[]) => void;
 }
 
 let active = false;
@@ -27,7 +21,7 @@ let registered = false;
 /**
  * Replaces the wasm backend's `BatchMatMul` with one that sends what XNNPACK does not serve
  * (more than one matrix per side, or a transposed operand: attention's q k^T, weights v and
- * their gradients) to SIMD loops of our own (batch-matmul-wasm-module.ts) instead of tfjs's
+ * their gradients) to SIMD loops of our own (simd-loops-module.ts) instead of tfjs's
  * scalar loop, and everything else (one plain 2-D product) to tfjs's own kernel as before.
  * Each output is the sum over the inner axis in ascending order (four partial sums for a
  * transposed right operand), so results agree with the built-in kernel to rounding.
@@ -37,7 +31,7 @@ export function registerBatchMatMulWasm(): void {
   if (registered) return;
   const original = tf.getKernel('BatchMatMul', 'wasm');
   if (original === undefined) return;
-  let loops: Loops | undefined;
+  let loops: SimdLoops | undefined;
   tf.unregisterKernel('BatchMatMul', 'wasm');
   tf.registerKernel({
     kernelName: 'BatchMatMul',
@@ -46,15 +40,8 @@ export function registerBatchMatMulWasm(): void {
       original.setupFunc?.(backend);
       // Where the engine lacks SIMD or a later tfjs keeps its memory elsewhere, the built-in
       // kernel serves every product, as before.
-      const memory = (backend as unknown as Partial<WasmBackend>).wasm?.asm?.memory;
-      if (!(memory instanceof WebAssembly.Memory)) return;
-      try {
-        const module = new WebAssembly.Module(batchMatMulModuleBytes());
-        loops = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Loops;
-        active = true;
-      } catch {
-        loops = undefined;
-      }
+      loops = simdLoops(backend);
+      active = loops !== undefined;
     },
     kernelFunc: (args) => {
       const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };

@@ -1,16 +1,21 @@
 /**
- * A tiny WebAssembly module (SIMD, no threads) with two batched float32 matmul loops that work
- * in place on the tfjs wasm backend's heap: the module imports that backend's memory, so tensors
- * are read and written where they lie. Assembled here byte by byte: two short functions do not
+ * A tiny WebAssembly module (SIMD, no threads) with two batched float32 matmul loops and a
+ * column sum that work in place on the tfjs wasm backend's heap: the module imports that backend's memory, so tensors
+ * are read and written where they lie. Assembled here byte by byte: three short functions do not
  * justify a compiler toolchain, and the bytes stay reviewable next to what they encode.
  *
  * - `nn(a, b, c, batch, m, k, n, aBatch, aRow, aCol, bBatch)`: c[i, :] = sum over p of
  *   a(i, p) * b[p, :], with a(i, p) at `a + aBatch*batch + aRow*i + aCol*p` (so a plain or a
- *   transposed `a`), b `[k, n]` contiguous per batch, c `[batch, m, n]` contiguous. Four
- *   columns at a time; p ascending, so each output is the straightforward sum.
+ *   transposed `a`), b `[k, n]` contiguous per batch, c `[batch, m, n]` contiguous. Sixteen
+ *   columns at a time in registers, then four, then one; p ascending, so each output is the
+ *   straightforward sum.
  * - `nt(a, b, c, batch, m, k, n, aBatch, bBatch)`: c[i, j] = dot(a[i, :], b[j, :]) for `a`
  *   `[m, k]` and `b` `[n, k]` contiguous rows (a times b transposed): four lanes of partial sums
  *   over p, then added lane by lane.
+ *
+ * - `colsum(x, out, rows, cols)`: out[j] = sum over r of x[r, j] for `x` `[rows, cols]`
+ *   contiguous, `cols` a multiple of 4: four columns per instruction, rows in ascending order,
+ *   so each output is the sequential float32 sum.
  *
  * Pointers and strides are in bytes. Multiplies and adds are separate instructions (no fused
  * multiply-add), so results are the same on every machine.
@@ -84,7 +89,83 @@ function nnBody(): number[] {
   const [bi, i, p, j, cRow, bRow, n4, rowBytes, aAt] = [11, 12, 13, 14, 15, 16, 17, 18, 19];
   const av = 20; // v128
   const as = 21; // f32
+  const [n16, j0, bp] = [22, 23, 24]; // i32
+  const accs = [25, 26, 27, 28]; // v128
+  // Columns [0, n16) in blocks of 16 whose sums stay in four registers over the whole inner
+  // axis (one store per block instead of a load and a store per step); the rest as before.
+  const blocks = [
+    ...i32(0),
+    ...set(j0),
+    ...loop([
+      ...exitIfDone(j0, get(n16)),
+      ...accs.flatMap((acc) => [...v128Zero, ...set(acc)]),
+      // aAt = a + bi*aBatch + i*aRow; bp = b + bi*bBatch + j0*4
+      ...get(0),
+      ...get(bi),
+      ...get(7),
+      ...mul,
+      ...add,
+      ...get(i),
+      ...get(8),
+      ...mul,
+      ...add,
+      ...set(aAt),
+      ...get(1),
+      ...get(bi),
+      ...get(10),
+      ...mul,
+      ...add,
+      ...get(j0),
+      ...i32(2),
+      ...shl,
+      ...add,
+      ...set(bp),
+      ...i32(0),
+      ...set(p),
+      ...loop([
+        ...exitIfDone(p, get(5)),
+        ...get(aAt),
+        ...f32Load,
+        ...f32x4Splat,
+        ...set(av),
+        ...accs.flatMap((acc, q) => [
+          ...get(acc),
+          ...get(av),
+          ...get(bp),
+          ...simd(0x00, 0x02, ...uleb(16 * q)),
+          ...f32x4Mul,
+          ...f32x4Add,
+          ...set(acc),
+        ]),
+        ...get(aAt),
+        ...get(9),
+        ...add,
+        ...set(aAt),
+        ...get(bp),
+        ...get(rowBytes),
+        ...add,
+        ...set(bp),
+        ...bump(p, 1),
+        ...br(0),
+      ]),
+      ...accs.flatMap((acc, q) => [
+        ...get(cRow),
+        ...get(j0),
+        ...i32(2),
+        ...shl,
+        ...add,
+        ...get(acc),
+        ...simd(0x0b, 0x02, ...uleb(16 * q)),
+      ]),
+      ...bump(j0, 16),
+      ...br(0),
+    ]),
+  ];
   const code = [
+    ...get(6),
+    ...i32(-16),
+    ...and,
+    ...set(n16),
     ...get(6),
     ...i32(-4),
     ...and,
@@ -112,7 +193,8 @@ function nnBody(): number[] {
         ...mul,
         ...add,
         ...set(cRow),
-        ...i32(0),
+        ...blocks,
+        ...get(n16),
         ...set(j),
         ...loop([
           ...exitIfDone(j, get(6)),
@@ -162,7 +244,7 @@ function nnBody(): number[] {
           ...mul,
           ...add,
           ...set(bRow),
-          ...i32(0),
+          ...get(n16),
           ...set(j),
           ...loop([
             ...exitIfDone(j, get(n4)),
@@ -230,6 +312,8 @@ function nnBody(): number[] {
     [...uleb(9), I32],
     [...uleb(1), V128],
     [...uleb(1), F32],
+    [...uleb(3), I32],
+    [...uleb(4), V128],
   ]);
   return [...locals, ...code, ...end];
 }
@@ -362,21 +446,79 @@ function ntBody(): number[] {
   return [...locals, ...code, ...end];
 }
 
-/** The module's bytes; it imports `env.memory` and exports `nn` and `nt`. */
-export function batchMatMulModuleBytes(): Uint8Array<ArrayBuffer> {
+function colsumBody(): number[] {
+  // Params 0..3: x out rows cols (cols a multiple of 4). Locals:
+  const [r, j, rowBytes, row] = [4, 5, 6, 7];
+  const code = [
+    ...get(3),
+    ...i32(2),
+    ...shl,
+    ...set(rowBytes),
+    ...i32(0),
+    ...set(j),
+    ...loop([
+      ...exitIfDone(j, get(rowBytes)),
+      ...get(1),
+      ...get(j),
+      ...add,
+      ...v128Zero,
+      ...v128Store,
+      ...bump(j, 16),
+      ...br(0),
+    ]),
+    ...get(0),
+    ...set(row),
+    ...i32(0),
+    ...set(r),
+    ...loop([
+      ...exitIfDone(r, get(2)),
+      ...i32(0),
+      ...set(j),
+      ...loop([
+        ...exitIfDone(j, get(rowBytes)),
+        ...get(1),
+        ...get(j),
+        ...add,
+        ...get(1),
+        ...get(j),
+        ...add,
+        ...v128Load,
+        ...get(row),
+        ...get(j),
+        ...add,
+        ...v128Load,
+        ...f32x4Add,
+        ...v128Store,
+        ...bump(j, 16),
+        ...br(0),
+      ]),
+      ...get(row),
+      ...get(rowBytes),
+      ...add,
+      ...set(row),
+      ...bump(r, 1),
+      ...br(0),
+    ]),
+  ];
+  return [...vec([[...uleb(4), I32]]), ...code, ...end];
+}
+
+/** The module's bytes; it imports `env.memory` and exports `nn`, `nt` and `colsum`. */
+export function simdLoopsModuleBytes(): Uint8Array<ArrayBuffer> {
   const fn = (params: number): number[] => [0x60, ...vec(new Array<number>(params).fill(I32).map((t) => [t])), 0x00];
-  const types = section(1, vec([fn(11), fn(9)]));
+  const types = section(1, vec([fn(11), fn(9), fn(4)]));
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
-  const functions = section(3, vec([[0x00], [0x01]]));
+  const functions = section(3, vec([[0x00], [0x01], [0x02]]));
   const exports = section(
     7,
     vec([
       [...str('nn'), 0x00, 0x00],
       [...str('nt'), 0x00, 0x01],
+      [...str('colsum'), 0x00, 0x02],
     ]),
   );
   const body = (b: number[]): number[] => [...uleb(b.length), ...b];
-  const code = section(10, vec([body(nnBody()), body(ntBody())]));
+  const code = section(10, vec([body(nnBody()), body(ntBody()), body(colsumBody())]));
   return Uint8Array.from([
     0x00,
     0x61,
