@@ -280,6 +280,52 @@ describe('wasm data-movement kernels and the sum over rows', () => {
     x.dispose();
   });
 
+  it('Transpose of a batch of matrices moves the same bits; other permutations go to the built-in kernel', async () => {
+    const cases: [number[], number[]][] = [
+      [
+        [1024, 64],
+        [1, 0],
+      ],
+      [
+        [16, 4, 64, 16],
+        [0, 1, 3, 2],
+      ],
+      [
+        [8, 1, 12],
+        [2, 1, 0],
+      ],
+      [
+        [12, 7],
+        [1, 0],
+      ], // 7: built-in
+      [
+        [16, 64, 4, 16],
+        [0, 2, 1, 3],
+      ], // not a swap of the last two: built-in
+      [
+        [2, 3, 4, 8],
+        [1, 0, 3, 2],
+      ], // a batch reordered too: built-in
+    ];
+    for (const [shape, perm] of cases) {
+      const x = tf.tensor(normals(size(shape)), shape);
+      const ints = tf.tensor(
+        Int32Array.from({ length: size(shape) }, (_, i) => i * 31 - 500),
+        shape,
+        'int32',
+      );
+      for (const t of [x, ints]) {
+        const [fast, slow, shapes] = await bothWays(() => tf.transpose(t, perm));
+        assert.deepEqual(fast, slow, `transpose of ${JSON.stringify(shape)} by ${JSON.stringify(perm)} (${t.dtype})`);
+        assert.deepEqual(
+          shapes[0],
+          perm.map((a) => shape[a]),
+        );
+      }
+      tf.dispose([x, ints]);
+    }
+  });
+
   it('Identity shares memory safely: a clone outlives its source, and the source outlives a disposed clone', async () => {
     const before = tf.memory().numBytes;
     const x = tf.tensor1d([1, 2, 3]);

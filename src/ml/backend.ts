@@ -7,6 +7,7 @@ import { registerGatherRowsWasm } from './kernels/gather-rows-wasm.ts';
 import { registerIdentityWasm } from './kernels/identity-wasm.ts';
 import { registerSplitWasm } from './kernels/split-wasm.ts';
 import { registerSumLeadingAxesWasm } from './kernels/sum-leading-axes-wasm.ts';
+import { registerTransposeWasm } from './kernels/transpose-wasm.ts';
 import { registerUnsortedSegmentSumWasm } from './kernels/unsorted-segment-sum-wasm.ts';
 import { type AdapterDescription, findAdapter, mayHaveHardwareGpu } from './webgpu-adapter.ts';
 import { withoutNewErrorHandlers } from './without-new-error-handlers.ts';
@@ -99,6 +100,7 @@ async function activate(name: string, forced: boolean): Promise<Omit<BackendChoi
       registerGatherRowsWasm();
       registerSplitWasm();
       registerSumLeadingAxesWasm();
+      registerTransposeWasm();
       await withoutNewErrorHandlers(async () => {
         if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
         await tf.ready();

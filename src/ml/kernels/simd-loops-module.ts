@@ -1,7 +1,7 @@
 /**
  * A tiny WebAssembly module (SIMD, no threads) with two batched float32 matmul loops and a
- * column sum that work in place on the tfjs wasm backend's heap: the module imports that backend's memory, so tensors
- * are read and written where they lie. Assembled here byte by byte: three short functions do not
+ * column sum and a transpose that work in place on the tfjs wasm backend's heap: the module imports that backend's memory, so tensors
+ * are read and written where they lie. Assembled here byte by byte: four short functions do not
  * justify a compiler toolchain, and the bytes stay reviewable next to what they encode.
  *
  * - `nn(a, b, c, batch, m, k, n, aBatch, aRow, aCol, bBatch)`: c[i, :] = sum over p of
@@ -16,6 +16,8 @@
  * - `colsum(x, out, rows, cols)`: out[j] = sum over r of x[r, j] for `x` `[rows, cols]`
  *   contiguous, `cols` a multiple of 4: four columns per instruction, rows in ascending order,
  *   so each output is the sequential float32 sum.
+ * - `transpose(x, out, batch, rows, cols)`: out[b, j, i] = x[b, i, j], rows and cols multiples
+ *   of 4, in 4 x 4 blocks of lane shuffles (values are moved, never computed).
  *
  * Pointers and strides are in bytes. Multiplies and adds are separate instructions (no fused
  * multiply-add), so results are the same on every machine.
@@ -503,22 +505,122 @@ function colsumBody(): number[] {
   return [...vec([[...uleb(4), I32]]), ...code, ...end];
 }
 
-/** The module's bytes; it imports `env.memory` and exports `nn`, `nt` and `colsum`. */
+/** `i8x16.shuffle` of two vectors by 32-bit lanes (0-3 the first vector's, 4-7 the second's). */
+const shuffle32 = (lanes: number[]): number[] =>
+  simd(0x0d, ...lanes.flatMap((l) => [0, 1, 2, 3].map((b) => 4 * l + b)));
+
+function transposeBody(): number[] {
+  // Params 0..4: x out batch rows cols (rows and cols multiples of 4). Locals:
+  const [bi, i, j, src, dst, inRow, outRow, size] = [5, 6, 7, 8, 9, 10, 11, 12];
+  const [r0, r1, r2, r3, t0, t1, t2, t3] = [13, 14, 15, 16, 17, 18, 19, 20]; // v128
+  const rowsOf = (base: number, stride: number): number[][] =>
+    [0, 1, 2, 3].map((q) => [...get(base), ...(q === 0 ? [] : [...get(stride), ...i32(q), ...mul, ...add])]);
+  const code = [
+    ...get(4),
+    ...i32(2),
+    ...shl,
+    ...set(inRow),
+    ...get(3),
+    ...i32(2),
+    ...shl,
+    ...set(outRow),
+    ...get(3),
+    ...get(4),
+    ...mul,
+    ...i32(2),
+    ...shl,
+    ...set(size),
+    ...i32(0),
+    ...set(bi),
+    ...loop([
+      ...exitIfDone(bi, get(2)),
+      ...i32(0),
+      ...set(i),
+      ...loop([
+        ...exitIfDone(i, get(3)),
+        ...i32(0),
+        ...set(j),
+        ...loop([
+          ...exitIfDone(j, get(4)),
+          // src = x + bi*size + i*inRow + j*4; dst = out + bi*size + j*outRow + i*4
+          ...get(0),
+          ...get(bi),
+          ...get(size),
+          ...mul,
+          ...add,
+          ...get(i),
+          ...get(inRow),
+          ...mul,
+          ...add,
+          ...get(j),
+          ...i32(2),
+          ...shl,
+          ...add,
+          ...set(src),
+          ...get(1),
+          ...get(bi),
+          ...get(size),
+          ...mul,
+          ...add,
+          ...get(j),
+          ...get(outRow),
+          ...mul,
+          ...add,
+          ...get(i),
+          ...i32(2),
+          ...shl,
+          ...add,
+          ...set(dst),
+          ...rowsOf(src, inRow).flatMap((at, q) => [...at, ...v128Load, ...set([r0, r1, r2, r3][q]!)]),
+          // Rows a, b, c, d to columns: interleave pairs, then pairs of pairs.
+          ...[...get(r0), ...get(r1), ...shuffle32([0, 4, 1, 5]), ...set(t0)],
+          ...[...get(r0), ...get(r1), ...shuffle32([2, 6, 3, 7]), ...set(t1)],
+          ...[...get(r2), ...get(r3), ...shuffle32([0, 4, 1, 5]), ...set(t2)],
+          ...[...get(r2), ...get(r3), ...shuffle32([2, 6, 3, 7]), ...set(t3)],
+          ...rowsOf(dst, outRow).flatMap((at, q) => [
+            ...at,
+            ...get(q < 2 ? t0 : t1),
+            ...get(q < 2 ? t2 : t3),
+            ...shuffle32(q % 2 === 0 ? [0, 1, 4, 5] : [2, 3, 6, 7]),
+            ...v128Store,
+          ]),
+          ...bump(j, 4),
+          ...br(0),
+        ]),
+        ...bump(i, 4),
+        ...br(0),
+      ]),
+      ...bump(bi, 1),
+      ...br(0),
+    ]),
+  ];
+  return [
+    ...vec([
+      [...uleb(8), I32],
+      [...uleb(8), V128],
+    ]),
+    ...code,
+    ...end,
+  ];
+}
+
+/** The module's bytes; it imports `env.memory` and exports `nn`, `nt`, `colsum` and `transpose`. */
 export function simdLoopsModuleBytes(): Uint8Array<ArrayBuffer> {
   const fn = (params: number): number[] => [0x60, ...vec(new Array<number>(params).fill(I32).map((t) => [t])), 0x00];
-  const types = section(1, vec([fn(11), fn(9), fn(4)]));
+  const types = section(1, vec([fn(11), fn(9), fn(4), fn(5)]));
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
-  const functions = section(3, vec([[0x00], [0x01], [0x02]]));
+  const functions = section(3, vec([[0x00], [0x01], [0x02], [0x03]]));
   const exports = section(
     7,
     vec([
       [...str('nn'), 0x00, 0x00],
       [...str('nt'), 0x00, 0x01],
       [...str('colsum'), 0x00, 0x02],
+      [...str('transpose'), 0x00, 0x03],
     ]),
   );
   const body = (b: number[]): number[] => [...uleb(b.length), ...b];
-  const code = section(10, vec([body(nnBody()), body(ntBody()), body(colsumBody())]));
+  const code = section(10, vec([body(nnBody()), body(ntBody()), body(colsumBody()), body(transposeBody())]));
   return Uint8Array.from([
     0x00,
     0x61,

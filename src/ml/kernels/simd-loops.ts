@@ -5,6 +5,7 @@ export interface SimdLoops {
   nn: (...args: number[]) => void;
   nt: (...args: number[]) => void;
   colsum: (x: number, out: number, rows: number, cols: number) => void;
+  transpose: (x: number, out: number, batch: number, rows: number, cols: number) => void;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
