@@ -326,6 +326,61 @@ describe('wasm data-movement kernels and the sum over rows', () => {
     }
   });
 
+  it('Tile that broadcasts moves the same bits; other repetitions go to the built-in kernel', async () => {
+    const cases: [number[], number[]][] = [
+      [
+        [6, 1],
+        [1, 8],
+      ],
+      [
+        [1, 8],
+        [5, 1],
+      ],
+      [
+        [2, 1, 3],
+        [1, 4, 1],
+      ],
+      [
+        [3, 1, 1],
+        [1, 2, 5],
+      ],
+      [
+        [2, 3],
+        [2, 2],
+      ], // repeats axes longer than 1: built-in
+    ];
+    for (const [shape, reps] of cases) {
+      const x = tf.tensor(normals(size(shape)), shape);
+      const [fast, slow] = await bothWays(() => tf.tile(x, reps));
+      assert.deepEqual(fast, slow, `tile of ${JSON.stringify(shape)} by ${JSON.stringify(reps)}`);
+      x.dispose();
+    }
+  });
+
+  it('the gradients of Sum and Mean spread dy over the reduced axes, the mean divided by the count', async () => {
+    const x = tf.tensor3d(normals(2 * 3 * 5), [2, 3, 5]);
+    const w = tf.tensor3d(normals(2 * 3 * 5), [2, 3, 5]);
+    for (const [axis, count] of [
+      [2, 5],
+      [[0, 2], 10],
+      [0, 2],
+    ] as [number | number[], number][]) {
+      const dy = tf.tidy(() => tf.sum(w, axis, true));
+      const [dSum, dMean] = tf.tidy(() => [
+        tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.sum(z, axis, true), dy)))(x),
+        tf.grad((z: tf.Tensor) => tf.sum(tf.mul(tf.mean(z, axis, true), dy)))(x),
+      ]);
+      const spread = await tf.broadcastTo(dy, x.shape).data();
+      assert.deepEqual(await dSum!.data(), spread);
+      assert.deepEqual(
+        await dMean!.data(),
+        Float32Array.from(spread, (v) => Math.fround(v / count)),
+      );
+      tf.dispose([dy, dSum!, dMean!]);
+    }
+    tf.dispose([x, w]);
+  });
+
   it('Identity shares memory safely: a clone outlives its source, and the source outlives a disposed clone', async () => {
     const before = tf.memory().numBytes;
     const x = tf.tensor1d([1, 2, 3]);

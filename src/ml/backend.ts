@@ -7,6 +7,7 @@ import { registerGatherRowsWasm } from './kernels/gather-rows-wasm.ts';
 import { registerIdentityWasm } from './kernels/identity-wasm.ts';
 import { registerSplitWasm } from './kernels/split-wasm.ts';
 import { registerSumLeadingAxesWasm } from './kernels/sum-leading-axes-wasm.ts';
+import { registerTileWasm } from './kernels/tile-wasm.ts';
 import { registerTransposeWasm } from './kernels/transpose-wasm.ts';
 import { registerUnsortedSegmentSumWasm } from './kernels/unsorted-segment-sum-wasm.ts';
 import { type AdapterDescription, findAdapter, mayHaveHardwareGpu } from './webgpu-adapter.ts';
@@ -101,6 +102,7 @@ async function activate(name: string, forced: boolean): Promise<Omit<BackendChoi
       registerSplitWasm();
       registerSumLeadingAxesWasm();
       registerTransposeWasm();
+      registerTileWasm();
       await withoutNewErrorHandlers(async () => {
         if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
         await tf.ready();

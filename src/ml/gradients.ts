@@ -33,6 +33,45 @@ export function registerGradients(): Promise<void> {
     if (code === undefined) throw new Error('esbuild produced no bundle for the tfjs-core gradients');
     await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
     if (tf.getGradient('Sum') === undefined) throw new Error('tfjs-core gradients did not register');
+    registerReductionGradients();
   })();
   return pending;
+}
+
+/** `dy` reshaped to `x`'s rank with the reduced axes kept as 1, scaled, then spread over them. */
+function spread(dy: tf.Tensor, x: tf.Tensor, axis: number | number[], scale: number): tf.Tensor {
+  const axes = tf.util.parseAxisParam(axis, x.shape);
+  const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const expanded = tf.reshape(dy, kept);
+  return tf.broadcastTo(scale === 1 ? expanded : tf.div(expanded, scale), x.shape);
+}
+
+/**
+ * The gradients of `Sum` and `Mean` without a tensor of ones: tfjs-core's multiply `dy` by
+ * `ones(x.shape)`, which is filled element by element in JavaScript and copied to the backend at
+ * every call (each layer norm's mean and variance, each bias). Broadcasting `dy` gives the same
+ * values: dy x 1 is dy exactly, and the mean's division by the count is done on `dy` itself
+ * before it is spread, the same division of the same number.
+ */
+function registerReductionGradients(): void {
+  tf.registerGradient({
+    kernelName: 'Sum',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const { axis } = attrs as unknown as { axis: number | number[] };
+      return { x: () => spread(dy as tf.Tensor, x, axis, 1) };
+    },
+  });
+  tf.registerGradient({
+    kernelName: 'Mean',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      const { axis } = attrs as unknown as { axis: number | number[] };
+      const axes = tf.util.parseAxisParam(axis, x.shape);
+      const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+      return { x: () => spread(dy as tf.Tensor, x, axis, count) };
+    },
+  });
 }
