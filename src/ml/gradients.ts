@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { fastPaths } from './ops/fast-paths.ts';
 
 const require = createRequire(import.meta.url);
 let pending: Promise<void> | undefined;
@@ -43,6 +44,11 @@ function spread(dy: tf.Tensor, x: tf.Tensor, axis: number | number[], scale: num
   const axes = tf.util.parseAxisParam(axis, x.shape);
   const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const expanded = tf.reshape(dy, kept);
+  // setFastPaths(false) (bench/profile.ts's baseline) keeps tfjs-core's own formula.
+  if (!fastPaths()) {
+    const spreadOut = tf.mul(expanded, tf.ones(x.shape, 'float32'));
+    return scale === 1 ? spreadOut : tf.div(spreadOut, scale);
+  }
   return tf.broadcastTo(scale === 1 ? expanded : tf.div(expanded, scale), x.shape);
 }
 
