@@ -40,8 +40,7 @@ export function registerGradients(): Promise<void> {
 }
 
 /** `dy` reshaped to `x`'s rank with the reduced axes kept as 1, scaled, then spread over them. */
-function spread(dy: tf.Tensor, x: tf.Tensor, axis: number | number[], scale: number): tf.Tensor {
-  const axes = tf.util.parseAxisParam(axis, x.shape);
+function spread(dy: tf.Tensor, x: tf.Tensor, axes: number[], scale: number): tf.Tensor {
   const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const expanded = tf.reshape(dy, kept);
   // setFastPaths(false) (bench/profile.ts's baseline) keeps tfjs-core's own formula.
@@ -60,24 +59,19 @@ function spread(dy: tf.Tensor, x: tf.Tensor, axis: number | number[], scale: num
  * before it is spread, the same division of the same number.
  */
 function registerReductionGradients(): void {
-  tf.registerGradient({
-    kernelName: 'Sum',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [tf.Tensor];
-      const { axis } = attrs as unknown as { axis: number | number[] };
-      return { x: () => spread(dy as tf.Tensor, x, axis, 1) };
-    },
-  });
-  tf.registerGradient({
-    kernelName: 'Mean',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved as [tf.Tensor];
-      const { axis } = attrs as unknown as { axis: number | number[] };
-      const axes = tf.util.parseAxisParam(axis, x.shape);
-      const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
-      return { x: () => spread(dy as tf.Tensor, x, axis, count) };
-    },
-  });
+  for (const [kernelName, mean] of [
+    ['Sum', false],
+    ['Mean', true],
+  ] as const) {
+    tf.registerGradient({
+      kernelName,
+      inputsToSave: ['x'],
+      gradFunc: (dy, saved, attrs) => {
+        const [x] = saved as [tf.Tensor];
+        const axes = tf.util.parseAxisParam((attrs as unknown as { axis: number | number[] }).axis, x.shape);
+        const count = mean ? axes.reduce((n, a) => n * x.shape[a]!, 1) : 1;
+        return { x: () => spread(dy as tf.Tensor, x, axes, count) };
+      },
+    });
+  }
 }

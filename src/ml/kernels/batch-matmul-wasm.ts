@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fastPaths } from '../ops/fast-paths.ts';
+import { type WasmHeapBackend, heapOffset, sizeOf } from './replace-wasm-kernel.ts';
 import { type SimdLoops, simdLoops } from './simd-loops.ts';
-
-/** The slice of the wasm backend's API this kernel needs. */
-interface WasmBackend {
-  dataIdMap: { get(id: tf.DataId): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-}
 
 let active = false;
 
@@ -15,7 +10,6 @@ export function wasmBatchMatMulActive(): boolean {
   return active;
 }
 
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 let registered = false;
 
 /**
@@ -68,9 +62,9 @@ export function registerBatchMatMulWasm(): void {
       if ((transposeB ? b.shape[rb - 1] : b.shape[rb - 2]) !== k)
         throw new Error(`matMul: inner sizes ${k} and ${transposeB ? b.shape[rb - 1] : b.shape[rb - 2]} differ`);
       const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-      const backend = args.backend as unknown as WasmBackend;
+      const backend = args.backend as unknown as WasmHeapBackend;
       const out = backend.makeOutput([...outer, m, n], 'float32');
-      const at = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
+      const at = (t: tf.TensorInfo): number => heapOffset(backend, t);
       const aBatch = batchA === 1 ? 0 : m * k * 4;
       const bBatch = batchB === 1 ? 0 : k * n * 4;
       if (transposeB) loops.nt(at(a), at(b), at(out), batch, m, k, n, aBatch, bBatch);

@@ -45,3 +45,7 @@ export function replaceWasmKernel(name: string, fast: FastKernel): void {
 }
 
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Where a tensor's values start on the backend's heap, in bytes (for the SIMD loops). */
+export const heapOffset = (backend: Pick<WasmHeapBackend, 'dataIdMap'>, t: tf.TensorInfo): number =>
+  backend.dataIdMap.get(t.dataId).memoryOffset;

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { replaceWasmKernel, sizeOf } from './replace-wasm-kernel.ts';
+import { heapOffset, replaceWasmKernel, sizeOf } from './replace-wasm-kernel.ts';
 import { simdLoops } from './simd-loops.ts';
 
 /**
@@ -26,12 +26,7 @@ export function registerSumLeadingAxesWasm(): void {
     if (loops === undefined || cols % 4 !== 0 || rows === 0) return undefined;
     const outShape = keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : x.shape.slice(axes.length);
     const out = backend.makeOutput(outShape, 'float32');
-    loops.colsum(
-      backend.dataIdMap.get(x.dataId).memoryOffset,
-      backend.dataIdMap.get(out.dataId).memoryOffset,
-      rows,
-      cols,
-    );
+    loops.colsum(heapOffset(backend, x), heapOffset(backend, out), rows, cols);
     return out;
   });
 }

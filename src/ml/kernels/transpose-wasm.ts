@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { replaceWasmKernel, sizeOf } from './replace-wasm-kernel.ts';
+import { heapOffset, replaceWasmKernel, sizeOf } from './replace-wasm-kernel.ts';
 import { simdLoops } from './simd-loops.ts';
 
 /**
@@ -7,10 +7,7 @@ import { simdLoops } from './simd-loops.ts';
  * into one: [16, 4, 64, 16] by [0, 1, 3, 2] is [64, 64, 16] by [0, 2, 1]; [8, 1, 64] by
  * [1, 0, 2] is [512] by [0], a copy.
  */
-export function collapsePermutation(
-  shape: readonly number[],
-  perm: readonly number[],
-): { shape: number[]; perm: number[] } {
+function collapsePermutation(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
   const groups: number[][] = [];
   for (const axis of perm.filter((a) => shape[a] !== 1)) {
     const last = groups.at(-1);
@@ -48,8 +45,7 @@ export function registerTransposeWasm(): void {
       perm.map((a) => x.shape[a]!),
       x.dtype,
     );
-    const at = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
-    loops.transpose(at(x), at(out), sizeOf(x.shape) / (rows * cols), rows, cols);
+    loops.transpose(heapOffset(backend, x), heapOffset(backend, out), sizeOf(x.shape) / (rows * cols), rows, cols);
     return out;
   });
 }
