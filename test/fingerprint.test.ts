@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { canonicalJson } from '../src/fingerprint/canonical-json.ts';
+import { canonicalJson, taggedNumber } from '../src/fingerprint/canonical-json.ts';
 import { FileHasher } from '../src/fingerprint/file-hasher.ts';
 import { explainChange, fingerprintHash, type FingerprintRecord } from '../src/fingerprint/fingerprint.ts';
 import { ModuleGraph } from '../src/fingerprint/module-graph.ts';
@@ -29,6 +29,16 @@ describe('fingerprint record', () => {
     assert.equal(fingerprintHash(reordered), fingerprintHash(base));
     assert.notEqual(fingerprintHash({ ...base, params: { ...base.params, lr: 0.02 } }), fingerprintHash(base));
     assert.notEqual(canonicalJson({ v: Number.NaN }), canonicalJson({ v: null }));
+  });
+
+  it('reads back the non-finite numbers it tags, and only those', () => {
+    const written = JSON.parse(canonicalJson({ a: Infinity, b: -Infinity, c: Number.NaN })) as Record<string, string>;
+    assert.equal(taggedNumber(written.a!), Infinity);
+    assert.equal(taggedNumber(written.b!), -Infinity);
+    assert.ok(Number.isNaN(taggedNumber(written.c!)));
+    // Text that merely starts like a tag, or tags a finite number, is not one.
+    for (const text of ['$number:1.5', '$number:', 'Infinity', 'number:Infinity', ' $number:Infinity'])
+      assert.equal(taggedNumber(text), undefined, text);
   });
 
   it('explains every kind of change', () => {

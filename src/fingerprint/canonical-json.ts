@@ -11,8 +11,20 @@ export function canonicalJson(value: unknown, indent?: number): string {
   return JSON.stringify(sortKeys(value), null, indent);
 }
 
+const NON_FINITE = '$number:';
+
+/**
+ * The number that canonicalJson wrote as a tagged string (Infinity, -Infinity, NaN); undefined
+ * for any other string, so a reader can tell the tag from text that merely looks like it.
+ */
+export function taggedNumber(text: string): number | undefined {
+  if (!text.startsWith(NON_FINITE)) return undefined;
+  const n = Number(text.slice(NON_FINITE.length));
+  return Number.isFinite(n) ? undefined : n;
+}
+
 function sortKeys(value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) return `$number:${String(value)}`;
+  if (typeof value === 'number' && !Number.isFinite(value)) return `${NON_FINITE}${String(value)}`;
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

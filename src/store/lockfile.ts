@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { faultPoint } from '../fault.ts';
-import { canonicalJson } from '../fingerprint/canonical-json.ts';
+import { canonicalJson, taggedNumber } from '../fingerprint/canonical-json.ts';
 import type { FingerprintRecord } from '../fingerprint/fingerprint.ts';
 import type { ContentHash, FingerprintHash, OutputSetHash } from '../fingerprint/hash-types.ts';
 import type { OutputRef } from './store.ts';
@@ -74,13 +74,9 @@ function entryFromJson(json: LockEntryJson): LockEntry {
  */
 function metricsFromJson(metrics: Record<string, number> | undefined): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(metrics ?? {})) out[k] = typeof v === 'string' ? fromTagged(v) : v;
+  for (const [k, v] of Object.entries(metrics ?? {}))
+    out[k] = typeof v === 'string' ? (taggedNumber(v) ?? Number.NaN) : v;
   return out;
-}
-
-function fromTagged(v: string): number {
-  const n = Number(v.replace(/^\$number:/, ''));
-  return v.startsWith('$number:') && !Number.isFinite(n) ? n : Number.NaN;
 }
 
 /** The fingerprint record an entry was made from: the entry without what the run added to it. */
