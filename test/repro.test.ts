@@ -268,3 +268,15 @@ describe('pipeline repro on the example project', () => {
     assert.ok(!existsSync(join(dir, 'lockfile.json')) || lockfile(dir).stages.prepare === undefined);
   });
 });
+
+describe('pipeline --version', () => {
+  it('prints the package version and the engine version stored in lockfile entries, and exits 0', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { ENGINE_VERSION } = await import('../src/fingerprint/fingerprint.ts');
+    for (const flag of ['--version', '-V']) {
+      const r = await cli(makeProject({}), flag);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${pkg.version} (engine ${ENGINE_VERSION})\n`);
+    }
+  });
+});

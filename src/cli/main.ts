@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
+import { ENGINE_VERSION } from '../fingerprint/fingerprint.ts';
 import { loadGraph } from '../graph/load-graph.ts';
 import { openReads } from '../live/open-reads.ts';
 import { selectStages } from '../graph/select.ts';
@@ -18,8 +20,13 @@ import { runStageCommand, type RunStageCliOptions } from './run-stage.ts';
 import { renderRunDetails, renderStageDetails, runDetails, stageDetails } from './show.ts';
 import { rerunCommand, verifyCommand, type RerunCliOptions } from './verify.ts';
 
+// Two levels up both from src/cli/ and from the bundle in dist/bundle/.
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 const program = new Command('pipeline')
   .description('A content-hashed pipeline runner with a DuckDB artifact store')
+  // The engine version is the one stored in every lockfile entry: results of another are rerun.
+  .version(`${version} (engine ${ENGINE_VERSION})`, '-V, --version', 'print the version and the engine version')
   .option('-C, --cwd <dir>', 'run as if started in DIR (where DIR/pipeline.yaml is)')
   .option(
     '--profile <name>',
