@@ -46,6 +46,34 @@ function matmul64(
   return out;
 }
 
+/**
+ * The same product in float32 as the SIMD loops and XNNPACK compute it without a transposed right
+ * side: each output 0 + a(i, 0) b(0, j) + a(i, 1) b(1, j) + ..., every product and sum rounded.
+ */
+function matmul32(
+  a: Float32Array,
+  b: Float32Array,
+  [ba, m, k]: number[],
+  [bb, , n]: number[],
+  ta: boolean,
+): Float32Array {
+  const batch = Math.max(ba!, bb!);
+  const out = new Float32Array(batch * m! * n!);
+  for (let s = 0; s < batch; s++)
+    for (let i = 0; i < m!; i++)
+      for (let j = 0; j < n!; j++) {
+        let acc = 0;
+        for (let p = 0; p < k!; p++) {
+          const x = a[(ba === 1 ? 0 : s) * m! * k! + (ta ? p * m! + i : i * k! + p)]!;
+          acc = Math.fround(acc + Math.fround(x * b[(bb === 1 ? 0 : s) * k! * n! + p * n! + j]!));
+        }
+        out[(s * m! + i) * n! + j] = acc;
+      }
+  return out;
+}
+
+const bitsOf = (x: Float32Array): Uint32Array => new Uint32Array(x.buffer, x.byteOffset, x.length);
+
 const maxDiff = (x: ArrayLike<number>, y: ArrayLike<number>): number => {
   assert.equal(x.length, y.length);
   let d = 0;
@@ -68,6 +96,11 @@ describe('wasm BatchMatMul on SIMD loops', () => {
     { a: [4, 64, 64], b: [4, 64, 16], ta: false, tb: false },
     { a: [1, 9, 13], b: [1, 11, 13], ta: false, tb: true },
     { a: [1, 13, 9], b: [1, 13, 11], ta: true, tb: false },
+    // gemm: batched and transposed-a products with a multiple of 16 columns.
+    { a: [64, 64, 16], b: [64, 16, 64], ta: false, tb: false },
+    { a: [8, 64, 64], b: [1, 64, 16], ta: false, tb: false },
+    { a: [5, 300, 17], b: [5, 300, 32], ta: true, tb: false },
+    { a: [1, 9, 16], b: [1, 9, 48], ta: true, tb: false },
   ];
   for (const c of cases) {
     it(`${c.a.join('x')}${c.ta ? 'ᵀ' : ''} @ ${c.b.join('x')}${c.tb ? 'ᵀ' : ''} matches float64 and the built-in kernel`, async () => {
@@ -87,6 +120,47 @@ describe('wasm BatchMatMul on SIMD loops', () => {
       tf.dispose([a, b]);
       assert.ok(maxDiff(fast, expected) < 1e-5 * Math.sqrt(k), `float64: ${maxDiff(fast, expected)}`);
       assert.ok(maxDiff(fast, builtIn) < 1e-5 * Math.sqrt(k), `built-in: ${maxDiff(fast, builtIn)}`);
+      if (!c.tb)
+        assert.deepEqual(
+          bitsOf(fast as Float32Array),
+          bitsOf(matmul32(av, bv, [c.a[0]!, m, k], [c.b[0]!, k, n], c.ta)),
+          'the ascending float32 sum',
+        );
+    });
+  }
+
+  // Plain 2-D products go to gemm where b's columns come in fours (blocks of 16, then of 4): odd
+  // row counts (the last row by nn), inner axes past one 256-row chunk, a single row block, a
+  // vocabulary-wide right side; one row or two columns go to XNNPACK.
+  const plainShapes: [m: number, k: number, n: number][] = [
+    [1024, 64, 256],
+    [64, 1024, 256],
+    [7, 300, 32],
+    [2, 5, 16],
+    [33, 513, 48],
+    [1, 40, 16],
+    [9, 20, 24],
+    [16, 64, 2],
+    [33, 70, 1000],
+    [6, 10, 4],
+    [4, 300, 8],
+  ];
+  for (const [m, k, n] of plainShapes) {
+    it(`plain [${m}, ${k}] @ [${k}, ${n}] is bit-identical to XNNPACK's product`, async () => {
+      const av = normals(m * k);
+      const bv = normals(k * n);
+      const a = tf.tensor2d(av, [m, k]);
+      const b = tf.tensor2d(bv, [k, n]);
+      setFastPaths(true);
+      const fast = (await tf.matMul(a, b).data()) as Float32Array;
+      setFastPaths(false);
+      const builtIn = (await tf.matMul(a, b).data()) as Float32Array;
+      setFastPaths(true);
+      tf.dispose([a, b]);
+      assert.deepEqual(bitsOf(fast), bitsOf(builtIn));
+      assert.deepEqual(bitsOf(fast), bitsOf(matmul32(av, bv, [1, m, k], [1, k, n], false)));
+      const expected = matmul64(av, bv, [1, m, k], [1, k, n], false, false);
+      assert.ok(maxDiff(fast, expected) < 1e-5 * Math.sqrt(k), `float64: ${maxDiff(fast, expected)}`);
     });
   }
 

@@ -1,9 +1,12 @@
 /**
- * A tiny WebAssembly module (SIMD, no threads) with two batched float32 matmul loops and a
- * column sum and a transpose that work in place on the tfjs wasm backend's heap: the module imports that backend's memory, so tensors
- * are read and written where they lie. Assembled here byte by byte: four short functions do not
- * justify a compiler toolchain, and the bytes stay reviewable next to what they encode.
+ * A tiny WebAssembly module (SIMD, no threads) with float32 matmul loops, a column sum and a
+ * transpose that work in place on the tfjs wasm backend's heap: the module imports that
+ * backend's memory, so tensors are read and written where they lie. Assembled here byte by
+ * byte: a handful of short functions do not justify a compiler toolchain, and the bytes stay
+ * reviewable next to what they encode.
  *
+ * - `gemm` and `gemm4` (at `gemmBody` below): c = a b in register blocks of 2 x 16 and 2 x 4
+ *   outputs, for b with rows of contiguous columns; the product tfjs's matMul mostly runs.
  * - `nn(a, b, c, batch, m, k, n, aBatch, aRow, aCol, bBatch)`: c[i, :] = sum over p of
  *   a(i, p) * b[p, :], with a(i, p) at `a + aBatch*batch + aRow*i + aCol*p` (so a plain or a
  *   transposed `a`), b `[k, n]` contiguous per batch, c `[batch, m, n]` contiguous. Sixteen
@@ -488,12 +491,124 @@ function transposeBody(): number[] {
   ];
 }
 
+/** `v128.load32_splat`: one float32 from memory into all four lanes. */
+const loadSplat = simd(0x09, 0x02, 0x00);
+
+/**
+ * `gemm(a, b, c, m, k, cols, aRow, aCol, accumulate, rowBytes)`: c[i, j] (+)= sum over p of
+ * a(i, p) * b[p, j] for the first `cols` columns of `b` `[k, n]` and `c` `[m, n]`, both with rows
+ * `rowBytes` apart, a(i, p) at `a + aRow*i + aCol*p`; `m` a multiple of `rows`, `cols` of
+ * `4 * vectors`. A block of `rows` x `4 * vectors` outputs stays in registers over the whole
+ * inner axis, so each step loads `vectors` vectors of b and `rows` scalars of a for
+ * `rows * vectors` multiply-adds (the row loop of `nn` loads `vectors` vectors for `vectors`).
+ * With `accumulate` 0 the sums start from zero, else from what c holds: an inner axis split into
+ * chunks gives the same sums as one pass. Each output is 0 + a(i, 0) b[0, j] + a(i, 1) b[1, j] +
+ * ... in ascending p, the order XNNPACK's kernels sum in, so the two agree bit for bit; XNNPACK
+ * first packs b, which costs as much as the product itself when b is a gradient or a weight that
+ * changed since its last use.
+ */
+function gemmBody(rows: number, vectors: number): number[] {
+  // Params 0..9: a b c m k cols aRow aCol accumulate rowBytes. Locals:
+  const rowBytes = 9;
+  const [i0, j0, p, bAt, cAt] = [10, 11, 12, 13, 14];
+  const aAt = Array.from({ length: rows }, (_, r) => 15 + r); // i32, row r's a(i0 + r, p)
+  const firstV = 15 + rows;
+  const bv = Array.from({ length: vectors }, (_, v) => firstV + v);
+  const av = firstV + vectors;
+  const acc = Array.from({ length: rows }, (_, r) =>
+    Array.from({ length: vectors }, (_, v) => av + 1 + r * vectors + v),
+  );
+  // One step of p: b[p, j0 ..] into registers, each row's a(i, p) splat and multiplied into its
+  // accumulators, then a and b one step on.
+  const step = [
+    ...bv.flatMap((x, v) => [...get(bAt), ...simd(0x00, 0x02, ...uleb(16 * v)), ...set(x)]),
+    ...aAt.flatMap((at, r) => [
+      ...get(at),
+      ...loadSplat,
+      ...set(av),
+      ...bv.flatMap((x, v) => [
+        ...get(acc[r]![v]!),
+        ...get(av),
+        ...get(x),
+        ...f32x4Mul,
+        ...f32x4Add,
+        ...set(acc[r]![v]!),
+      ]),
+    ]),
+    ...aAt.flatMap((at) => [...get(at), ...get(7), ...add, ...set(at)]),
+    ...get(bAt),
+    ...get(rowBytes),
+    ...add,
+    ...set(bAt),
+  ];
+  const code = [
+    ...i32(0),
+    ...set(i0),
+    ...loop([
+      ...exitIfDone(i0, get(3)),
+      ...i32(0),
+      ...set(j0),
+      ...loop([
+        ...exitIfDone(j0, get(5)),
+        // cAt = c + i0*rowBytes + j0*4; row r at cAt + r*rowBytes
+        ...addressOf(2, [i0, rowBytes]),
+        ...plusElement(j0),
+        ...set(cAt),
+        ...acc.flatMap((row, r) =>
+          row.flatMap((x, v) => [
+            ...get(8),
+            ...[0x04, V128],
+            ...get(cAt),
+            ...(r === 0 ? [] : [...get(rowBytes), ...i32(r), ...mul, ...add]),
+            ...simd(0x00, 0x02, ...uleb(16 * v)),
+            0x05,
+            ...v128Zero,
+            ...end,
+            ...set(x),
+          ]),
+        ),
+        ...aAt.flatMap((at, r) => [
+          ...addressOf(0, [i0, 6]),
+          ...(r === 0 ? [] : [...get(6), ...i32(r), ...mul, ...add]),
+          ...set(at),
+        ]),
+        ...elementAt(1, j0),
+        ...set(bAt),
+        ...i32(0),
+        ...set(p),
+        ...loop([...exitIfDone(p, get(4)), ...step, ...bump(p, 1), ...br(0)]),
+        ...acc.flatMap((row, r) => [
+          ...row.flatMap((x, v) => [...get(cAt), ...get(x), ...simd(0x0b, 0x02, ...uleb(16 * v))]),
+          ...(r === rows - 1 ? [] : [...get(cAt), ...get(rowBytes), ...add, ...set(cAt)]),
+        ]),
+        ...bump(j0, 4 * vectors),
+        ...br(0),
+      ]),
+      ...bump(i0, rows),
+      ...br(0),
+    ]),
+  ];
+  const locals = vec([
+    [...uleb(5 + rows), I32],
+    [...uleb(vectors + 1 + rows * vectors), V128],
+  ]);
+  return [...locals, ...code, ...end];
+}
+
+/**
+ * The register blocks of `gemm`: 2 rows x 16 columns, eight accumulators and four vectors of b
+ * (thirteen of the sixteen SIMD registers V8 has on x86-64), the fastest of the blocks measured
+ * here (4 x 8, 3 x 8, 2 x 8, 1 x 16, 2 x 16: b's rows are read a whole 64-byte line at a time);
+ * `gemm4`, 2 x 4, takes the columns past the last multiple of 16.
+ */
+export const GEMM_BLOCK = { rows: 2, columns: 16, tailColumns: 4 } as const;
+
 /** The module's bytes; it imports `env.memory` and exports `nn`, `nt`, `colsum` and `transpose`. */
 export function simdLoopsModuleBytes(): Uint8Array<ArrayBuffer> {
   const fn = (params: number): number[] => [0x60, ...vec(new Array<number>(params).fill(I32).map((t) => [t])), 0x00];
-  const types = section(1, vec([fn(11), fn(9), fn(4), fn(5)]));
+  const types = section(1, vec([fn(11), fn(9), fn(4), fn(5), fn(10)]));
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
-  const functions = section(3, vec([[0x00], [0x01], [0x02], [0x03]]));
+  const functions = section(3, vec([[0x00], [0x01], [0x02], [0x03], [0x04], [0x04]]));
   const exports = section(
     7,
     vec([
@@ -501,10 +616,22 @@ export function simdLoopsModuleBytes(): Uint8Array<ArrayBuffer> {
       [...str('nt'), 0x00, 0x01],
       [...str('colsum'), 0x00, 0x02],
       [...str('transpose'), 0x00, 0x03],
+      [...str('gemm'), 0x00, 0x04],
+      [...str('gemm4'), 0x00, 0x05],
     ]),
   );
   const body = (b: number[]): number[] => [...uleb(b.length), ...b];
-  const code = section(10, vec([body(nnBody()), body(ntBody()), body(colsumBody()), body(transposeBody())]));
+  const code = section(
+    10,
+    vec([
+      body(nnBody()),
+      body(ntBody()),
+      body(colsumBody()),
+      body(transposeBody()),
+      body(gemmBody(GEMM_BLOCK.rows, GEMM_BLOCK.columns / 4)),
+      body(gemmBody(GEMM_BLOCK.rows, GEMM_BLOCK.tailColumns / 4)),
+    ]),
+  );
   return Uint8Array.from([
     0x00,
     0x61,

@@ -1,11 +1,26 @@
 import { simdLoopsModuleBytes } from './simd-loops-module.ts';
 
+type Gemm = (
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  k: number,
+  cols: number,
+  aRow: number,
+  aCol: number,
+  accumulate: number,
+  rowBytes: number,
+) => void;
+
 /** The exports of simd-loops-module.ts; pointers and strides in bytes. */
 export interface SimdLoops {
   nn: (...args: number[]) => void;
   nt: (...args: number[]) => void;
   colsum: (x: number, out: number, rows: number, cols: number) => void;
   transpose: (x: number, out: number, batch: number, rows: number, cols: number) => void;
+  gemm: Gemm;
+  gemm4: Gemm;
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
