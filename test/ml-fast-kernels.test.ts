@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from '../src/ml/backend.ts';
 import { wasmBatchMatMulActive } from '../src/ml/kernels/batch-matmul-wasm.ts';
+import { type Arithmetic, type Formula, elementwiseModuleBytes, scalar } from '../src/ml/kernels/elementwise-module.ts';
 import { attend } from '../src/ml/ops/attention.ts';
 import { sparseCrossEntropy } from '../src/ml/ops/cross-entropy.ts';
 import { gelu } from '../src/ml/ops/gelu.ts';
@@ -489,5 +490,31 @@ describe('wasm data-movement kernels and the sum over rows', () => {
     );
     assert.deepEqual(fast, slow);
     tf.dispose([emb, w, bias, ids]);
+  });
+});
+
+describe('elementwise formulas (elementwise-module.ts)', () => {
+  it('the SIMD loop and the scalar evaluation of one formula agree bit for bit', () => {
+    const formula: Formula = <T>(ar: Arithmetic<T>, [x, y]: T[], [c, d]: T[]): T[] => {
+      const s = ar.keep(ar.add(ar.mul(x!, c!), y!));
+      return [ar.div(ar.sqrt(ar.max(s, d!)), ar.sub(y!, c!)), ar.min(ar.max(ar.mul(s, s), d!), c!)];
+    };
+    const n = 64;
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const heap = new Float32Array(memory.buffer);
+    const special = [0, -0, Infinity, -Infinity, NaN, 1e-40, -3.5e38];
+    for (let i = 0; i < 2 * n; i++) heap[i] = i % 9 < special.length ? special[i % 9]! : (rng.uniform() - 0.5) * 10;
+    const run = new WebAssembly.Instance(new WebAssembly.Module(elementwiseModuleBytes(formula, 2, 2, 2)), {
+      env: { memory },
+    }).exports['run'] as (...args: number[]) => void;
+    const [c, d] = [0.7, 0.25];
+    run(4 * n, 0, 4 * n, 8 * n, 12 * n, c, d);
+    for (let i = 0; i < n; i++) {
+      const expected = formula(scalar, [heap[i]!, heap[n + i]!], [Math.fround(c), Math.fround(d)]);
+      // A NaN is a NaN: its sign and payload are the machine's (the optimizers keep their
+      // tails on the SIMD path for that reason).
+      const bits = (xs: number[]): Uint32Array => bitsOf(Float32Array.from(xs.map((v) => (Number.isNaN(v) ? NaN : v))));
+      assert.deepEqual(bits([heap[2 * n + i]!, heap[3 * n + i]!]), bits(expected), `element ${i}`);
+    }
   });
 });

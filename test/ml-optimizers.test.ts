@@ -3,6 +3,9 @@ import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from '../src/ml/backend.ts';
+import { fusedStepAvailable } from '../src/ml/kernels/optimizer-steps-wasm.ts';
+import { setFastPaths } from '../src/ml/ops/fast-paths.ts';
+import { Rng } from '../src/ml/rng.ts';
 import type { OptimizerConfig } from '../src/ml/optimizers/config.ts';
 import { makeOptimizer } from '../src/ml/optimizers/make-optimizer.ts';
 import { radamRectification } from '../src/ml/optimizers/proposed.ts';
@@ -374,5 +377,56 @@ describe('the proposed optimizer and AdamW', () => {
     assert.deepEqual(table1.get('proposed-no-lr'), { ...table1.get('proposed')!, adaptiveLr: false });
     assert.deepEqual(table1.get('proposed-no-momentum'), { ...table1.get('proposed')!, adaptiveMomentum: false });
     assert.notDeepEqual(section82.get('adamw'), table1.get('adamw'), 'the profile replaces the setting');
+  });
+});
+
+describe('fused wasm updates (optimizer-steps-wasm.ts)', () => {
+  // Sizes with and without a tail past a multiple of four, and one that is all tail.
+  const SHAPES: number[][] = [[16, 8], [5, 3], [7], [2]];
+  /** Every parameter's bits after `steps` updates of `config`, with the fast paths on or off. */
+  function finalBits(config: OptimizerConfig, fast: boolean, steps: number): Uint32Array[] {
+    setFastPaths(fast);
+    try {
+      const id = ++counter;
+      const rng = new Rng(19);
+      let drawn = 0;
+      // An infinite gradient element now and then: the NaNs it leads to must match too, bit for bit.
+      const draw = (n: number): Float32Array =>
+        Float32Array.from({ length: n }, () => (++drawn % 97 === 0 ? Infinity : (rng.uniform() - 0.45) * 3));
+      const vars = SHAPES.map((shape, i) =>
+        tf.variable(tf.tensor(draw(shape.reduce((a, b) => a * b, 1)), shape), true, `fused${id}/p${i}`),
+      );
+      const opt = makeOptimizer(config, steps);
+      for (let s = 0; s < steps; s++)
+        tf.tidy(() => {
+          const info = opt.apply(Object.fromEntries(vars.map((v) => [v.name, tf.tensor(draw(v.size), v.shape)])));
+          info.gradNorm?.dispose();
+        });
+      const bits = vars.map((v) => new Uint32Array((v.dataSync() as Float32Array).slice().buffer));
+      opt.dispose();
+      tf.dispose(vars);
+      return bits;
+    } finally {
+      setFastPaths(true);
+    }
+  }
+
+  it('every declared optimizer, and centred RMSProp, ends bit for bit where tfjs ops end', async () => {
+    const declared = await declaredOptimizers(fileURLToPath(new URL('..', import.meta.url)));
+    const configs: OptimizerConfig[] = [
+      ...declared.values(),
+      { name: 'rmsprop', learningRate: 0.01, rho: 0.9, momentum: 0.5, centered: true },
+      { name: 'adam', learningRate: 0.01, weightDecay: 0.1 },
+    ];
+    // 12 steps: past RAdam's threshold (rho_t > 5 from step 6), so both of its forms run.
+    for (const config of configs)
+      assert.deepEqual(finalBits(config, true, 12), finalBits(config, false, 12), JSON.stringify(config));
+  });
+
+  it('is what the wasm backend runs, with the fast paths on', () => {
+    assert.equal(fusedStepAvailable('AdamStepF32'), true);
+    setFastPaths(false);
+    assert.equal(fusedStepAvailable('AdamStepF32'), false);
+    setFastPaths(true);
   });
 });

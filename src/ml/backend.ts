@@ -9,6 +9,7 @@ import { registerSplitWasm } from './kernels/split-wasm.ts';
 import { registerSumLeadingAxesWasm } from './kernels/sum-leading-axes-wasm.ts';
 import { registerTileWasm } from './kernels/tile-wasm.ts';
 import { registerTransposeWasm } from './kernels/transpose-wasm.ts';
+import { registerOptimizerStepsWasm } from './kernels/optimizer-steps-wasm.ts';
 import { registerUnsortedSegmentSumWasm } from './kernels/unsorted-segment-sum-wasm.ts';
 import { type AdapterDescription, findAdapter, mayHaveHardwareGpu } from './webgpu-adapter.ts';
 import { withoutNewErrorHandlers } from './without-new-error-handlers.ts';
@@ -103,6 +104,7 @@ async function activate(name: string, forced: boolean): Promise<Omit<BackendChoi
       registerSumLeadingAxesWasm();
       registerTransposeWasm();
       registerTileWasm();
+      registerOptimizerStepsWasm();
       await withoutNewErrorHandlers(async () => {
         if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not initialise');
         await tf.ready();

@@ -26,77 +26,42 @@
  * multiply-add), so results are the same on every machine.
  */
 
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const str = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-
-/** Instruction helpers (the few this module needs). */
-const get = (i: number): number[] => [0x20, ...uleb(i)];
-const set = (i: number): number[] => [0x21, ...uleb(i)];
-const i32 = (v: number): number[] => [0x41, ...sleb(v)];
-const add = [0x6a];
-const mul = [0x6c];
-const and = [0x71];
-const geU = [0x4f];
-const shl = [0x74];
-const brIf = (depth: number): number[] => [0x0d, ...uleb(depth)];
-const br = (depth: number): number[] => [0x0c, ...uleb(depth)];
-const end = [0x0b];
-/** `block { loop { ... } }`: inside, depth 1 leaves and depth 0 repeats. */
-const loop = (body: number[]): number[] => [0x02, 0x40, 0x03, 0x40, ...body, ...end, ...end];
-const f32Load = [0x2a, 0x02, 0x00];
-const f32Store = [0x38, 0x02, 0x00];
-const f32Add = [0x92];
-const f32Mul = [0x94];
-const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...uleb(op), ...imm];
-const v128Load = simd(0x00, 0x02, 0x00);
-const v128Store = simd(0x0b, 0x02, 0x00);
-const v128Zero = simd(0x0c, ...new Array<number>(16).fill(0));
-const f32x4Splat = simd(0x13);
-const lane = (l: number): number[] => simd(0x1f, l);
-const f32x4Add = simd(0xe4);
-const f32x4Mul = simd(0xe6);
-/** Adds element `index` (a float32 count) to the address on the stack. */
-const plusElement = (index: number): number[] => [...get(index), ...i32(2), ...shl, ...add];
-/** The address of element `index` (a float32 count) of the array at `base` (bytes). */
-const elementAt = (base: number, index: number): number[] => [...get(base), ...plusElement(index)];
-/** `base + index * stride + ...` for pairs of locals [index, stride] (strides in bytes). */
-const addressOf = (base: number, ...terms: [index: number, stride: number][]): number[] => [
-  ...get(base),
-  ...terms.flatMap(([index, stride]) => [...get(index), ...get(stride), ...mul, ...add]),
-];
-/** `local += step`. */
-const bump = (local: number, step: number): number[] => [...get(local), ...i32(step), ...add, ...set(local)];
-/** `if (local >= limit) leave the enclosing block`. */
-const exitIfDone = (local: number, limit: number[]): number[] => [...get(local), ...limit, ...geU, ...brIf(1)];
+import {
+  I32,
+  F32,
+  V128,
+  uleb,
+  str,
+  vec,
+  section,
+  get,
+  set,
+  i32,
+  add,
+  mul,
+  and,
+  shl,
+  br,
+  end,
+  loop,
+  f32Load,
+  f32Store,
+  f32Add,
+  f32Mul,
+  simd,
+  v128Load,
+  v128Store,
+  v128Zero,
+  f32x4Splat,
+  lane,
+  f32x4Add,
+  f32x4Mul,
+  plusElement,
+  elementAt,
+  addressOf,
+  bump,
+  exitIfDone,
+} from './wasm-assembly.ts';
 
 function nnBody(): number[] {
   // Params 0..10: a b c batch m k n aBatch aRow aCol bBatch. Locals:

@@ -1,5 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedStepAvailable, runFusedStep } from '../kernels/optimizer-steps-wasm.ts';
 import { decays, variableNamed } from './weight-decay.ts';
+
+/** tfjs's Adam keeps its state in fields its typings call private. */
+interface AdamFields {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+}
 
 /**
  * Adam with decoupled weight decay (AdamW; Loshchilov & Hutter, 2019, "Decoupled Weight Decay
@@ -28,6 +37,10 @@ export class AdamW extends tf.AdamOptimizer {
   }
 
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+    if (fusedStepAvailable('AdamStepF32')) {
+      this.applyFused(variableGradients);
+      return;
+    }
     if (this.weightDecay > 0) {
       const names = Array.isArray(variableGradients)
         ? variableGradients.map((g) => g.name)
@@ -41,6 +54,52 @@ export class AdamW extends tf.AdamOptimizer {
       });
     }
     super.applyGradients(variableGradients);
+  }
+
+  /**
+   * The same update, decay included, as one fused kernel per parameter (optimizer-steps-wasm.ts),
+   * on the state tfjs's Adam keeps (so saving and restoring it, optimizer-state.ts, is unchanged).
+   */
+  private applyFused(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+    const self = this as unknown as AdamFields;
+    const entries: [string, tf.Tensor | null][] = Array.isArray(variableGradients)
+      ? variableGradients.map((g) => [g.name, g.tensor])
+      : Object.entries(variableGradients);
+    const [acc1, acc2] = [self.accBeta1.dataSync()[0]!, self.accBeta2.dataSync()[0]!];
+    tf.tidy(() => {
+      entries.forEach(([name, gradient], i) => {
+        const value = variableNamed(name);
+        self.accumulatedFirstMoment[i] ??= {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+        self.accumulatedSecondMoment[i] ??= {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+        if (gradient == null) return;
+        const m = self.accumulatedFirstMoment[i].variable;
+        const v = self.accumulatedSecondMoment[i].variable;
+        const decay = this.weightDecay > 0 && decays(value);
+        const [x1, m1, v1] = runFusedStep('AdamStepF32', [value, gradient, m, v], {
+          beta1: this.beta1,
+          beta2: this.beta2,
+          // tfjs computes 1 - beta^t as float32 ops on its float32 running products.
+          oneMinusAccBeta1: Math.fround(1 - acc1),
+          oneMinusAccBeta2: Math.fround(1 - acc2),
+          epsilon: this.epsilon,
+          learningRate: this.learningRate,
+          decay: decay ? 1 : 0,
+          decayFactor: 1 - this.learningRate * this.weightDecay,
+        }) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        m.assign(m1);
+        v.assign(v1);
+        value.assign(x1);
+      });
+      self.accBeta1.assign(tf.mul(self.accBeta1, this.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, this.beta2));
+    });
+    this.incrementIterations();
   }
 
   override getConfig(): tf.serialization.ConfigDict {

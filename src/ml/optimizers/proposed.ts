@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedStepAvailable, runFusedStep } from '../kernels/optimizer-steps-wasm.ts';
 import { decays, variableNamed } from './weight-decay.ts';
 
 export interface ProposedOptions {
@@ -119,6 +120,11 @@ export class ProposedOptimizer extends tf.Optimizer {
     const { beta1, beta2, epsilon, weightDecay, adaptiveLr, adaptiveMomentum, maxBeta1 } = this.options;
     const lr = this.learningRate;
     const rectification = adaptiveLr ? radamRectification(beta2, t) : undefined;
+    if (fusedStepAvailable('ProposedStepF32')) {
+      this.applyFused(entries, t, rectification);
+      this.incrementIterations();
+      return;
+    }
     tf.tidy(() => {
       const items = entries.map(([name, g]) => {
         const value = variableNamed(name);
@@ -161,6 +167,56 @@ export class ProposedOptimizer extends tf.Optimizer {
       }
     });
     this.incrementIterations();
+  }
+
+  /**
+   * The update above as two fused kernels per parameter (optimizer-steps-wasm.ts), bit for bit:
+   * the second moment and v-hat, then (after the mean of v-hat, by the same ops) the rest.
+   */
+  private applyFused(entries: [string, tf.Tensor][], t: number, rectification: number | undefined): void {
+    const { beta1, beta2, epsilon, weightDecay, adaptiveLr, adaptiveMomentum, maxBeta1 } = this.options;
+    const lr = this.learningRate;
+    tf.tidy(() => {
+      const items = entries.map(([name, g]) => {
+        const value = variableNamed(name);
+        const slots = this.slotsFor(name, value);
+        const [v, vHat] = runFusedStep('ProposedMomentsF32', [g, slots.v], {
+          beta2,
+          oneMinusBeta2Power: 1 - beta2 ** t,
+        }) as [tf.Tensor, tf.Tensor];
+        return { value, slots, g, v, vHat };
+      });
+      // max(mean v-hat, 1e-30) by the same ops as above, read as the float32 it is.
+      let floorMean: number | undefined;
+      if (adaptiveMomentum && items.length > 0) {
+        const total = items.reduce((n, it) => n + it.g.size, 0);
+        floorMean = tf.maximum(tf.div(tf.addN(items.map((it) => tf.sum(it.vHat))), total), 1e-30).dataSync()[0]!;
+      }
+      for (const { value, slots, g, v, vHat } of items) {
+        const momentum = floorMean !== undefined && slots.p !== undefined;
+        const [x1, m1, p1] = runFusedStep(
+          'ProposedStepF32',
+          [value, g, slots.m, vHat, ...(momentum ? [slots.p!] : [])],
+          {
+            beta1,
+            maxBeta1,
+            epsilon,
+            learningRate: lr,
+            oneMinusBeta1Power: 1 - beta1 ** t,
+            adaptiveMomentum: momentum ? 1 : 0,
+            floorMean: floorMean ?? 1,
+            form: !adaptiveLr ? 2 : rectification === undefined ? 0 : 1,
+            rectification: rectification ?? 1,
+            decay: weightDecay > 0 && decays(value) ? 1 : 0,
+            decayFactor: 1 - lr * weightDecay,
+          },
+        ) as [tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        value.assign(x1);
+        slots.m.assign(m1);
+        slots.v.assign(v);
+        if (p1 !== undefined) slots.p!.assign(p1);
+      }
+    });
   }
 
   override dispose(): void {

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedStepAvailable, runFusedStep } from '../kernels/optimizer-steps-wasm.ts';
+import { variableNamed } from './weight-decay.ts';
 
 /**
  * tfjs's RMSProp with a learning rate that a schedule can change. Its update (TensorFlow's
@@ -15,4 +17,52 @@ export class RmsProp extends tf.RMSPropOptimizer {
   setLearningRate(learningRate: number): void {
     this.learningRate = learningRate;
   }
+
+  /**
+   * Without centring, one fused kernel per parameter (optimizer-steps-wasm.ts) where it runs, on
+   * the state tfjs's RMSProp keeps; the ops otherwise, and always with centring.
+   */
+  override applyGradients(variableGradients: Parameters<tf.RMSPropOptimizer['applyGradients']>[0]): void {
+    const self = this as unknown as RmsPropFields;
+    if (self.centered || !fusedStepAvailable('RmsPropStepF32')) {
+      super.applyGradients(variableGradients);
+      return;
+    }
+    const entries: [string, tf.Tensor | null][] = Array.isArray(variableGradients)
+      ? variableGradients.map((g) => [g.name, g.tensor])
+      : Object.entries(variableGradients);
+    entries.forEach(([name, gradient], i) => {
+      const value = variableNamed(name);
+      self.accumulatedMeanSquares[i] ??= {
+        originalName: `${name}/rms`,
+        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+      };
+      self.accumulatedMoments[i] ??= {
+        originalName: `${name}/momentum`,
+        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+      };
+      if (gradient == null) return;
+      const ms = self.accumulatedMeanSquares[i].variable;
+      const mom = self.accumulatedMoments[i].variable;
+      tf.tidy(() => {
+        const [x1, ms1, mom1] = runFusedStep('RmsPropStepF32', [value, gradient, ms, mom], {
+          rho: this.decay,
+          momentum: this.momentum,
+          learningRate: this.learningRate,
+          epsilon: this.epsilon,
+        }) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        ms.assign(ms1);
+        mom.assign(mom1);
+        value.assign(x1);
+      });
+    });
+    this.incrementIterations();
+  }
+}
+
+/** tfjs's RMSProp keeps its state in fields its typings call private. */
+interface RmsPropFields {
+  centered: boolean;
+  accumulatedMeanSquares: { originalName: string; variable: tf.Variable }[];
+  accumulatedMoments: { originalName: string; variable: tf.Variable }[];
 }
