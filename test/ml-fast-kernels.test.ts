@@ -22,17 +22,23 @@ const normals = (n: number): Float32Array =>
   Float32Array.from({ length: n }, () => (2 * rng.uniform() - 1) * Math.sqrt(3));
 const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** `a @ b` in float64 over row-major arrays of `[batch, m, k]` and `[batch, k, n]` (batch 1 broadcasts). */
-function matmul64(
+/**
+ * `a @ b` over row-major arrays of `[batch, m, k]` and `[batch, k, n]` (batch 1 broadcasts): in
+ * float64, or with `float32` as the SIMD loops and XNNPACK compute it without a transposed right
+ * side, each output 0 + a(i, 0) b(0, j) + a(i, 1) b(1, j) + ..., every product and sum rounded.
+ */
+function matmulReference(
   a: Float32Array,
   b: Float32Array,
   [ba, m, k]: number[],
   [bb, , n]: number[],
   ta: boolean,
   tb: boolean,
-): Float64Array {
+  float32 = false,
+): Float64Array | Float32Array {
+  const round = float32 ? Math.fround : (x: number): number => x;
   const batch = Math.max(ba!, bb!);
-  const out = new Float64Array(batch * m! * n!);
+  const out = float32 ? new Float32Array(batch * m! * n!) : new Float64Array(batch * m! * n!);
   for (let s = 0; s < batch; s++)
     for (let i = 0; i < m!; i++)
       for (let j = 0; j < n!; j++) {
@@ -40,33 +46,7 @@ function matmul64(
         for (let p = 0; p < k!; p++) {
           const x = a[(ba === 1 ? 0 : s) * m! * k! + (ta ? p * m! + i : i * k! + p)]!;
           const y = b[(bb === 1 ? 0 : s) * k! * n! + (tb ? j * k! + p : p * n! + j)]!;
-          acc += x * y;
-        }
-        out[(s * m! + i) * n! + j] = acc;
-      }
-  return out;
-}
-
-/**
- * The same product in float32 as the SIMD loops and XNNPACK compute it without a transposed right
- * side: each output 0 + a(i, 0) b(0, j) + a(i, 1) b(1, j) + ..., every product and sum rounded.
- */
-function matmul32(
-  a: Float32Array,
-  b: Float32Array,
-  [ba, m, k]: number[],
-  [bb, , n]: number[],
-  ta: boolean,
-): Float32Array {
-  const batch = Math.max(ba!, bb!);
-  const out = new Float32Array(batch * m! * n!);
-  for (let s = 0; s < batch; s++)
-    for (let i = 0; i < m!; i++)
-      for (let j = 0; j < n!; j++) {
-        let acc = 0;
-        for (let p = 0; p < k!; p++) {
-          const x = a[(ba === 1 ? 0 : s) * m! * k! + (ta ? p * m! + i : i * k! + p)]!;
-          acc = Math.fround(acc + Math.fround(x * b[(bb === 1 ? 0 : s) * k! * n! + p * n! + j]!));
+          acc = round(acc + round(x * y));
         }
         out[(s * m! + i) * n! + j] = acc;
       }
@@ -110,7 +90,7 @@ describe('wasm BatchMatMul on SIMD loops', () => {
       const m = c.ta ? c.a[2]! : c.a[1]!;
       const k = c.ta ? c.a[1]! : c.a[2]!;
       const n = c.tb ? c.b[1]! : c.b[2]!;
-      const expected = matmul64(av, bv, [c.a[0]!, m, k], [c.b[0]!, k, n], c.ta, c.tb);
+      const expected = matmulReference(av, bv, [c.a[0]!, m, k], [c.b[0]!, k, n], c.ta, c.tb);
       const a = tf.tensor3d(av, c.a as [number, number, number]);
       const b = tf.tensor3d(bv, c.b as [number, number, number]);
       setFastPaths(true);
@@ -124,7 +104,7 @@ describe('wasm BatchMatMul on SIMD loops', () => {
       if (!c.tb)
         assert.deepEqual(
           bitsOf(fast as Float32Array),
-          bitsOf(matmul32(av, bv, [c.a[0]!, m, k], [c.b[0]!, k, n], c.ta)),
+          bitsOf(matmulReference(av, bv, [c.a[0]!, m, k], [c.b[0]!, k, n], c.ta, false, true) as Float32Array),
           'the ascending float32 sum',
         );
     });
@@ -159,8 +139,11 @@ describe('wasm BatchMatMul on SIMD loops', () => {
       setFastPaths(true);
       tf.dispose([a, b]);
       assert.deepEqual(bitsOf(fast), bitsOf(builtIn));
-      assert.deepEqual(bitsOf(fast), bitsOf(matmul32(av, bv, [1, m, k], [1, k, n], false)));
-      const expected = matmul64(av, bv, [1, m, k], [1, k, n], false, false);
+      assert.deepEqual(
+        bitsOf(fast),
+        bitsOf(matmulReference(av, bv, [1, m, k], [1, k, n], false, false, true) as Float32Array),
+      );
+      const expected = matmulReference(av, bv, [1, m, k], [1, k, n], false, false);
       assert.ok(maxDiff(fast, expected) < 1e-5 * Math.sqrt(k), `float64: ${maxDiff(fast, expected)}`);
     });
   }
