@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { chooseBackend } from '../src/ml/backend.ts';
 import { wasmBatchMatMulActive } from '../src/ml/kernels/batch-matmul-wasm.ts';
+import { transposePlan } from '../src/ml/kernels/transpose-wasm.ts';
 import { type Arithmetic, type Formula, elementwiseModuleBytes, scalar } from '../src/ml/kernels/elementwise-module.ts';
 import { attend } from '../src/ml/ops/attention.ts';
 import { sparseCrossEntropy } from '../src/ml/ops/cross-entropy.ts';
@@ -357,14 +358,49 @@ describe('wasm data-movement kernels and the sum over rows', () => {
         [1, 0],
       ], // 7: built-in
       [
-        [16, 64, 4, 16],
-        [0, 2, 1, 3],
-      ], // not a swap of the last two: built-in
-      [
         [2, 3, 4, 8],
         [1, 0, 3, 2],
       ], // a batch reordered too: built-in
+      // The last axis kept: runs of it move (attention's head split and merge, odd token counts).
+      [
+        [16, 63, 4, 16],
+        [0, 2, 1, 3],
+      ],
+      [
+        [3, 4, 13, 8],
+        [0, 2, 1, 3],
+      ],
+      [
+        [5, 3, 12],
+        [1, 0, 2],
+      ],
+      [
+        [2, 5, 1, 3, 8],
+        [0, 3, 2, 1, 4],
+      ],
+      [
+        [2, 5, 3, 6],
+        [0, 2, 1, 3],
+      ], // runs of 6: built-in
+      [
+        [2, 3, 5, 4],
+        [2, 1, 0, 3],
+      ], // a batch reordered: built-in
     ];
+    const served = cases.map(([shape, perm]) => transposePlan(shape, perm)?.loop ?? 'built-in');
+    assert.deepEqual(served, [
+      'transpose',
+      'transpose',
+      'transpose',
+      'built-in',
+      'built-in',
+      'transposeChunks',
+      'transposeChunks',
+      'transposeChunks',
+      'transposeChunks',
+      'built-in',
+      'built-in',
+    ]);
     for (const [shape, perm] of cases) {
       const x = tf.tensor(normals(size(shape)), shape);
       const ints = tf.tensor(

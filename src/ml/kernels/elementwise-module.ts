@@ -3,13 +3,8 @@ import {
   I32,
   V128,
   add,
-  br,
-  bump,
-  exitIfDone,
   f32x4Splat,
   get,
-  i32,
-  loop,
   section,
   set,
   simd,
@@ -19,6 +14,7 @@ import {
   v128Store,
   vec,
   end,
+  forRange,
 } from './wasm-assembly.ts';
 
 /**
@@ -106,9 +102,7 @@ export function elementwiseModuleBytes(
       ...f32x4Splat,
       ...set(splatAt(c)),
     ]).flat(),
-    ...i32(0),
-    ...set(offset),
-    ...loop([...exitIfDone(offset, get(0)), ...statements.flat(), ...stores.flat(), ...bump(offset, 16), ...br(0)]),
+    ...forRange(offset, get(0), 16, [...statements.flat(), ...stores.flat()]),
   ];
   const locals = vec([
     [...uleb(1), I32],

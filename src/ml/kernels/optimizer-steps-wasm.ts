@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fastPaths } from '../ops/fast-paths.ts';
 import { type Arithmetic, type Formula, elementwiseModuleBytes, scalar } from './elementwise-module.ts';
 import { type WasmHeapBackend, heapOffset, sizeOf } from './replace-wasm-kernel.ts';
+import { instantiateOnBackend } from './wasm-instances.ts';
 
 /*
  * One optimizer update of one parameter as a single wasm kernel. tfjs's optimizers run ten to
@@ -17,6 +18,8 @@ interface Update {
   formula: Formula;
   inputs: number;
   outputs: number;
+  /** How many values `constants` returns: the module's parameter list is compiled for them. */
+  constantCount: number;
   constants: (attrs: Record<string, number>) => number[];
 }
 
@@ -27,6 +30,7 @@ interface Update {
 const adam = (decay: boolean): Update => ({
   inputs: 4,
   outputs: 3,
+  constantCount: 9,
   constants: (a) => [
     a.beta1!,
     1 - a.beta1!,
@@ -52,6 +56,7 @@ const adam = (decay: boolean): Update => ({
 const rmsProp: Update = {
   inputs: 4,
   outputs: 3,
+  constantCount: 5,
   constants: (a) => [a.rho!, 1 - a.rho!, a.momentum!, a.learningRate!, a.epsilon!],
   formula: <T>(ar: Arithmetic<T>, [x, g, ms, mom]: T[], [rho, omr, mu, lr, eps]: T[]): T[] => {
     const gi = ar.keep(g!);
@@ -65,6 +70,7 @@ const rmsProp: Update = {
 const proposedMoments: Update = {
   inputs: 2,
   outputs: 2,
+  constantCount: 3,
   constants: (a) => [a.beta2!, 1 - a.beta2!, a.oneMinusBeta2Power!],
   formula: <T>(ar: Arithmetic<T>, [g, v]: T[], [b2, omb2, c2]: T[]): T[] => {
     const gi = ar.keep(g!);
@@ -81,6 +87,7 @@ const proposedMoments: Update = {
 const proposedStep = (adaptiveMomentum: boolean, form: 0 | 1 | 2, decay: boolean): Update => ({
   inputs: adaptiveMomentum ? 5 : 4,
   outputs: adaptiveMomentum ? 3 : 2,
+  constantCount: 11,
   // floorMean: max(mean of v-hat, 1e-30) as float32, computed by tfjs's ops as before.
   constants: (a) => [
     a.beta1!,
@@ -141,31 +148,11 @@ const updates: Record<string, (a: Record<string, number>) => Update> = {
 };
 
 type Run = (bytes: number, ...pointersAndConstants: number[]) => void;
-const compiled = new Map<Update, WebAssembly.Module | null>();
-const instances = new WeakMap<WebAssembly.Memory, Map<Update, Run>>();
 
 /** The SIMD loop of `u` on the backend's memory; undefined where the engine cannot compile it. */
 function simdRun(u: Update, backend: unknown): Run | undefined {
-  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  let module = compiled.get(u);
-  if (module === undefined) {
-    try {
-      module = new WebAssembly.Module(elementwiseModuleBytes(u.formula, u.inputs, u.outputs, u.constants({}).length));
-    } catch {
-      module = null;
-    }
-    compiled.set(u, module);
-  }
-  if (module === null) return undefined;
-  let runs = instances.get(memory);
-  if (runs === undefined) instances.set(memory, (runs = new Map()));
-  let run = runs.get(u);
-  if (run === undefined) {
-    run = new WebAssembly.Instance(module, { env: { memory } }).exports['run'] as Run;
-    runs.set(u, run);
-  }
-  return run;
+  const bytes = (): Uint8Array<ArrayBuffer> => elementwiseModuleBytes(u.formula, u.inputs, u.outputs, u.constantCount);
+  return instantiateOnBackend(u, bytes, backend)?.['run'] as Run | undefined;
 }
 
 /** Registers the fused updates on wasm (before the backend initialises, like the other kernels). */
@@ -185,6 +172,8 @@ export function registerOptimizerStepsWasm(): void {
         const n = sizeOf(ins[0]!.shape);
         const outs = Array.from({ length: u.outputs }, () => wasm.makeOutput([...ins[0]!.shape], 'float32'));
         const constants = u.constants(a);
+        if (constants.length !== u.constantCount)
+          throw new Error(`${name}: ${constants.length} constants for a loop compiled for ${u.constantCount}`);
         const run = simdRun(u, backend);
         if (run === undefined) {
           // No SIMD: one element at a time, in JavaScript.

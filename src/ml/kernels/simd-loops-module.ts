@@ -21,6 +21,9 @@
  *   so each output is the sequential float32 sum.
  * - `transpose(x, out, batch, rows, cols)`: out[b, j, i] = x[b, i, j], rows and cols multiples
  *   of 4, in 4 x 4 blocks of lane shuffles (values are moved, never computed).
+ * - `transposeChunks(x, out, batch, rows, cols, chunkBytes)`: the same for matrices whose
+ *   elements are runs of `chunkBytes` (a multiple of 16), moved 16 bytes at a time: attention's
+ *   split into heads and merge back, [batch, tokens, heads, width] to [batch, heads, tokens, width].
  *
  * Pointers and strides are in bytes. Multiplies and adds are separate instructions (no fused
  * multiply-add), so results are the same on every machine.
@@ -41,9 +44,7 @@ import {
   mul,
   and,
   shl,
-  br,
   end,
-  loop,
   f32Load,
   f32Store,
   f32Add,
@@ -60,7 +61,8 @@ import {
   elementAt,
   addressOf,
   bump,
-  exitIfDone,
+  forRange,
+  whileBelow,
 } from './wasm-assembly.ts';
 
 function nnBody(): number[] {
@@ -73,10 +75,7 @@ function nnBody(): number[] {
   // Columns [0, n16) in blocks of 16 whose sums stay in four registers over the whole inner
   // axis (one store per block instead of a load and a store per step); the rest as before.
   const blocks = [
-    ...i32(0),
-    ...set(j0),
-    ...loop([
-      ...exitIfDone(j0, get(n16)),
+    ...forRange(j0, get(n16), 16, [
       ...accs.flatMap((acc) => [...v128Zero, ...set(acc)]),
       // aAt = a + bi*aBatch + i*aRow; bp = b + bi*bBatch + j0*4
       ...addressOf(0, [bi, 7], [i, 8]),
@@ -84,10 +83,7 @@ function nnBody(): number[] {
       ...addressOf(1, [bi, 10]),
       ...plusElement(j0),
       ...set(bp),
-      ...i32(0),
-      ...set(p),
-      ...loop([
-        ...exitIfDone(p, get(5)),
+      ...forRange(p, get(5), 1, [
         ...get(aAt),
         ...f32Load,
         ...f32x4Splat,
@@ -109,12 +105,8 @@ function nnBody(): number[] {
         ...get(rowBytes),
         ...add,
         ...set(bp),
-        ...bump(p, 1),
-        ...br(0),
       ]),
       ...accs.flatMap((acc, q) => [...elementAt(cRow, j0), ...get(acc), ...simd(0x0b, 0x02, ...uleb(16 * q))]),
-      ...bump(j0, 16),
-      ...br(0),
     ]),
   ];
   const code = [
@@ -130,14 +122,8 @@ function nnBody(): number[] {
     ...i32(2),
     ...shl,
     ...set(rowBytes),
-    ...i32(0),
-    ...set(bi),
-    ...loop([
-      ...exitIfDone(bi, get(3)),
-      ...i32(0),
-      ...set(i),
-      ...loop([
-        ...exitIfDone(i, get(4)),
+    ...forRange(bi, get(3), 1, [
+      ...forRange(i, get(4), 1, [
         // cRow = c + (bi*m + i) * rowBytes
         ...get(2),
         ...get(bi),
@@ -152,18 +138,8 @@ function nnBody(): number[] {
         ...blocks,
         ...get(n16),
         ...set(j),
-        ...loop([
-          ...exitIfDone(j, get(6)),
-          ...elementAt(cRow, j),
-          ...[0x43, 0, 0, 0, 0],
-          ...f32Store,
-          ...bump(j, 1),
-          ...br(0),
-        ]),
-        ...i32(0),
-        ...set(p),
-        ...loop([
-          ...exitIfDone(p, get(5)),
+        ...whileBelow(j, get(6), 1, [...elementAt(cRow, j), ...[0x43, 0, 0, 0, 0], ...f32Store]),
+        ...forRange(p, get(5), 1, [
           // a(i, p) = a + bi*aBatch + i*aRow + p*aCol
           ...addressOf(0, [bi, 7], [i, 8], [p, 9]),
           ...set(aAt),
@@ -178,8 +154,7 @@ function nnBody(): number[] {
           ...set(bRow),
           ...get(n16),
           ...set(j),
-          ...loop([
-            ...exitIfDone(j, get(n4)),
+          ...whileBelow(j, get(n4), 4, [
             ...elementAt(cRow, j),
             ...elementAt(cRow, j),
             ...v128Load,
@@ -189,11 +164,8 @@ function nnBody(): number[] {
             ...f32x4Mul,
             ...f32x4Add,
             ...v128Store,
-            ...bump(j, 4),
-            ...br(0),
           ]),
-          ...loop([
-            ...exitIfDone(j, get(6)),
+          ...whileBelow(j, get(6), 1, [
             ...elementAt(cRow, j),
             ...elementAt(cRow, j),
             ...f32Load,
@@ -203,17 +175,9 @@ function nnBody(): number[] {
             ...f32Mul,
             ...f32Add,
             ...f32Store,
-            ...bump(j, 1),
-            ...br(0),
           ]),
-          ...bump(p, 1),
-          ...br(0),
         ]),
-        ...bump(i, 1),
-        ...br(0),
       ]),
-      ...bump(bi, 1),
-      ...br(0),
     ]),
   ];
   const locals = vec([
@@ -242,28 +206,16 @@ function ntBody(): number[] {
     ...set(rowBytes),
     ...get(2),
     ...set(cAt),
-    ...i32(0),
-    ...set(bi),
-    ...loop([
-      ...exitIfDone(bi, get(3)),
-      ...i32(0),
-      ...set(i),
-      ...loop([
-        ...exitIfDone(i, get(4)),
+    ...forRange(bi, get(3), 1, [
+      ...forRange(i, get(4), 1, [
         ...addressOf(0, [bi, 7], [i, rowBytes]),
         ...set(aRow),
-        ...i32(0),
-        ...set(j),
-        ...loop([
-          ...exitIfDone(j, get(6)),
+        ...forRange(j, get(6), 1, [
           ...addressOf(1, [bi, 8], [j, rowBytes]),
           ...set(bRow),
           ...v128Zero,
           ...set(acc),
-          ...i32(0),
-          ...set(p),
-          ...loop([
-            ...exitIfDone(p, get(k4)),
+          ...forRange(p, get(k4), 4, [
             ...get(acc),
             ...elementAt(aRow, p),
             ...v128Load,
@@ -272,8 +224,6 @@ function ntBody(): number[] {
             ...f32x4Mul,
             ...f32x4Add,
             ...set(acc),
-            ...bump(p, 4),
-            ...br(0),
           ]),
           ...get(acc),
           ...lane(0),
@@ -287,8 +237,7 @@ function ntBody(): number[] {
           ...lane(3),
           ...f32Add,
           ...set(s),
-          ...loop([
-            ...exitIfDone(p, get(5)),
+          ...whileBelow(p, get(5), 1, [
             ...get(s),
             ...elementAt(aRow, p),
             ...f32Load,
@@ -297,21 +246,13 @@ function ntBody(): number[] {
             ...f32Mul,
             ...f32Add,
             ...set(s),
-            ...bump(p, 1),
-            ...br(0),
           ]),
           ...get(cAt),
           ...get(s),
           ...f32Store,
           ...bump(cAt, 4),
-          ...bump(j, 1),
-          ...br(0),
         ]),
-        ...bump(i, 1),
-        ...br(0),
       ]),
-      ...bump(bi, 1),
-      ...br(0),
     ]),
   ];
   const locals = vec([
@@ -330,28 +271,11 @@ function colsumBody(): number[] {
     ...i32(2),
     ...shl,
     ...set(rowBytes),
-    ...i32(0),
-    ...set(j),
-    ...loop([
-      ...exitIfDone(j, get(rowBytes)),
-      ...get(1),
-      ...get(j),
-      ...add,
-      ...v128Zero,
-      ...v128Store,
-      ...bump(j, 16),
-      ...br(0),
-    ]),
+    ...forRange(j, get(rowBytes), 16, [...get(1), ...get(j), ...add, ...v128Zero, ...v128Store]),
     ...get(0),
     ...set(row),
-    ...i32(0),
-    ...set(r),
-    ...loop([
-      ...exitIfDone(r, get(2)),
-      ...i32(0),
-      ...set(j),
-      ...loop([
-        ...exitIfDone(j, get(rowBytes)),
+    ...forRange(r, get(2), 1, [
+      ...forRange(j, get(rowBytes), 16, [
         ...get(1),
         ...get(j),
         ...add,
@@ -365,15 +289,11 @@ function colsumBody(): number[] {
         ...v128Load,
         ...f32x4Add,
         ...v128Store,
-        ...bump(j, 16),
-        ...br(0),
       ]),
       ...get(row),
       ...get(rowBytes),
       ...add,
       ...set(row),
-      ...bump(r, 1),
-      ...br(0),
     ]),
   ];
   return [...vec([[...uleb(4), I32]]), ...code, ...end];
@@ -404,18 +324,9 @@ function transposeBody(): number[] {
     ...i32(2),
     ...shl,
     ...set(size),
-    ...i32(0),
-    ...set(bi),
-    ...loop([
-      ...exitIfDone(bi, get(2)),
-      ...i32(0),
-      ...set(i),
-      ...loop([
-        ...exitIfDone(i, get(3)),
-        ...i32(0),
-        ...set(j),
-        ...loop([
-          ...exitIfDone(j, get(4)),
+    ...forRange(bi, get(2), 1, [
+      ...forRange(i, get(3), 4, [
+        ...forRange(j, get(4), 4, [
           // src = x + bi*size + i*inRow + j*4; dst = out + bi*size + j*outRow + i*4
           ...addressOf(0, [bi, size], [i, inRow]),
           ...plusElement(j),
@@ -436,14 +347,8 @@ function transposeBody(): number[] {
             ...shuffle32(q % 2 === 0 ? [0, 1, 4, 5] : [2, 3, 6, 7]),
             ...v128Store,
           ]),
-          ...bump(j, 4),
-          ...br(0),
         ]),
-        ...bump(i, 4),
-        ...br(0),
       ]),
-      ...bump(bi, 1),
-      ...br(0),
     ]),
   ];
   return [
@@ -454,6 +359,37 @@ function transposeBody(): number[] {
     ...code,
     ...end,
   ];
+}
+
+function transposeChunksBody(): number[] {
+  // Params 0..5: x out batch rows cols chunkBytes (a multiple of 16). Locals:
+  const [bi, i, j, q, src, dst, inRow, outRow, size] = [6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const code = [
+    ...[...get(4), ...get(5), ...mul, ...set(inRow)],
+    ...[...get(3), ...get(5), ...mul, ...set(outRow)],
+    ...[...get(inRow), ...get(3), ...mul, ...set(size)],
+    ...forRange(bi, get(2), 1, [
+      ...forRange(i, get(3), 1, [
+        ...forRange(j, get(4), 1, [
+          ...addressOf(0, [bi, size], [i, inRow], [j, 5]),
+          ...set(src),
+          ...addressOf(1, [bi, size], [j, outRow], [i, 5]),
+          ...set(dst),
+          ...forRange(q, get(5), 16, [
+            ...get(dst),
+            ...get(q),
+            ...add,
+            ...get(src),
+            ...get(q),
+            ...add,
+            ...v128Load,
+            ...v128Store,
+          ]),
+        ]),
+      ]),
+    ]),
+  ];
+  return [...vec([[...uleb(9), I32]]), ...code, ...end];
 }
 
 /** `v128.load32_splat`: one float32 from memory into all four lanes. */
@@ -507,14 +443,8 @@ function gemmBody(rows: number, vectors: number): number[] {
     ...set(bAt),
   ];
   const code = [
-    ...i32(0),
-    ...set(i0),
-    ...loop([
-      ...exitIfDone(i0, get(3)),
-      ...i32(0),
-      ...set(j0),
-      ...loop([
-        ...exitIfDone(j0, get(5)),
+    ...forRange(i0, get(3), rows, [
+      ...forRange(j0, get(5), 4 * vectors, [
         // cAt = c + i0*rowBytes + j0*4; row r at cAt + r*rowBytes
         ...addressOf(2, [i0, rowBytes]),
         ...plusElement(j0),
@@ -539,18 +469,12 @@ function gemmBody(rows: number, vectors: number): number[] {
         ]),
         ...elementAt(1, j0),
         ...set(bAt),
-        ...i32(0),
-        ...set(p),
-        ...loop([...exitIfDone(p, get(4)), ...step, ...bump(p, 1), ...br(0)]),
+        ...forRange(p, get(4), 1, step),
         ...acc.flatMap((row, r) => [
           ...row.flatMap((x, v) => [...get(cAt), ...get(x), ...simd(0x0b, 0x02, ...uleb(16 * v))]),
           ...(r === rows - 1 ? [] : [...get(cAt), ...get(rowBytes), ...add, ...set(cAt)]),
         ]),
-        ...bump(j0, 4 * vectors),
-        ...br(0),
       ]),
-      ...bump(i0, rows),
-      ...br(0),
     ]),
   ];
   const locals = vec([
@@ -571,9 +495,9 @@ export const GEMM_BLOCK = { rows: 2, columns: 16, tailColumns: 4 } as const;
 /** The module's bytes; it imports `env.memory` and exports `nn`, `nt`, `colsum` and `transpose`. */
 export function simdLoopsModuleBytes(): Uint8Array<ArrayBuffer> {
   const fn = (params: number): number[] => [0x60, ...vec(new Array<number>(params).fill(I32).map((t) => [t])), 0x00];
-  const types = section(1, vec([fn(11), fn(9), fn(4), fn(5), fn(10)]));
+  const types = section(1, vec([fn(11), fn(9), fn(4), fn(5), fn(10), fn(6)]));
   const imports = section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]]));
-  const functions = section(3, vec([[0x00], [0x01], [0x02], [0x03], [0x04], [0x04]]));
+  const functions = section(3, vec([[0x00], [0x01], [0x02], [0x03], [0x04], [0x04], [0x05]]));
   const exports = section(
     7,
     vec([
@@ -583,6 +507,7 @@ export function simdLoopsModuleBytes(): Uint8Array<ArrayBuffer> {
       [...str('transpose'), 0x00, 0x03],
       [...str('gemm'), 0x00, 0x04],
       [...str('gemm4'), 0x00, 0x05],
+      [...str('transposeChunks'), 0x00, 0x06],
     ]),
   );
   const body = (b: number[]): number[] => [...uleb(b.length), ...b];
@@ -595,6 +520,7 @@ export function simdLoopsModuleBytes(): Uint8Array<ArrayBuffer> {
       body(transposeBody()),
       body(gemmBody(GEMM_BLOCK.rows, GEMM_BLOCK.columns / 4)),
       body(gemmBody(GEMM_BLOCK.rows, GEMM_BLOCK.tailColumns / 4)),
+      body(transposeChunksBody()),
     ]),
   );
   return Uint8Array.from([

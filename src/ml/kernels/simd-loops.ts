@@ -1,4 +1,5 @@
 import { simdLoopsModuleBytes } from './simd-loops-module.ts';
+import { instantiateOnBackend } from './wasm-instances.ts';
 
 type Gemm = (
   a: number,
@@ -19,29 +20,16 @@ export interface SimdLoops {
   nt: (...args: number[]) => void;
   colsum: (x: number, out: number, rows: number, cols: number) => void;
   transpose: (x: number, out: number, batch: number, rows: number, cols: number) => void;
+  transposeChunks: (x: number, out: number, batch: number, rows: number, cols: number, chunkBytes: number) => void;
   gemm: Gemm;
   gemm4: Gemm;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, SimdLoops | null>();
-
 /**
- * The SIMD loops instantiated on the wasm backend's memory, once per memory; `undefined` where
- * the engine cannot compile them (no SIMD) or the backend keeps its heap elsewhere, and the
- * kernels that use them then leave every input to tfjs's own.
+ * The SIMD loops instantiated on the wasm backend's memory; `undefined` where the engine cannot
+ * compile them (no SIMD) or the backend keeps its heap elsewhere, and the kernels that use them
+ * then leave every input to tfjs's own.
  */
 export function simdLoops(backend: unknown): SimdLoops | undefined {
-  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } } | undefined)?.wasm?.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) return undefined;
-  let loops = instances.get(memory);
-  if (loops === undefined) {
-    try {
-      const module = new WebAssembly.Module(simdLoopsModuleBytes());
-      loops = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdLoops;
-    } catch {
-      loops = null;
-    }
-    instances.set(memory, loops);
-  }
-  return loops ?? undefined;
+  return instantiateOnBackend(simdLoopsModuleBytes, simdLoopsModuleBytes, backend) as SimdLoops | undefined;
 }

@@ -75,3 +75,15 @@ export const addressOf = (base: number, ...terms: [index: number, stride: number
 export const bump = (local: number, step: number): number[] => [...get(local), ...i32(step), ...add, ...set(local)];
 /** `if (local >= limit) leave the enclosing block`. */
 export const exitIfDone = (local: number, limit: number[]): number[] => [...get(local), ...limit, ...geU, ...brIf(1)];
+/**
+ * `while (local < limit) { body; local += step }`, compared unsigned, from the value `local` holds
+ * already (a scalar tail after a vectorised part).
+ */
+export const whileBelow = (local: number, limit: number[], step: number, body: number[]): number[] =>
+  loop([...exitIfDone(local, limit), ...body, ...bump(local, step), ...br(0)]);
+/** `for (local = 0; local < limit; local += step) body`, compared unsigned: every loop of our modules. */
+export const forRange = (local: number, limit: number[], step: number, body: number[]): number[] => [
+  ...i32(0),
+  ...set(local),
+  ...whileBelow(local, limit, step, body),
+];

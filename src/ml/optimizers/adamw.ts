@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedStepAvailable, runFusedStep } from '../kernels/optimizer-steps-wasm.ts';
+import { type TfjsSlot, gradientEntries, slotFor } from './tfjs-slots.ts';
 import { decays, variableNamed } from './weight-decay.ts';
 
 /** tfjs's Adam keeps its state in fields its typings call private. */
 interface AdamFields {
   accBeta1: tf.Variable;
   accBeta2: tf.Variable;
-  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedFirstMoment: TfjsSlot[];
+  accumulatedSecondMoment: TfjsSlot[];
 }
 
 /**
@@ -42,9 +43,7 @@ export class AdamW extends tf.AdamOptimizer {
       return;
     }
     if (this.weightDecay > 0) {
-      const names = Array.isArray(variableGradients)
-        ? variableGradients.map((g) => g.name)
-        : Object.keys(variableGradients);
+      const names = gradientEntries(variableGradients).map(([name]) => name);
       const factor = 1 - this.learningRate * this.weightDecay;
       tf.tidy(() => {
         for (const name of names) {
@@ -62,24 +61,14 @@ export class AdamW extends tf.AdamOptimizer {
    */
   private applyFused(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     const self = this as unknown as AdamFields;
-    const entries: [string, tf.Tensor | null][] = Array.isArray(variableGradients)
-      ? variableGradients.map((g) => [g.name, g.tensor])
-      : Object.entries(variableGradients);
+    const entries = gradientEntries(variableGradients);
     const [acc1, acc2] = [self.accBeta1.dataSync()[0]!, self.accBeta2.dataSync()[0]!];
     tf.tidy(() => {
       entries.forEach(([name, gradient], i) => {
         const value = variableNamed(name);
-        self.accumulatedFirstMoment[i] ??= {
-          originalName: `${name}/m`,
-          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-        };
-        self.accumulatedSecondMoment[i] ??= {
-          originalName: `${name}/v`,
-          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-        };
+        const m = slotFor(self.accumulatedFirstMoment, i, name, 'm', value);
+        const v = slotFor(self.accumulatedSecondMoment, i, name, 'v', value);
         if (gradient == null) return;
-        const m = self.accumulatedFirstMoment[i].variable;
-        const v = self.accumulatedSecondMoment[i].variable;
         const decay = this.weightDecay > 0 && decays(value);
         const [x1, m1, v1] = runFusedStep('AdamStepF32', [value, gradient, m, v], {
           beta1: this.beta1,

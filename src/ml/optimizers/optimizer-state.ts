@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { listWeights, loadWeights, saveWeights } from '../weights.ts';
 import { ProposedOptimizer } from './proposed.ts';
+import type { TfjsSlot } from './tfjs-slots.ts';
 import type { TrainingOptimizer } from './training-optimizer.ts';
-
-/** tfjs keeps per-variable state as a positional list of these (not exported by tfjs-core). */
-interface SlotVariable {
-  originalName: string;
-  variable: tf.Variable;
-}
 
 /**
  * Class membership by prototype chain: tfjs's Optimizer defines Symbol.hasInstance as a duck-type
@@ -71,7 +66,7 @@ export async function saveOptimizerState(optimizer: TrainingOptimizer): Promise<
     const layout = layoutOf(inner);
     const fields = inner as unknown as Fields;
     for (const field of layout.slots) {
-      const list = (fields[field] ?? []) as (SlotVariable | undefined)[];
+      const list = (fields[field] ?? []) as (TfjsSlot | undefined)[];
       list.forEach((s, i) => {
         if (s !== undefined && s !== null) tensors.set(`slot/${field}/${pad(i)}/${s.originalName}`, s.variable);
       });
@@ -130,7 +125,7 @@ export function restoreOptimizerState(optimizer: TrainingOptimizer, bytes: Uint8
   }
   const layout = layoutOf(inner);
   const fields = inner as unknown as Fields;
-  const lists = new Map<string, SlotVariable[]>(layout.slots.map((f) => [f, []]));
+  const lists = new Map<string, TfjsSlot[]>(layout.slots.map((f) => [f, []]));
   for (const [name, variable] of state) {
     const parts = name.split('/');
     if (parts[0] === 'scalar' && layout.scalars.includes(parts[1]!)) {
@@ -143,7 +138,7 @@ export function restoreOptimizerState(optimizer: TrainingOptimizer, bytes: Uint8
     }
   }
   for (const [field, list] of lists) {
-    for (const old of (fields[field] ?? []) as (SlotVariable | undefined)[]) old?.variable.dispose();
+    for (const old of (fields[field] ?? []) as (TfjsSlot | undefined)[]) old?.variable.dispose();
     fields[field] = list;
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedStepAvailable, runFusedStep } from '../kernels/optimizer-steps-wasm.ts';
+import { gradientEntries } from './tfjs-slots.ts';
 import { decays, variableNamed } from './weight-decay.ts';
 
 export interface ProposedOptions {
@@ -111,9 +112,7 @@ export class ProposedOptimizer extends tf.Optimizer {
   }
 
   override applyGradients(variableGradients: Parameters<tf.Optimizer['applyGradients']>[0]): void {
-    const entries: [string, tf.Tensor][] = Array.isArray(variableGradients)
-      ? variableGradients.map((g) => [g.name, g.tensor])
-      : Object.entries(variableGradients).filter((e): e is [string, tf.Tensor] => e[1] != null);
+    const entries = gradientEntries(variableGradients).filter((e): e is [string, tf.Tensor] => e[1] != null);
     this.bindPending(entries.map(([name]) => name));
     this.step += 1;
     const t = this.step;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { fusedStepAvailable, runFusedStep } from '../kernels/optimizer-steps-wasm.ts';
+import { type TfjsSlot, gradientEntries, slotFor } from './tfjs-slots.ts';
 import { variableNamed } from './weight-decay.ts';
 
 /**
@@ -28,22 +29,11 @@ export class RmsProp extends tf.RMSPropOptimizer {
       super.applyGradients(variableGradients);
       return;
     }
-    const entries: [string, tf.Tensor | null][] = Array.isArray(variableGradients)
-      ? variableGradients.map((g) => [g.name, g.tensor])
-      : Object.entries(variableGradients);
-    entries.forEach(([name, gradient], i) => {
+    gradientEntries(variableGradients).forEach(([name, gradient], i) => {
       const value = variableNamed(name);
-      self.accumulatedMeanSquares[i] ??= {
-        originalName: `${name}/rms`,
-        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-      };
-      self.accumulatedMoments[i] ??= {
-        originalName: `${name}/momentum`,
-        variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
-      };
+      const ms = slotFor(self.accumulatedMeanSquares, i, name, 'rms', value);
+      const mom = slotFor(self.accumulatedMoments, i, name, 'momentum', value);
       if (gradient == null) return;
-      const ms = self.accumulatedMeanSquares[i].variable;
-      const mom = self.accumulatedMoments[i].variable;
       tf.tidy(() => {
         const [x1, ms1, mom1] = runFusedStep('RmsPropStepF32', [value, gradient, ms, mom], {
           rho: this.decay,
@@ -63,6 +53,6 @@ export class RmsProp extends tf.RMSPropOptimizer {
 /** tfjs's RMSProp keeps its state in fields its typings call private. */
 interface RmsPropFields {
   centered: boolean;
-  accumulatedMeanSquares: { originalName: string; variable: tf.Variable }[];
-  accumulatedMoments: { originalName: string; variable: tf.Variable }[];
+  accumulatedMeanSquares: TfjsSlot[];
+  accumulatedMoments: TfjsSlot[];
 }
